@@ -1,0 +1,61 @@
+//! go-plugin's side services: GRPCController (Shutdown), GRPCStdio and
+//! GRPCBroker. Terraform opens the stdio and broker streams on every start;
+//! we have nothing to send on them, so they stay open and idle.
+
+use std::pin::Pin;
+use std::time::Duration;
+
+use futures::Stream;
+use tonic::{Request, Response, Status, Streaming};
+
+use super::proto::plugin as pb;
+
+type Idle<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'static>>;
+
+pub struct Controller;
+
+#[tonic::async_trait]
+impl pb::grpc_controller_server::GrpcController for Controller {
+    async fn shutdown(&self, _request: Request<pb::Empty>) -> Result<Response<pb::Empty>, Status> {
+        tracing::debug!("GRPCController.Shutdown: exiting");
+        // Exit right after the reply is on its way. A graceful server
+        // shutdown would wait for the idle stdio/broker streams forever,
+        // and Terraform kills a provider that has not exited after ~2 s.
+        tokio::spawn(async {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            std::process::exit(0);
+        });
+        Ok(Response::new(pb::Empty {}))
+    }
+}
+
+pub struct Stdio;
+
+#[tonic::async_trait]
+impl pb::grpc_stdio_server::GrpcStdio for Stdio {
+    type StreamStdioStream = Idle<pb::StdioData>;
+
+    async fn stream_stdio(
+        &self,
+        _request: Request<()>,
+    ) -> Result<Response<Self::StreamStdioStream>, Status> {
+        Ok(Response::new(Box::pin(futures::stream::pending())))
+    }
+}
+
+pub struct Broker;
+
+#[tonic::async_trait]
+impl pb::grpc_broker_server::GrpcBroker for Broker {
+    type StartStreamStream = Idle<pb::ConnInfo>;
+
+    async fn start_stream(
+        &self,
+        request: Request<Streaming<pb::ConnInfo>>,
+    ) -> Result<Response<Self::StartStreamStream>, Status> {
+        // We never broker extra connections; drain what Terraform sends.
+        let mut incoming = request.into_inner();
+        tokio::spawn(async move { while let Ok(Some(_)) = incoming.message().await {} });
+        Ok(Response::new(Box::pin(futures::stream::pending())))
+    }
+}
