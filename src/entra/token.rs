@@ -1,0 +1,416 @@
+//! Access-token acquisition and caching.
+//!
+//! Real (https) authority hosts go through the `azure_identity` credentials. A plain-http
+//! *loopback* authority host (the offline sandbox, `http://127.0.0.1:<port>/login`) is handled
+//! by a small hand-written client-credentials grant, because `azure_identity` refuses any
+//! authority host that is not https ("authority host doesn't use HTTPS scheme"). That path is
+//! used ONLY for loopback http hosts; non-loopback http is refused.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use azure_core::credentials::TokenCredential;
+use tokio::sync::Mutex;
+use url::{Host, Url};
+
+use super::credentials::{LoopbackAuth, LoopbackGrant, azure_credential};
+use super::{AuthError, EntraCredential};
+use crate::secret::Secret;
+
+/// Tokens are refreshed this long before they expire.
+const REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
+/// Upper bound for one token acquisition (network or `az` process).
+const FETCH_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// A bearer token for Microsoft Graph.
+#[derive(Clone, Debug)]
+pub struct AccessToken {
+    /// The token (never log it).
+    pub secret: Secret,
+    /// When the token stops being valid.
+    pub expires_at: Instant,
+}
+
+/// Something that hands out access tokens for one scope.
+#[async_trait]
+pub trait TokenSource: Send + Sync + fmt::Debug {
+    /// A token that is valid for at least a short while.
+    async fn token(&self) -> Result<AccessToken, AuthError>;
+}
+
+/// Builds the token source for a credential: cached, single-flight.
+///
+/// `authority_host` is e.g. `https://login.microsoftonline.com` or, for the sandbox,
+/// `http://127.0.0.1:<port>/login`; `scope` is e.g. `https://graph.microsoft.com/.default`.
+pub fn token_source(
+    authority_host: &Url,
+    tenant_id: &str,
+    scope: &str,
+    credential: EntraCredential,
+    http: reqwest::Client,
+) -> Result<Arc<dyn TokenSource>, AuthError> {
+    validate_tenant(tenant_id)?;
+    if scope.trim().is_empty() {
+        return Err(AuthError::Config("the token scope is empty".into()));
+    }
+    let kind = credential.kind();
+    match authority_host.scheme() {
+        // Note: azure_identity keeps only scheme+host of the authority (it joins an absolute
+        // `/{tenant}/oauth2/v2.0/token`), so a path in an https login endpoint is ignored.
+        "https" => {
+            let cred = azure_credential(authority_host, tenant_id, credential, http)?;
+            let inner = AzureIdentitySource {
+                cred,
+                scope: scope.to_string(),
+                kind,
+            };
+            Ok(Arc::new(CachingTokenSource::new(inner)))
+        }
+        // azure_identity refuses non-https authority hosts, so the offline sandbox (loopback
+        // http) gets a hand-written client-credentials grant. Only loopback: over plain http to
+        // a real host the secret would travel in clear text.
+        "http" if is_loopback(authority_host) => {
+            let auth = match credential {
+                EntraCredential::ClientSecret { client_id, secret } => {
+                    LoopbackAuth::Secret { client_id, secret }
+                }
+                EntraCredential::Oidc { client_id, token } => {
+                    LoopbackAuth::Oidc { client_id, token }
+                }
+                other => {
+                    return Err(AuthError::Config(format!(
+                        "{} authentication is not supported against a plain-http login \
+                         endpoint ({authority_host}); use a client secret or OIDC token",
+                        other.kind()
+                    )));
+                }
+            };
+            let base = authority_host.as_str().trim_end_matches('/');
+            let endpoint = Url::parse(&format!("{base}/{tenant_id}/oauth2/v2.0/token"))
+                .map_err(|e| AuthError::Config(format!("bad login endpoint: {e}")))?;
+            let inner = LoopbackGrant {
+                endpoint,
+                scope: scope.to_string(),
+                auth,
+                http,
+            };
+            Ok(Arc::new(CachingTokenSource::new(inner)))
+        }
+        _ => Err(AuthError::Config(format!(
+            "login endpoint {authority_host} must use https (plain http is allowed only for a \
+             loopback host)"
+        ))),
+    }
+}
+
+fn validate_tenant(tenant_id: &str) -> Result<(), AuthError> {
+    let ok = !tenant_id.is_empty()
+        && tenant_id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
+    if ok {
+        Ok(())
+    } else {
+        Err(AuthError::Config(format!(
+            "invalid tenant id {tenant_id:?}"
+        )))
+    }
+}
+
+/// True for `127.0.0.0/8`, `::1` and `localhost`: the only hosts where plain http is allowed.
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cache
+
+/// Wraps a source: reuses a token until shortly before expiry (5 minutes, or half the lifetime
+/// of short-lived tokens); concurrent callers wait for a single fetch. Failures are not cached.
+#[derive(Debug)]
+pub struct CachingTokenSource<S> {
+    inner: S,
+    cache: Mutex<Option<(AccessToken, Instant)>>,
+}
+
+impl<S: TokenSource> CachingTokenSource<S> {
+    /// Wraps `inner`.
+    pub fn new(inner: S) -> Self {
+        Self {
+            inner,
+            cache: Mutex::new(None),
+        }
+    }
+}
+
+#[async_trait]
+impl<S: TokenSource> TokenSource for CachingTokenSource<S> {
+    async fn token(&self) -> Result<AccessToken, AuthError> {
+        // Holding the lock across the fetch is the single-flight: waiters find the new token.
+        let mut cache = self.cache.lock().await;
+        if let Some((token, refresh_at)) = cache.as_ref()
+            && Instant::now() < *refresh_at
+        {
+            return Ok(token.clone());
+        }
+        tracing::debug!(source = ?self.inner, "acquiring Entra access token");
+        let token = tokio::time::timeout(FETCH_TIMEOUT, self.inner.token())
+            .await
+            .map_err(|_| AuthError::Timeout(FETCH_TIMEOUT))??;
+        let now = Instant::now();
+        let lifetime = token.expires_at.saturating_duration_since(now);
+        let refresh_at = now + lifetime.saturating_sub(REFRESH_MARGIN.min(lifetime / 2));
+        *cache = Some((token.clone(), refresh_at));
+        Ok(token)
+    }
+}
+
+/// A fixed token valid for an hour from each call: for tests and tools, not for production.
+#[derive(Debug)]
+pub struct StaticTokenSource(pub Secret);
+
+#[async_trait]
+impl TokenSource for StaticTokenSource {
+    async fn token(&self) -> Result<AccessToken, AuthError> {
+        let expires_at = Instant::now() + Duration::from_secs(3600);
+        Ok(AccessToken {
+            secret: self.0.clone(),
+            expires_at,
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// azure_identity (https authority hosts)
+
+struct AzureIdentitySource {
+    cred: Arc<dyn TokenCredential>,
+    scope: String,
+    kind: &'static str,
+}
+
+impl fmt::Debug for AzureIdentitySource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "azure_identity({}, scope {})", self.kind, self.scope)
+    }
+}
+
+#[async_trait]
+impl TokenSource for AzureIdentitySource {
+    async fn token(&self) -> Result<AccessToken, AuthError> {
+        let token = self
+            .cred
+            .get_token(&[self.scope.as_str()], None)
+            .await
+            .map_err(|e| AuthError::Credential(e.to_string()))?;
+        let remaining = token.expires_on - azure_core::time::OffsetDateTime::now_utc();
+        let remaining = Duration::try_from(remaining).unwrap_or_default();
+        let secret = Secret::new(token.token.secret());
+        Ok(AccessToken {
+            secret,
+            expires_at: Instant::now() + remaining,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use axum::extract::{Form, State};
+    use axum::http::StatusCode;
+    use axum::response::IntoResponse;
+    use axum::routing::post;
+
+    use super::super::OidcToken;
+    use super::super::credentials::JWT_BEARER;
+    use super::*;
+
+    const SECRET: &str = "s3cr3t-VALUE-never-shown";
+    type Seen = Arc<std::sync::Mutex<Vec<HashMap<String, String>>>>;
+    type Reply = fn(usize, &HashMap<String, String>) -> (StatusCode, String);
+
+    async fn serve(reply: Reply) -> (Url, Seen) {
+        let seen: Seen = Arc::default();
+        let handler = move |State(seen): State<Seen>, Form(f): Form<HashMap<String, String>>| async move {
+            tokio::time::sleep(Duration::from_millis(30)).await;
+            let n = seen.lock().unwrap().len();
+            let (status, body) = reply(n, &f);
+            seen.lock().unwrap().push(f);
+            let headers = [("content-type", "application/json"), ("retry-after", "0")];
+            (status, headers, body).into_response()
+        };
+        let app = axum::Router::new()
+            .route("/login/{tenant}/oauth2/v2.0/token", post(handler))
+            .with_state(seen.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        (Url::parse(&format!("http://{addr}/login")).unwrap(), seen)
+    }
+
+    fn ok(_: usize, _: &HashMap<String, String>) -> (StatusCode, String) {
+        let body = r#"{"token_type":"Bearer","expires_in":3599,"access_token":"tok-1"}"#;
+        (StatusCode::OK, body.into())
+    }
+
+    fn secret_cred() -> EntraCredential {
+        EntraCredential::ClientSecret {
+            client_id: "cid".into(),
+            secret: Secret::new(SECRET),
+        }
+    }
+
+    const SCOPE: &str = "https://graph.microsoft.com/.default";
+
+    #[tokio::test]
+    async fn caches_and_single_flights() {
+        let (url, seen) = serve(ok).await;
+        let src = token_source(
+            &url,
+            "tenant-1",
+            SCOPE,
+            secret_cred(),
+            reqwest::Client::new(),
+        )
+        .unwrap();
+        let calls = (0..10).map(|_| src.token());
+        for t in futures::future::join_all(calls).await {
+            assert_eq!(t.unwrap().secret.expose(), "tok-1");
+        }
+        src.token().await.unwrap();
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen.len(), 1, "one token request for 11 calls");
+        assert_eq!(seen[0]["grant_type"], "client_credentials");
+        assert_eq!(seen[0]["scope"], SCOPE);
+        assert_eq!(seen[0]["client_id"], "cid");
+        assert_eq!(seen[0]["client_secret"], SECRET);
+    }
+
+    #[tokio::test]
+    async fn grant_retries_throttling() {
+        fn busy_twice(n: usize, f: &HashMap<String, String>) -> (StatusCode, String) {
+            match n {
+                0 => (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    r#"{"error":"temporarily_unavailable","error_codes":[50196]}"#.into(),
+                ),
+                1 => (StatusCode::SERVICE_UNAVAILABLE, "{}".into()),
+                _ => ok(n, f),
+            }
+        }
+        let (url, seen) = serve(busy_twice).await;
+        let src = token_source(&url, "t", SCOPE, secret_cred(), reqwest::Client::new()).unwrap();
+        assert_eq!(src.token().await.unwrap().secret.expose(), "tok-1");
+        assert_eq!(seen.lock().unwrap().len(), 3);
+    }
+
+    #[tokio::test]
+    async fn short_lived_tokens_are_refetched() {
+        #[derive(Debug)]
+        struct Counting(AtomicUsize);
+        #[async_trait]
+        impl TokenSource for Counting {
+            async fn token(&self) -> Result<AccessToken, AuthError> {
+                self.0.fetch_add(1, Ordering::SeqCst);
+                let expires_at = Instant::now() + Duration::from_millis(40);
+                Ok(AccessToken {
+                    secret: Secret::new("t"),
+                    expires_at,
+                })
+            }
+        }
+        let src = CachingTokenSource::new(Counting(AtomicUsize::new(0)));
+        src.token().await.unwrap();
+        src.token().await.unwrap();
+        assert_eq!(src.inner.0.load(Ordering::SeqCst), 1);
+        tokio::time::sleep(Duration::from_millis(25)).await;
+        src.token().await.unwrap();
+        assert_eq!(src.inner.0.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn rejected_grant_carries_aadsts_and_hides_secret() {
+        fn reject(_: usize, f: &HashMap<String, String>) -> (StatusCode, String) {
+            // A hostile endpoint echoing the secret must not get it into our error.
+            let body = serde_json::json!({
+                "error": "invalid_client",
+                "error_description": format!("AADSTS7000215: Invalid client secret provided: {}", f["client_secret"]),
+                "error_codes": [7000215],
+                "trace_id": "t-1",
+                "correlation_id": "corr-9",
+            });
+            (StatusCode::UNAUTHORIZED, body.to_string())
+        }
+        let (url, _) = serve(reject).await;
+        let src = token_source(
+            &url,
+            "tenant-1",
+            SCOPE,
+            secret_cred(),
+            reqwest::Client::new(),
+        )
+        .unwrap();
+        let err = src.token().await.unwrap_err();
+        assert_eq!(err.aadsts_code(), Some(7000215));
+        let AuthError::Rejected(r) = &err else {
+            panic!("{err:?}")
+        };
+        assert_eq!((r.status, r.error.as_str()), (401, "invalid_client"));
+        assert_eq!(r.correlation_id.as_deref(), Some("corr-9"));
+        for shown in [format!("{err:?}"), format!("{err}"), format!("{src:?}")] {
+            assert!(!shown.contains(SECRET), "{shown}");
+        }
+        assert!(err.to_string().contains("AADSTS7000215"));
+    }
+
+    #[tokio::test]
+    async fn oidc_grant_sends_fresh_assertion() {
+        let (url, seen) = serve(ok).await;
+        let path = std::env::temp_dir().join(format!("kiro-oidc-{}", uuid::Uuid::new_v4()));
+        tokio::fs::write(&path, "jwt-A\n").await.unwrap();
+        let cred = EntraCredential::Oidc {
+            client_id: "cid".into(),
+            token: OidcToken::File(path.clone()),
+        };
+        let src = token_source(&url, "t", SCOPE, cred, reqwest::Client::new()).unwrap();
+        src.token().await.unwrap();
+        tokio::fs::remove_file(&path).await.unwrap();
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen[0]["client_assertion"], "jwt-A");
+        assert_eq!(seen[0]["client_assertion_type"], JWT_BEARER);
+        assert!(!seen[0].contains_key("client_secret"));
+    }
+
+    #[test]
+    fn refuses_unsupported_combinations() {
+        let http = reqwest::Client::new;
+        let loopback = Url::parse("http://127.0.0.1:9/login").unwrap();
+        let remote = Url::parse("http://login.example.com").unwrap();
+        let cert = EntraCredential::ClientCertificate {
+            client_id: "c".into(),
+            pkcs12_path: "/nonexistent.pfx".into(),
+            password: None,
+        };
+        let err = token_source(&loopback, "t", SCOPE, cert, http()).unwrap_err();
+        assert!(err.to_string().contains("plain-http"), "{err}");
+        let err = token_source(&loopback, "t", SCOPE, EntraCredential::AzureCli, http());
+        assert!(matches!(err, Err(AuthError::Config(_))));
+        let err = token_source(&remote, "t", SCOPE, secret_cred(), http()).unwrap_err();
+        assert!(err.to_string().contains("https"), "{err}");
+        let err = token_source(&loopback, "t/../x", SCOPE, secret_cred(), http()).unwrap_err();
+        assert!(err.to_string().contains("tenant"), "{err}");
+        // https goes through azure_identity (constructed here, no network).
+        let global = Url::parse("https://login.microsoftonline.com").unwrap();
+        let src = token_source(&global, "t", SCOPE, secret_cred(), http()).unwrap();
+        assert!(!format!("{src:?}").contains(SECRET));
+    }
+}

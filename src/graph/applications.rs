@@ -1,0 +1,376 @@
+//! Applications, application templates and service principals: models and operations.
+
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::json;
+
+use super::client::{GraphClient, GraphRequest};
+use super::error::GraphError;
+use super::{filter_eq, key_segment, path_segment};
+
+/// Treats JSON `null` like a missing field (Graph returns `null` for some empty lists).
+fn nullable<'de, D: Deserializer<'de>, T: Default + Deserialize<'de>>(d: D) -> Result<T, D::Error> {
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+/// An app registration (`/applications/{id}`). Unknown fields are ignored.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Application {
+    /// Object id.
+    pub id: String,
+    /// Application (client) id.
+    pub app_id: String,
+    /// Display name.
+    #[serde(default, deserialize_with = "nullable")]
+    pub display_name: String,
+    /// Application ID URIs ("Expose an API").
+    #[serde(default, deserialize_with = "nullable")]
+    pub identifier_uris: Vec<String>,
+    /// e.g. `AzureADMyOrg`.
+    #[serde(default)]
+    pub sign_in_audience: Option<String>,
+    /// The `api` block.
+    #[serde(default)]
+    pub api: Option<ApiApplication>,
+    /// "Mobile and desktop applications" redirect URIs.
+    #[serde(default)]
+    pub public_client: Option<RedirectUris>,
+    /// "Web" redirect URIs.
+    #[serde(default)]
+    pub web: Option<RedirectUris>,
+    /// "Single-page application" redirect URIs.
+    #[serde(default)]
+    pub spa: Option<RedirectUris>,
+    /// App roles.
+    #[serde(default, deserialize_with = "nullable")]
+    pub app_roles: Vec<AppRole>,
+    /// Creation time (RFC 3339), as Graph gave it.
+    #[serde(default)]
+    pub created_date_time: Option<String>,
+}
+
+/// `application.api`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiApplication {
+    /// 1, 2 or null (= 1). Kiro needs 2 (v2 issuer).
+    #[serde(default)]
+    pub requested_access_token_version: Option<i32>,
+    /// Delegated scopes.
+    #[serde(default, deserialize_with = "nullable")]
+    pub oauth2_permission_scopes: Vec<PermissionScope>,
+}
+
+/// A delegated permission scope. Serializes back in Graph's shape for whole-list PATCHes.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PermissionScope {
+    /// Client-made GUID.
+    pub id: String,
+    /// e.g. `codewhisperer:completions`.
+    #[serde(default)]
+    pub value: Option<String>,
+    /// `User` ("Admins and users") or `Admin` ("Admins only").
+    #[serde(rename = "type", default)]
+    pub kind: Option<String>,
+    /// Enabled scopes cannot be changed or removed.
+    #[serde(default)]
+    pub is_enabled: bool,
+    /// Admin consent display name.
+    #[serde(default)]
+    pub admin_consent_display_name: Option<String>,
+    /// Admin consent description.
+    #[serde(default)]
+    pub admin_consent_description: Option<String>,
+    /// User consent display name.
+    #[serde(default)]
+    pub user_consent_display_name: Option<String>,
+    /// User consent description.
+    #[serde(default)]
+    pub user_consent_description: Option<String>,
+}
+
+/// `{ "redirectUris": [...] }` of `web`, `spa` and `publicClient`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RedirectUris {
+    /// The redirect URIs.
+    #[serde(default, deserialize_with = "nullable")]
+    pub redirect_uris: Vec<String>,
+}
+
+/// An app role (e.g. the template's `User` and `msiam_access`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppRole {
+    /// Role id.
+    pub id: String,
+    /// Role value (claim), may be null.
+    #[serde(default)]
+    pub value: Option<String>,
+    /// Display name.
+    #[serde(default)]
+    pub display_name: Option<String>,
+    /// Description.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Whether the role is enabled.
+    #[serde(default)]
+    pub is_enabled: bool,
+    /// `User`, `Application`.
+    #[serde(default, deserialize_with = "nullable")]
+    pub allowed_member_types: Vec<String>,
+}
+
+/// An enterprise application (`/servicePrincipals/{id}`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServicePrincipal {
+    /// Object id of the service principal.
+    pub id: String,
+    /// The application (client) id it belongs to.
+    pub app_id: String,
+    /// Display name.
+    #[serde(default, deserialize_with = "nullable")]
+    pub display_name: String,
+    /// "Assignment required?"
+    #[serde(default, deserialize_with = "nullable")]
+    pub app_role_assignment_required: bool,
+    /// Tags (the template sets the integrated-app / custom-SSO tags).
+    #[serde(default, deserialize_with = "nullable")]
+    pub tags: Vec<String>,
+    /// App roles (copied from the application).
+    #[serde(default, deserialize_with = "nullable")]
+    pub app_roles: Vec<AppRole>,
+}
+
+/// The answer of `POST /applicationTemplates/{id}/instantiate`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InstantiateResult {
+    /// The new app registration.
+    pub application: Application,
+    /// Its service principal.
+    pub service_principal: ServicePrincipal,
+}
+
+impl GraphClient {
+    /// `POST /applicationTemplates/{template}/instantiate`. NOT idempotent: never retried after
+    /// a dropped connection or 503/504 (only 429). The call may fail although it succeeded;
+    /// look the name up before trying again.
+    pub async fn instantiate_template(
+        &self,
+        template_id: &str,
+        display_name: &str,
+    ) -> Result<InstantiateResult, GraphError> {
+        let path = format!(
+            "applicationTemplates/{}/instantiate",
+            path_segment(template_id)
+        );
+        let req = GraphRequest::post(path, json!({ "displayName": display_name }));
+        self.execute(&req).await
+    }
+
+    /// `GET /applications/{objectId}`; `None` on 404.
+    pub async fn get_application(
+        &self,
+        object_id: &str,
+    ) -> Result<Option<Application>, GraphError> {
+        self.get_opt(&format!("applications/{}", path_segment(object_id)))
+            .await
+    }
+
+    /// `GET /applications(appId='{clientId}')`; `None` on 404.
+    pub async fn get_application_by_app_id(
+        &self,
+        app_id: &str,
+    ) -> Result<Option<Application>, GraphError> {
+        self.get_opt(&key_segment("applications", "appId", app_id))
+            .await
+    }
+
+    /// Applications whose display name equals `name` (all pages).
+    pub async fn list_applications_by_display_name(
+        &self,
+        name: &str,
+    ) -> Result<Vec<Application>, GraphError> {
+        self.list(&format!("applications?{}", filter_eq("displayName", name)))
+            .await
+    }
+
+    /// `PATCH /applications/{objectId}` with a partial object (whole-list properties replace).
+    pub async fn update_application(
+        &self,
+        object_id: &str,
+        patch: &serde_json::Value,
+    ) -> Result<(), GraphError> {
+        self.patch(&format!("applications/{}", path_segment(object_id)), patch)
+            .await
+    }
+
+    /// `DELETE /applications/{objectId}` (soft delete; the service principal goes with it).
+    /// `false` when it was already gone.
+    pub async fn delete_application(&self, object_id: &str) -> Result<bool, GraphError> {
+        self.delete(&format!("applications/{}", path_segment(object_id)))
+            .await
+    }
+
+    /// `DELETE /directory/deletedItems/{id}`: purge a soft-deleted object.
+    pub async fn purge_deleted_item(&self, object_id: &str) -> Result<bool, GraphError> {
+        self.delete(&format!(
+            "directory/deletedItems/{}",
+            path_segment(object_id)
+        ))
+        .await
+    }
+
+    /// `GET /servicePrincipals/{id}`; `None` on 404.
+    pub async fn get_service_principal(
+        &self,
+        id: &str,
+    ) -> Result<Option<ServicePrincipal>, GraphError> {
+        self.get_opt(&format!("servicePrincipals/{}", path_segment(id)))
+            .await
+    }
+
+    /// `GET /servicePrincipals?$filter=appId eq '{clientId}'`: the first match, if any.
+    pub async fn find_service_principal_by_app_id(
+        &self,
+        app_id: &str,
+    ) -> Result<Option<ServicePrincipal>, GraphError> {
+        let path = format!("servicePrincipals?{}", filter_eq("appId", app_id));
+        Ok(self.list(&path).await?.into_iter().next())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::{Method, StatusCode, Uri};
+    use axum::response::IntoResponse;
+    use serde_json::{Value, json};
+
+    use super::super::testing::{client, serve};
+
+    fn recorded_instantiate() -> Value {
+        json!({
+            "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#microsoft.graph.applicationServicePrincipal",
+            "application": {
+                "id": "obj-1", "appId": "app-1", "displayName": "Kiro", "identifierUris": [],
+                "signInAudience": "AzureADMyOrg", "createdDateTime": "2024-05-01T10:00:00Z",
+                "api": {"requestedAccessTokenVersion": null, "acceptMappedClaims": null,
+                    "oauth2PermissionScopes": [{"id": "5f1e", "value": "user_impersonation", "type": "User",
+                        "isEnabled": true, "adminConsentDisplayName": "Access Kiro",
+                        "adminConsentDescription": "Allow…", "userConsentDisplayName": null,
+                        "userConsentDescription": null}]},
+                "appRoles": [{"id": "18d14569-c3bd-439b-9a66-3a2aee01d14f", "value": null, "displayName": "User",
+                    "allowedMemberTypes": ["User"], "isEnabled": true, "origin": "Application"},
+                    {"id": "b9632174-c057-4f7e-951b-be3adc52bfe6", "value": null, "displayName": "msiam_access",
+                    "allowedMemberTypes": ["User"], "isEnabled": true}],
+                "publicClient": {"redirectUris": []}, "web": {"redirectUris": [], "homePageUrl": null},
+                "spa": {"redirectUris": []}, "someNewField": {"x": 1}
+            },
+            "servicePrincipal": {"id": "sp-1", "appId": "app-1", "displayName": "Kiro",
+                "appRoleAssignmentRequired": true, "appRoles": [],
+                "tags": ["WindowsAzureActiveDirectoryIntegratedApp", "WindowsAzureActiveDirectoryCustomSingleSignOnApplication"]}
+        })
+    }
+
+    fn not_found() -> axum::response::Response {
+        let body = json!({"error": {"code": "Request_ResourceNotFound", "message": "Resource 'x' does not exist.",
+            "innerError": {"request-id": "rid-404"}}});
+        (StatusCode::NOT_FOUND, axum::Json(body)).into_response()
+    }
+
+    async fn fake_graph(method: Method, uri: Uri) -> axum::response::Response {
+        let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or_default();
+        let path = path.strip_prefix("/graph/v1.0/").unwrap_or(path);
+        let app = recorded_instantiate()["application"].clone();
+        let sp = recorded_instantiate()["servicePrincipal"].clone();
+        match (method.as_str(), path) {
+            ("POST", "applicationTemplates/8adf8e6e/instantiate") => {
+                (StatusCode::CREATED, axum::Json(recorded_instantiate())).into_response()
+            }
+            ("GET", "applications/obj-1") | ("GET", "applications(appId='app-1')") => {
+                axum::Json(app).into_response()
+            }
+            ("GET", "applications?$filter=displayName%20eq%20%27Kiro%27") => {
+                axum::Json(json!({"value": [app]})).into_response()
+            }
+            ("GET", "servicePrincipals?$filter=appId%20eq%20%27app-1%27") => {
+                axum::Json(json!({"value": [sp]})).into_response()
+            }
+            ("PATCH", "applications/obj-1") | ("DELETE", "applications/obj-1") => {
+                StatusCode::NO_CONTENT.into_response()
+            }
+            _ => not_found(),
+        }
+    }
+
+    #[tokio::test]
+    async fn operations_against_recorded_responses() {
+        let base = serve(|_| axum::Router::new().fallback(fake_graph)).await;
+        let c = client(&base);
+        let r = c.instantiate_template("8adf8e6e", "Kiro").await.unwrap();
+        assert_eq!(
+            (r.application.id.as_str(), r.service_principal.id.as_str()),
+            ("obj-1", "sp-1")
+        );
+        let api = r.application.api.as_ref().unwrap();
+        assert_eq!(api.requested_access_token_version, None);
+        assert_eq!(
+            api.oauth2_permission_scopes[0].kind.as_deref(),
+            Some("User")
+        );
+        assert_eq!(
+            api.oauth2_permission_scopes[0].user_consent_display_name,
+            None
+        );
+        assert!(r.service_principal.app_role_assignment_required);
+        let scope = serde_json::to_value(&api.oauth2_permission_scopes[0]).unwrap();
+        assert_eq!(scope["type"], "User");
+
+        assert_eq!(
+            c.get_application("obj-1").await.unwrap().unwrap().app_id,
+            "app-1"
+        );
+        assert_eq!(
+            c.get_application_by_app_id("app-1")
+                .await
+                .unwrap()
+                .unwrap()
+                .id,
+            "obj-1"
+        );
+        assert!(
+            c.get_application("missing").await.unwrap().is_none(),
+            "404 is None"
+        );
+        assert_eq!(
+            c.list_applications_by_display_name("Kiro")
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        let sp = c
+            .find_service_principal_by_app_id("app-1")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(sp.tags.len(), 2);
+        assert!(c.get_service_principal("nope").await.unwrap().is_none());
+        c.update_application("obj-1", &json!({"identifierUris": ["api://app-1"]}))
+            .await
+            .unwrap();
+        assert!(c.delete_application("obj-1").await.unwrap());
+        assert!(
+            !c.delete_application("gone").await.unwrap(),
+            "404 on delete is false"
+        );
+        let err = c.update_application("gone", &json!({})).await.unwrap_err();
+        assert!(
+            err.is_not_found() && err.request_id() == Some("rid-404"),
+            "{err}"
+        );
+    }
+}

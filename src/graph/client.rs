@@ -1,0 +1,442 @@
+//! The Graph transport: request values built apart from sending, one `send` with retries.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use reqwest::Method;
+use reqwest::header::{ACCEPT, RETRY_AFTER, USER_AGENT};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use time::OffsetDateTime;
+use url::Url;
+
+use super::error::GraphError;
+use super::locks::ObjectLocks;
+use super::retry::{RetryPolicy, parse_retry_after, retryable_status, retryable_transport};
+use crate::entra::{TokenSource, is_loopback};
+
+/// Upper bound for one attempt (connect + response).
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(100);
+
+/// How to build a [`GraphClient`].
+#[derive(Clone, Debug)]
+pub struct GraphConfig {
+    /// Graph root, e.g. `https://graph.microsoft.com` or `http://127.0.0.1:P/graph`;
+    /// the client appends `/v1.0/`. Plain http is accepted only for loopback hosts.
+    pub base_url: Url,
+    /// Bearer tokens for Graph.
+    pub tokens: Arc<dyn TokenSource>,
+    /// The HTTP client (connection pool, TLS).
+    pub http: reqwest::Client,
+    /// Retries for throttling and transient failures.
+    pub retry: RetryPolicy,
+    /// `User-Agent` header value.
+    pub user_agent: String,
+}
+
+/// Where a request goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// A path and query relative to `/v1.0/`, already percent-encoded (see [`path_segment`]).
+    Path(String),
+    /// An absolute URL given by Graph (`@odata.nextLink`); must share the base URL's origin.
+    Absolute(Url),
+}
+
+/// A Graph request as a value; sent by [`GraphClient::send`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct GraphRequest {
+    /// HTTP method.
+    pub method: Method,
+    /// Relative path and query, or an absolute next link.
+    pub target: Target,
+    /// JSON body.
+    pub body: Option<serde_json::Value>,
+    /// May the request be repeated after a transient failure (503/504, dropped connection)?
+    /// True by default for everything but POST.
+    pub idempotent: bool,
+    /// The body carries secrets (e.g. synchronization secrets): never log it, even at trace.
+    pub sensitive: bool,
+}
+
+impl GraphRequest {
+    /// A request to `path_and_query` (relative to `/v1.0/`).
+    pub fn new(method: Method, path_and_query: impl Into<String>) -> Self {
+        let path = path_and_query.into().trim_start_matches('/').to_string();
+        let idempotent = method != Method::POST;
+        Self {
+            method,
+            target: Target::Path(path),
+            body: None,
+            idempotent,
+            sensitive: false,
+        }
+    }
+    /// `GET path`.
+    pub fn get(path: impl Into<String>) -> Self {
+        Self::new(Method::GET, path)
+    }
+    /// `GET` of an absolute `@odata.nextLink`.
+    pub fn next_link(url: Url) -> Self {
+        Self {
+            target: Target::Absolute(url),
+            ..Self::get("")
+        }
+    }
+    /// `POST path body` (not retried after transient failures unless [`Self::retry_safe`]).
+    pub fn post(path: impl Into<String>, body: serde_json::Value) -> Self {
+        Self::new(Method::POST, path).with_body(body)
+    }
+    /// `PATCH path body`.
+    pub fn patch(path: impl Into<String>, body: serde_json::Value) -> Self {
+        Self::new(Method::PATCH, path).with_body(body)
+    }
+    /// `PUT path body`.
+    pub fn put(path: impl Into<String>, body: serde_json::Value) -> Self {
+        Self::new(Method::PUT, path).with_body(body)
+    }
+    /// `DELETE path`.
+    pub fn delete(path: impl Into<String>) -> Self {
+        Self::new(Method::DELETE, path)
+    }
+    /// Sets the JSON body.
+    pub fn with_body(mut self, body: serde_json::Value) -> Self {
+        self.body = Some(body);
+        self
+    }
+    /// Declares whether repeating the request after a transient failure is safe.
+    pub fn retry_safe(mut self, safe: bool) -> Self {
+        self.idempotent = safe;
+        self
+    }
+    /// Marks the body as secret-bearing (never logged).
+    pub fn sensitive(mut self) -> Self {
+        self.sensitive = true;
+        self
+    }
+    /// `METHOD path` for error contexts (no body).
+    pub fn describe(&self) -> String {
+        format!("{} {}", self.method, self.path())
+    }
+
+    /// The path and query for logs, e.g. `/v1.0/applications/…`.
+    pub fn path(&self) -> String {
+        match &self.target {
+            Target::Path(p) => format!("/v1.0/{p}"),
+            Target::Absolute(u) => u[url::Position::BeforePath..].to_string(),
+        }
+    }
+}
+
+/// A successful (2xx) response.
+#[derive(Clone, Debug)]
+pub struct GraphResponse {
+    /// HTTP status.
+    pub status: u16,
+    /// The `request-id` header.
+    pub request_id: Option<String>,
+    /// The raw body (may be empty, e.g. 204).
+    pub body: Vec<u8>,
+}
+
+impl GraphResponse {
+    /// Decodes the body as JSON; `context` names the operation in a decode error.
+    pub fn json<T: DeserializeOwned>(&self, context: &str) -> Result<T, GraphError> {
+        serde_json::from_slice(&self.body).map_err(|e| GraphError::decode(context, e))
+    }
+}
+
+/// A Microsoft Graph v1.0 client. Cheap to clone; clones share the connection pool, the token
+/// cache and the per-object locks.
+#[derive(Clone)]
+pub struct GraphClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    base_url: Url,
+    api_root: String,
+    tokens: Arc<dyn TokenSource>,
+    http: reqwest::Client,
+    retry: RetryPolicy,
+    user_agent: String,
+    locks: ObjectLocks,
+}
+
+impl fmt::Debug for GraphClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GraphClient")
+            .field("api_root", &self.inner.api_root)
+            .finish()
+    }
+}
+
+impl GraphClient {
+    /// Builds a client. Refuses non-http(s) URLs and plain http to a non-loopback host.
+    pub fn new(config: GraphConfig) -> Result<Self, GraphError> {
+        let url = &config.base_url;
+        let ok = url.scheme() == "https" || (url.scheme() == "http" && is_loopback(url));
+        if !ok || url.cannot_be_a_base() {
+            return Err(GraphError::InvalidConfig(format!(
+                "Graph endpoint {url} must be https (plain http only for a loopback host)"
+            )));
+        }
+        let api_root = format!("{}/v1.0/", url.as_str().trim_end_matches('/'));
+        Ok(Self {
+            inner: Arc::new(Inner {
+                base_url: config.base_url,
+                api_root,
+                tokens: config.tokens,
+                http: config.http,
+                retry: config.retry,
+                user_agent: config.user_agent,
+                locks: ObjectLocks::default(),
+            }),
+        })
+    }
+
+    /// The per-object locks shared by all clones of this client.
+    pub fn locks(&self) -> &ObjectLocks {
+        &self.inner.locks
+    }
+
+    /// The absolute URL a request goes to. Absolute targets must share the base origin, so a
+    /// bogus next link can never receive our token.
+    pub fn url_for(&self, req: &GraphRequest) -> Result<Url, GraphError> {
+        match &req.target {
+            Target::Path(p) => Url::parse(&format!("{}{p}", self.inner.api_root))
+                .map_err(|e| GraphError::decode(req.describe(), format!("bad URL: {e}"))),
+            Target::Absolute(u) if u.origin() == self.inner.base_url.origin() => Ok(u.clone()),
+            Target::Absolute(u) => Err(GraphError::decode(
+                "following a Graph link",
+                format!("link {u} leaves the Graph endpoint {}", self.inner.base_url),
+            )),
+        }
+    }
+
+    /// Sends a request, retrying throttling and transient failures per the [`RetryPolicy`].
+    /// Returns only 2xx responses; anything else becomes a [`GraphError`].
+    pub async fn send(&self, req: &GraphRequest) -> Result<GraphResponse, GraphError> {
+        let url = self.url_for(req)?;
+        let what = req.describe();
+        let path = req.path();
+        let policy = &self.inner.retry;
+        let client_request_id = uuid::Uuid::new_v4().to_string();
+        if let (Some(body), false) = (&req.body, req.sensitive) {
+            tracing::trace!(request = %what, %body, "graph request body");
+        }
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            let started = Instant::now();
+            let result = self.attempt(req, &url, &client_request_id).await;
+            let elapsed_ms = started.elapsed().as_millis() as u64;
+            let raw = match result {
+                Ok(raw) => raw,
+                Err(Failure::Auth(e)) => return Err(e),
+                Err(Failure::Transport {
+                    nothing_sent,
+                    message,
+                }) => {
+                    tracing::debug!(method = %req.method, %path, attempt, elapsed_ms,
+                        error = %message, "graph request failed");
+                    if retryable_transport(nothing_sent, req.idempotent)
+                        && policy.may_retry(attempt)
+                    {
+                        tokio::time::sleep(policy.next_delay(attempt, None)).await;
+                        continue;
+                    }
+                    return Err(GraphError::Transport(format!(
+                        "{what}: {message} (after {attempt} attempt(s))"
+                    )));
+                }
+            };
+            tracing::debug!(method = %req.method, %path, status = raw.status,
+                request_id = raw.request_id.as_deref().unwrap_or("-"), attempt, elapsed_ms,
+                "graph request");
+            if (200..300).contains(&raw.status) {
+                if !req.sensitive {
+                    let body = String::from_utf8_lossy(&raw.body);
+                    tracing::trace!(request = %what, %body, "graph response body");
+                }
+                let (status, request_id, body) = (raw.status, raw.request_id, raw.body);
+                return Ok(GraphResponse {
+                    status,
+                    request_id,
+                    body,
+                });
+            }
+            if retryable_status(raw.status, req.idempotent) && policy.may_retry(attempt) {
+                let delay = policy.next_delay(attempt, raw.retry_after);
+                tracing::debug!(method = %req.method, %path, status = raw.status, attempt,
+                    delay_ms = delay.as_millis() as u64, "graph request will be retried");
+                tokio::time::sleep(delay).await;
+                continue;
+            }
+            if raw.status == 429 {
+                let retry_after = raw.retry_after;
+                return Err(GraphError::Throttled {
+                    retry_after,
+                    attempts: attempt,
+                });
+            }
+            return Err(GraphError::from_response(
+                raw.status,
+                raw.request_id,
+                &raw.body,
+            ));
+        }
+    }
+
+    async fn attempt(&self, req: &GraphRequest, url: &Url, crid: &str) -> Result<Raw, Failure> {
+        let token = self
+            .inner
+            .tokens
+            .token()
+            .await
+            .map_err(|e| Failure::Auth(e.into()))?;
+        let mut builder = self
+            .inner
+            .http
+            .request(req.method.clone(), url.clone())
+            .bearer_auth(token.secret.expose())
+            .header(USER_AGENT, &self.inner.user_agent)
+            .header(ACCEPT, "application/json")
+            .header("client-request-id", crid)
+            .timeout(ATTEMPT_TIMEOUT);
+        if let Some(body) = &req.body {
+            builder = builder.json(body);
+        }
+        let resp = builder.send().await.map_err(Failure::transport)?;
+        let status = resp.status().as_u16();
+        let header = |name: &str| {
+            let value = resp.headers().get(name)?.to_str().ok()?;
+            Some(value.to_string())
+        };
+        let request_id = header("request-id");
+        let retry_after = header(RETRY_AFTER.as_str())
+            .and_then(|v| parse_retry_after(&v, OffsetDateTime::now_utc()));
+        let body = resp.bytes().await.map_err(Failure::transport)?.to_vec();
+        Ok(Raw {
+            status,
+            request_id,
+            retry_after,
+            body,
+        })
+    }
+
+    /// Sends and decodes a JSON response.
+    pub async fn execute<T: DeserializeOwned>(&self, req: &GraphRequest) -> Result<T, GraphError> {
+        self.send(req).await?.json(&req.describe())
+    }
+
+    /// `GET path` decoded as `T`.
+    pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, GraphError> {
+        self.execute(&GraphRequest::get(path)).await
+    }
+
+    /// `GET path`; a 404 is `Ok(None)`.
+    pub async fn get_opt<T: DeserializeOwned>(&self, path: &str) -> Result<Option<T>, GraphError> {
+        match self.get(path).await {
+            Ok(v) => Ok(Some(v)),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `GET path` of a collection, following `@odata.nextLink` to the end.
+    pub async fn list<T: DeserializeOwned>(&self, path: &str) -> Result<Vec<T>, GraphError> {
+        super::paging::collect(self, GraphRequest::get(path)).await
+    }
+
+    /// `POST path body` decoded as `T`. Not retried after transient failures (POST is not
+    /// idempotent); build a [`GraphRequest`] with [`GraphRequest::retry_safe`] to opt in.
+    pub async fn post<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, GraphError> {
+        self.execute(&GraphRequest::post(path, to_json(path, body)?))
+            .await
+    }
+
+    /// `PATCH path body` (204, any body ignored).
+    pub async fn patch<B: Serialize>(&self, path: &str, body: &B) -> Result<(), GraphError> {
+        self.send(&GraphRequest::patch(path, to_json(path, body)?))
+            .await
+            .map(drop)
+    }
+
+    /// `PUT path body` (204, any body ignored).
+    pub async fn put<B: Serialize>(&self, path: &str, body: &B) -> Result<(), GraphError> {
+        self.send(&GraphRequest::put(path, to_json(path, body)?))
+            .await
+            .map(drop)
+    }
+
+    /// `DELETE path`: `true` if deleted, `false` if it was already gone (404).
+    pub async fn delete(&self, path: &str) -> Result<bool, GraphError> {
+        match self.send(&GraphRequest::delete(path)).await {
+            Ok(_) => Ok(true),
+            Err(e) if e.is_not_found() => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+fn to_json<B: Serialize>(path: &str, body: &B) -> Result<serde_json::Value, GraphError> {
+    serde_json::to_value(body)
+        .map_err(|e| GraphError::decode(format!("encoding body for {path}"), e))
+}
+
+struct Raw {
+    status: u16,
+    request_id: Option<String>,
+    retry_after: Option<Duration>,
+    body: Vec<u8>,
+}
+
+enum Failure {
+    Auth(GraphError),
+    Transport { nothing_sent: bool, message: String },
+}
+
+impl Failure {
+    fn transport(err: reqwest::Error) -> Self {
+        let nothing_sent = err.is_connect();
+        let mut message = err.to_string();
+        let mut source = std::error::Error::source(&err);
+        while let Some(s) = source {
+            message.push_str(": ");
+            message.push_str(&s.to_string());
+            source = s.source();
+        }
+        Self::Transport {
+            nothing_sent,
+            message,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_values() {
+        let r = GraphRequest::post("/applicationTemplates/x/instantiate", serde_json::json!({}));
+        assert!(!r.idempotent && r.describe() == "POST /v1.0/applicationTemplates/x/instantiate");
+        assert!(GraphRequest::patch("a", serde_json::json!({})).idempotent);
+        assert!(
+            GraphRequest::post("a", serde_json::json!({}))
+                .retry_safe(true)
+                .idempotent
+        );
+        let link = Url::parse("http://127.0.0.1:1/graph/v1.0/users?$skiptoken=x").unwrap();
+        assert_eq!(
+            GraphRequest::next_link(link).describe(),
+            "GET /graph/v1.0/users?$skiptoken=x"
+        );
+    }
+}

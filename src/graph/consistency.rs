@@ -1,0 +1,227 @@
+//! Waiting out Graph's eventual consistency (replication lag) without fixed sleeps.
+
+use std::future::Future;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::applications::{Application, ServicePrincipal};
+use super::client::GraphClient;
+use super::error::GraphError;
+
+/// First pause between polls.
+pub const FIRST_POLL: Duration = Duration::from_millis(100);
+/// Longest pause between polls.
+pub const MAX_POLL: Duration = Duration::from_secs(5);
+
+/// The pause after `previous`: ×1.5, capped at [`MAX_POLL`].
+pub fn next_poll_interval(previous: Duration) -> Duration {
+    previous.mul_f64(1.5).min(MAX_POLL)
+}
+
+/// Polls until `poll` yields `Some`, an error, or `timeout` runs out
+/// ([`GraphError::Timeout`] naming `what`). Polls fast first (100 ms, ×1.5, up to 5 s).
+pub async fn wait_until<T, F, Fut>(
+    what: &str,
+    timeout: Duration,
+    mut poll: F,
+) -> Result<T, GraphError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Option<T>, GraphError>>,
+{
+    let started = Instant::now();
+    let deadline = started + timeout;
+    let mut interval = FIRST_POLL;
+    let mut polls = 0u32;
+    let mut last_report = started;
+    loop {
+        polls += 1;
+        if let Some(value) = poll().await? {
+            if polls > 1 {
+                tracing::debug!(
+                    what,
+                    polls,
+                    waited_ms = started.elapsed().as_millis() as u64,
+                    "condition met"
+                );
+            }
+            return Ok(value);
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            return Err(GraphError::Timeout {
+                what: what.to_string(),
+                waited: now - started,
+            });
+        }
+        if now - last_report >= Duration::from_secs(30) {
+            last_report = now;
+            tracing::info!(
+                what,
+                polls,
+                waited_s = (now - started).as_secs(),
+                "still waiting"
+            );
+        } else {
+            tracing::debug!(what, polls, "not yet; polling again");
+        }
+        tokio::time::sleep(interval.min(deadline - now)).await;
+        interval = next_poll_interval(interval);
+    }
+}
+
+/// Retries `op` while its error satisfies `is_lag` (e.g. 404 right after a create, 401/403/409
+/// on synchronization calls); other errors return at once. On timeout the last lag error is
+/// quoted in the `Timeout` message.
+pub async fn retry_while_lagging<T, F, Fut>(
+    what: &str,
+    timeout: Duration,
+    is_lag: impl Fn(&GraphError) -> bool,
+    mut op: F,
+) -> Result<T, GraphError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, GraphError>>,
+{
+    let last = std::sync::Mutex::new(None::<String>);
+    let (last_ref, is_lag) = (&last, &is_lag);
+    let result = wait_until(what, timeout, move || {
+        let fut = op();
+        async move {
+            match fut.await {
+                Ok(v) => Ok(Some(v)),
+                Err(e) if is_lag(&e) => {
+                    *last_ref.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
+                    Ok(None)
+                }
+                Err(e) => Err(e),
+            }
+        }
+    })
+    .await;
+    let last = last.into_inner().unwrap_or_else(|p| p.into_inner());
+    match (result, last) {
+        (Err(GraphError::Timeout { what, waited }), Some(last)) => Err(GraphError::Timeout {
+            what: format!("{what} (last error: {last})"),
+            waited,
+        }),
+        (result, _) => result,
+    }
+}
+
+/// Waits until `GET /applications/{id}` stops answering 404 (after instantiate).
+pub async fn wait_for_application(
+    client: &GraphClient,
+    object_id: &str,
+    timeout: Duration,
+) -> Result<Application, GraphError> {
+    let what = format!("application {object_id} to replicate");
+    wait_until(&what, timeout, || client.get_application(object_id)).await
+}
+
+/// Waits until `GET /servicePrincipals/{id}` stops answering 404.
+pub async fn wait_for_service_principal(
+    client: &GraphClient,
+    id: &str,
+    timeout: Duration,
+) -> Result<ServicePrincipal, GraphError> {
+    let what = format!("service principal {id} to replicate");
+    wait_until(&what, timeout, || client.get_service_principal(id)).await
+}
+
+/// Waits until `GET /applications/{id}` answers 404 (after a delete).
+pub async fn wait_for_application_gone(
+    client: &GraphClient,
+    object_id: &str,
+    timeout: Duration,
+) -> Result<(), GraphError> {
+    let what = format!("application {object_id} to disappear");
+    wait_until(&what, timeout, || async {
+        Ok(client
+            .get_application(object_id)
+            .await?
+            .is_none()
+            .then_some(()))
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use super::*;
+
+    #[test]
+    fn intervals_grow_and_cap() {
+        assert_eq!(next_poll_interval(FIRST_POLL), Duration::from_millis(150));
+        assert_eq!(next_poll_interval(Duration::from_secs(4)), MAX_POLL);
+    }
+
+    #[tokio::test]
+    async fn succeeds_after_n_polls_and_times_out() {
+        let n = AtomicU32::new(0);
+        let v = wait_until("thing", Duration::from_secs(10), || async {
+            Ok((n.fetch_add(1, Ordering::SeqCst) == 3).then_some(42))
+        })
+        .await
+        .unwrap();
+        assert_eq!((v, n.load(Ordering::SeqCst)), (42, 4));
+
+        let started = Instant::now();
+        let timeout = Duration::from_millis(300);
+        let err = wait_until("never", timeout, || async { Ok(None::<()>) })
+            .await
+            .unwrap_err();
+        assert!(matches!(&err, GraphError::Timeout { what, .. } if what == "never"));
+        let waited = started.elapsed();
+        assert!(waited >= timeout && waited < timeout * 2, "{waited:?}");
+
+        let err = wait_until("fails", Duration::from_secs(2), || async {
+            Err::<Option<()>, _>(GraphError::Transport("boom".into()))
+        })
+        .await
+        .unwrap_err();
+        assert!(matches!(err, GraphError::Transport(_)));
+    }
+
+    #[tokio::test]
+    async fn retries_lag_errors_only() {
+        let lag = || {
+            GraphError::from_response(
+                404,
+                None,
+                br#"{"error":{"code":"Request_ResourceNotFound","message":"gone"}}"#,
+            )
+        };
+        let n = AtomicU32::new(0);
+        let v = retry_while_lagging(
+            "assignment",
+            Duration::from_secs(5),
+            GraphError::is_not_found,
+            || async {
+                if n.fetch_add(1, Ordering::SeqCst) < 2 {
+                    Err(lag())
+                } else {
+                    Ok("done")
+                }
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(v, "done");
+        let err = retry_while_lagging(
+            "x",
+            Duration::from_millis(200),
+            GraphError::is_not_found,
+            || async { Err::<(), _>(lag()) },
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("last error") && err.to_string().contains("gone"),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,125 @@
+//! Microsoft Graph v1.0 client: typed errors, retries, paging, eventual-consistency waits,
+//! per-object locks, and the application / service-principal operations.
+//!
+//! Knows nothing about Terraform.
+
+pub mod applications;
+pub mod client;
+pub mod consistency;
+pub mod error;
+pub mod locks;
+pub mod paging;
+pub mod retry;
+
+pub use applications::{
+    ApiApplication, AppRole, Application, InstantiateResult, PermissionScope, RedirectUris,
+    ServicePrincipal,
+};
+pub use client::{GraphClient, GraphConfig, GraphRequest, GraphResponse, Target};
+pub use consistency::{
+    retry_while_lagging, wait_for_application, wait_for_application_gone,
+    wait_for_service_principal, wait_until,
+};
+pub use error::{ErrorDetail, GraphError};
+pub use locks::ObjectLocks;
+pub use retry::RetryPolicy;
+
+/// Result of Graph operations.
+pub type Result<T, E = GraphError> = std::result::Result<T, E>;
+
+// --- OData path and query encoding ---------------------------------------------------------
+
+/// Percent-encodes everything but RFC 3986 unreserved characters and the bytes in `keep`.
+fn encode(value: &str, keep: &[u8]) -> String {
+    let mut out = String::with_capacity(value.len());
+    for &b in value.as_bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) || keep.contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Encodes one path segment (an object id) so it cannot change the path.
+pub fn path_segment(id: &str) -> String {
+    encode(id, b"")
+}
+
+/// An OData string literal: quoted, with single quotes doubled (not percent-encoded).
+pub fn odata_literal(value: &str) -> String {
+    format!("'{}'", value.replace('\'', "''"))
+}
+
+/// An alternate-key segment, e.g. `applications(appId='…')`.
+pub fn key_segment(entity_set: &str, property: &str, value: &str) -> String {
+    format!(
+        "{entity_set}({property}={})",
+        encode(&odata_literal(value), b"'")
+    )
+}
+
+/// A `$filter=<property> eq '<value>'` query parameter, percent-encoded.
+pub fn filter_eq(property: &str, value: &str) -> String {
+    format!(
+        "$filter={}",
+        encode(&format!("{property} eq {}", odata_literal(value)), b"")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encoding_helpers() {
+        assert_eq!(path_segment("a/b?c d"), "a%2Fb%3Fc%20d");
+        assert_eq!(odata_literal("O'Brien"), "'O''Brien'");
+        assert_eq!(
+            key_segment("applications", "appId", "x'/y"),
+            "applications(appId='x''%2Fy')"
+        );
+        assert_eq!(
+            filter_eq("displayName", "a 'b'&c"),
+            "$filter=displayName%20eq%20%27a%20%27%27b%27%27%26c%27"
+        );
+    }
+}
+
+/// Local fake servers for unit tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use super::{GraphClient, GraphConfig, RetryPolicy};
+    use crate::entra::StaticTokenSource;
+    use crate::secret::Secret;
+
+    /// Serves the router made by `make(base)` on 127.0.0.1:0; returns `http://127.0.0.1:P`.
+    pub async fn serve(make: impl FnOnce(String) -> axum::Router) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let app = make(base.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        base
+    }
+
+    /// A client for `{base}/graph` with a fixed token and millisecond retries.
+    pub fn client(base: &str) -> GraphClient {
+        let retry = RetryPolicy {
+            max_attempts: 4,
+            base_delay: Duration::from_millis(1),
+            max_delay: Duration::from_millis(20),
+        };
+        GraphClient::new(GraphConfig {
+            base_url: url::Url::parse(&format!("{base}/graph")).unwrap(),
+            tokens: Arc::new(StaticTokenSource(Secret::new("test-token"))),
+            http: reqwest::Client::new(),
+            retry,
+            user_agent: "kiro-test".into(),
+        })
+        .unwrap()
+    }
+}
