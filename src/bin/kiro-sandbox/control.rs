@@ -1,0 +1,228 @@
+//! The `/_sandbox` control API used by tests and benchmarks: no auth, no faults, no lag,
+//! not counted. Errors are `{"error":"…"}`.
+//!
+//! - `GET  /_sandbox/health` → `{"ok":true}`
+//! - `POST /_sandbox/tenants` `{}` → 201 `{tenant_id, client_id, client_secret, domain}`
+//! - `GET|PUT /_sandbox/faults` (PUT: any subset of the fields) → the full settings
+//! - `GET /_sandbox/counts` → `{"counts":{op: n}}`; `DELETE` resets → 204
+//! - `GET /_sandbox/tenants/{t}/objects` → applications, service_principals, deleted_items,
+//!   users, groups (ignoring lag)
+//! - `PATCH /_sandbox/tenants/{t}/applications/{id}` raw merge (drift) → 200 object;
+//!   `DELETE` the same path → 204 (out-of-band delete)
+//! - `POST /_sandbox/tenants/{t}/federated_tokens` `{client_id, token}` → 204
+//! - `POST /_sandbox/tenants/{t}/certificates` `{client_id, thumbprint}` → 204
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, patch, post};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use crate::directory::{in_order, merge};
+use crate::faults::FaultSettingsPatch;
+use crate::state::{Client, Sandbox, Tenant, now_rfc3339};
+
+type Sb = State<Arc<Sandbox>>;
+
+pub fn router() -> Router<Arc<Sandbox>> {
+    Router::new()
+        .route(
+            "/_sandbox/health",
+            get(|| async { axum::Json(json!({"ok": true})) }),
+        )
+        .route("/_sandbox/tenants", post(create_tenant))
+        .route("/_sandbox/faults", get(get_faults).put(put_faults))
+        .route("/_sandbox/counts", get(get_counts).delete(reset_counts))
+        .route("/_sandbox/tenants/{tenant}/objects", get(objects))
+        .route(
+            "/_sandbox/tenants/{tenant}/applications/{id}",
+            patch(drift_application).delete(delete_application),
+        )
+        .route(
+            "/_sandbox/tenants/{tenant}/federated_tokens",
+            post(add_federated_token),
+        )
+        .route(
+            "/_sandbox/tenants/{tenant}/certificates",
+            post(add_certificate),
+        )
+}
+
+/// A control API failure, answered as `{"error":"…"}`.
+struct Fail(StatusCode, String);
+
+impl IntoResponse for Fail {
+    fn into_response(self) -> Response {
+        (self.0, axum::Json(json!({"error": self.1}))).into_response()
+    }
+}
+
+fn fail(status: StatusCode, message: impl Into<String>) -> Fail {
+    Fail(status, message.into())
+}
+
+type Answer = Result<Response, Fail>;
+
+/// Parses a JSON body; an empty body reads as `{}`.
+fn body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Fail> {
+    let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+        b"{}"
+    } else {
+        bytes
+    };
+    serde_json::from_slice(bytes)
+        .map_err(|e| fail(StatusCode::BAD_REQUEST, format!("invalid JSON body: {e}")))
+}
+
+async fn tenant(sb: &Sandbox, key: &str) -> Result<Arc<tokio::sync::Mutex<Tenant>>, Fail> {
+    sb.tenant(key)
+        .await
+        .ok_or_else(|| fail(StatusCode::NOT_FOUND, format!("unknown tenant '{key}'")))
+}
+
+async fn create_tenant(State(sb): Sb, bytes: Bytes) -> Answer {
+    body::<serde_json::Map<String, Value>>(&bytes)?;
+    let info = sb.create_tenant().await;
+    tracing::info!(tenant = %info.tenant_id, "sandbox tenant created");
+    Ok((StatusCode::CREATED, axum::Json(info)).into_response())
+}
+
+async fn get_faults(State(sb): Sb) -> Response {
+    axum::Json(sb.faults.settings()).into_response()
+}
+
+async fn put_faults(State(sb): Sb, bytes: Bytes) -> Answer {
+    let patch: FaultSettingsPatch = body(&bytes)?;
+    let settings = sb
+        .faults
+        .update(&patch)
+        .map_err(|e| fail(StatusCode::BAD_REQUEST, e))?;
+    Ok(axum::Json(settings).into_response())
+}
+
+async fn get_counts(State(sb): Sb) -> Response {
+    axum::Json(json!({"counts": sb.faults.counts.snapshot()})).into_response()
+}
+
+async fn reset_counts(State(sb): Sb) -> Response {
+    sb.faults.counts.reset();
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// Every object of the tenant, ignoring replication lag.
+async fn objects(State(sb): Sb, Path(key): Path<String>) -> Answer {
+    let t = tenant(&sb, &key).await?;
+    let t = t.lock().await;
+    let dir = &t.directory;
+    let all = |m| {
+        in_order(m)
+            .into_iter()
+            .map(|s| Value::Object(s.obj.clone()))
+            .collect::<Vec<_>>()
+    };
+    let groups: Vec<Value> = dir
+        .groups
+        .iter()
+        .map(|g| {
+            let mut v = json!(g);
+            v["members"] = json!(g.members);
+            v
+        })
+        .collect();
+    Ok(axum::Json(json!({
+        "applications": all(&dir.applications),
+        "service_principals": all(&dir.service_principals),
+        "deleted_items": all(&dir.deleted),
+        "users": dir.users,
+        "groups": groups,
+    }))
+    .into_response())
+}
+
+/// A change made in the portal: raw merge, no rule checks, visible at once.
+async fn drift_application(
+    State(sb): Sb,
+    Path((key, id)): Path<(String, String)>,
+    bytes: Bytes,
+) -> Answer {
+    let patch: serde_json::Map<String, Value> = body(&bytes)?;
+    let t = tenant(&sb, &key).await?;
+    let mut t = t.lock().await;
+    let id = id.to_ascii_lowercase();
+    let stored = t
+        .directory
+        .applications
+        .get_mut(&id)
+        .ok_or_else(|| fail(StatusCode::NOT_FOUND, format!("unknown application '{id}'")))?;
+    merge(&mut stored.obj, &patch);
+    let obj = stored.obj.clone();
+    t.directory.sync_service_principal(&id);
+    Ok(axum::Json(Value::Object(obj)).into_response())
+}
+
+/// An out-of-band delete (the app lands in deleted items; its service principal goes).
+async fn delete_application(State(sb): Sb, Path((key, id)): Path<(String, String)>) -> Answer {
+    let t = tenant(&sb, &key).await?;
+    let mut t = t.lock().await;
+    t.directory
+        .delete_application(&id, &now_rfc3339())
+        .ok_or_else(|| fail(StatusCode::NOT_FOUND, format!("unknown application '{id}'")))?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FederatedToken {
+    client_id: String,
+    token: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Certificate {
+    client_id: String,
+    thumbprint: String,
+}
+
+async fn add_federated_token(State(sb): Sb, Path(key): Path<String>, bytes: Bytes) -> Answer {
+    let req: FederatedToken = body(&bytes)?;
+    with_client(&sb, &key, &req.client_id, |c| {
+        c.federated_tokens.insert(req.token.clone());
+    })
+    .await
+}
+
+async fn add_certificate(State(sb): Sb, Path(key): Path<String>, bytes: Bytes) -> Answer {
+    let req: Certificate = body(&bytes)?;
+    with_client(&sb, &key, &req.client_id, |c| {
+        c.cert_thumbprints.insert(req.thumbprint.clone());
+    })
+    .await
+}
+
+async fn with_client(
+    sb: &Sandbox,
+    key: &str,
+    client_id: &str,
+    f: impl FnOnce(&mut Client),
+) -> Answer {
+    let t = tenant(sb, key).await?;
+    let mut t = t.lock().await;
+    let client = t
+        .clients
+        .get_mut(&client_id.to_ascii_lowercase())
+        .ok_or_else(|| {
+            fail(
+                StatusCode::NOT_FOUND,
+                format!("unknown client '{client_id}' in tenant '{key}'"),
+            )
+        })?;
+    f(client);
+    Ok(StatusCode::NO_CONTENT.into_response())
+}

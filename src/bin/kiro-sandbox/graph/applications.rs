@@ -1,0 +1,100 @@
+//! `/applications`: get, list, patch and delete, honouring replication lag.
+
+use std::time::Instant;
+
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde_json::Value;
+
+use super::errors::{GraphError, GraphResult};
+use super::query::{FilterSpec, ListQuery};
+use super::route::Key;
+use super::uris::normalize_uri;
+use super::validate::{Rules, check_application_patch};
+use super::{Req, entity, json, no_content};
+use crate::directory::{in_order, merge};
+use crate::state::{Tenant, now_rfc3339};
+
+pub const FILTER: FilterSpec = FilterSpec {
+    resource: "Application",
+    eq: &[
+        "displayName",
+        "appId",
+        "id",
+        "publisherDomain",
+        "signInAudience",
+    ],
+    starts_with: &["displayName"],
+    any_eq: &["identifierUris", "tags"],
+};
+
+/// The lower-case object id of a visible application, or Graph's 404.
+fn resolve(tenant: &Tenant, key: &Key) -> GraphResult<String> {
+    let dir = &tenant.directory;
+    let found = match key {
+        Key::Id(id) => dir.applications.get(id),
+        Key::AppId(app_id) => dir.application_by_app_id(app_id),
+    };
+    match found {
+        Some(s) if s.is_visible(Instant::now()) => Ok(s.str("id").to_ascii_lowercase()),
+        _ => Err(GraphError::not_found(key.as_str())),
+    }
+}
+
+pub fn get(tenant: &mut Tenant, key: &Key, req: &Req<'_>) -> GraphResult<Response> {
+    let id = resolve(tenant, key)?;
+    let app = &tenant.directory.applications[&id];
+    entity(req, "applications", &app.obj)
+}
+
+pub fn list(tenant: &mut Tenant, req: &Req<'_>) -> GraphResult<Response> {
+    let q = ListQuery::parse(&req.query, &FILTER)?;
+    let now = Instant::now();
+    let items = in_order(&tenant.directory.applications)
+        .into_iter()
+        .filter(|s| s.is_visible(now))
+        .filter(|s| q.filter.as_ref().is_none_or(|f| f.matches(&s.obj)))
+        .map(|s| s.obj.clone())
+        .collect();
+    Ok(json(
+        StatusCode::OK,
+        q.page(req.ctx, "applications", "applications", items),
+    ))
+}
+
+pub fn patch(tenant: &mut Tenant, key: &Key, req: &Req<'_>) -> GraphResult<Response> {
+    let id = resolve(tenant, key)?;
+    let patch = req.json_object()?;
+    let current = tenant.directory.applications[&id].obj.clone();
+    let mut merged = current.clone();
+    merge(&mut merged, &patch);
+    let app_id = current.get("appId").and_then(Value::as_str).unwrap_or("");
+    let other_uris = tenant
+        .directory
+        .applications
+        .iter()
+        .filter(|(k, _)| **k != id)
+        .filter_map(|(_, s)| s.obj.get("identifierUris").and_then(Value::as_array))
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(normalize_uri)
+        .collect();
+    let rules = Rules {
+        tenant_id: &tenant.id,
+        domains: &tenant.domains,
+        app_id,
+        other_uris,
+    };
+    check_application_patch(&current, &patch, &mut merged, &rules)?;
+    if let Some(stored) = tenant.directory.applications.get_mut(&id) {
+        stored.obj = merged;
+    }
+    tenant.directory.sync_service_principal(&id);
+    Ok(no_content())
+}
+
+pub fn delete(tenant: &mut Tenant, key: &Key) -> GraphResult<Response> {
+    let id = resolve(tenant, key)?;
+    tenant.directory.delete_application(&id, &now_rfc3339());
+    Ok(no_content())
+}

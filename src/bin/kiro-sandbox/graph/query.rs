@@ -1,0 +1,304 @@
+//! OData query options for collections: `$filter` (the forms Graph supports on directory
+//! objects), `$top`, `$skiptoken` paging with an absolute `@odata.nextLink`, and `$select`.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Map, Value, json};
+
+use super::Ctx;
+use super::errors::{GraphError, GraphResult};
+
+pub type Object = Map<String, Value>;
+
+/// Which properties a resource lets `$filter` use, per operator.
+pub struct FilterSpec {
+    pub resource: &'static str,
+    pub eq: &'static [&'static str],
+    pub starts_with: &'static [&'static str],
+    pub any_eq: &'static [&'static str],
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Filter {
+    Eq(String, String),
+    StartsWith(String, String),
+    AnyEq(String, String),
+}
+
+impl Filter {
+    pub fn matches(&self, obj: &Object) -> bool {
+        let text = |p: &str| obj.get(p).and_then(Value::as_str).map(str::to_lowercase);
+        match self {
+            Filter::Eq(p, v) => text(p) == Some(v.to_lowercase()),
+            Filter::StartsWith(p, v) => text(p).is_some_and(|t| t.starts_with(&v.to_lowercase())),
+            Filter::AnyEq(p, v) => obj.get(p).and_then(Value::as_array).is_some_and(|a| {
+                a.iter()
+                    .any(|x| x.as_str().is_some_and(|s| s.eq_ignore_ascii_case(v)))
+            }),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ListQuery {
+    pub filter: Option<Filter>,
+    raw_filter: Option<String>,
+    top: Option<usize>,
+    skip: usize,
+    select: Option<Vec<String>>,
+}
+
+const DEFAULT_TOP: usize = 100;
+
+impl ListQuery {
+    pub fn parse(query: &[(String, String)], spec: &FilterSpec) -> GraphResult<Self> {
+        let mut q = ListQuery::default();
+        for (name, value) in query {
+            match name.as_str() {
+                "$filter" => {
+                    q.filter = Some(parse_filter(value, spec)?);
+                    q.raw_filter = Some(value.clone());
+                }
+                "$top" => q.top = Some(parse_top(value)?),
+                "$skiptoken" => q.skip = decode_skiptoken(value)?,
+                "$select" => q.select = Some(split_select(value)),
+                _ => {}
+            }
+        }
+        Ok(q)
+    }
+
+    /// The collection body for `items` (already filtered and ordered): one page of at most
+    /// `$top`, with `@odata.nextLink` when more remain. `path` is e.g. `applications`.
+    pub fn page(&self, ctx: &Ctx, path: &str, context_set: &str, items: Vec<Object>) -> Value {
+        let top = self.top.unwrap_or(DEFAULT_TOP);
+        let end = (self.skip + top).min(items.len());
+        let start = self.skip.min(end);
+        let value: Vec<Value> = items[start..end]
+            .iter()
+            .map(|o| Value::Object(project(o, self.select.as_deref())))
+            .collect();
+        let mut body = json!({"@odata.context": ctx.context(context_set, false), "value": value});
+        if end < items.len() {
+            body["@odata.nextLink"] = Value::String(self.next_link(ctx, path, end));
+        }
+        body
+    }
+
+    fn next_link(&self, ctx: &Ctx, path: &str, next: usize) -> String {
+        let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+        let mut parts = Vec::new();
+        if let Some(f) = &self.raw_filter {
+            parts.push(format!("$filter={}", enc(f)));
+        }
+        if let Some(top) = self.top {
+            parts.push(format!("$top={top}"));
+        }
+        if let Some(sel) = &self.select {
+            parts.push(format!("$select={}", enc(&sel.join(","))));
+        }
+        let token = URL_SAFE_NO_PAD.encode(format!("sbx-skip:{next}"));
+        parts.push(format!("$skiptoken={token}"));
+        format!("{}/graph/v1.0/{path}?{}", ctx.base, parts.join("&"))
+    }
+}
+
+/// `$select` of a single-entity request, if any.
+pub fn select(query: &[(String, String)]) -> Option<Vec<String>> {
+    query
+        .iter()
+        .find(|(k, _)| k == "$select")
+        .map(|(_, v)| split_select(v))
+}
+
+fn split_select(v: &str) -> Vec<String> {
+    v.split(',')
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// Keeps only the selected properties (all of them without `$select`).
+pub fn project(obj: &Object, select: Option<&[String]>) -> Object {
+    match select {
+        None => obj.clone(),
+        Some(props) => obj
+            .iter()
+            .filter(|(k, _)| props.iter().any(|p| p.eq_ignore_ascii_case(k)))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+    }
+}
+
+fn parse_top(v: &str) -> GraphResult<usize> {
+    match v.trim().parse::<usize>() {
+        Ok(n) if (1..=999).contains(&n) => Ok(n),
+        _ => Err(GraphError::bad_request(
+            "Request_UnsupportedQuery",
+            format!("Invalid page size specified: '{v}'. Must be between 1 and 999 inclusive."),
+        )),
+    }
+}
+
+fn decode_skiptoken(v: &str) -> GraphResult<usize> {
+    URL_SAFE_NO_PAD
+        .decode(v.trim())
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|s| s.strip_prefix("sbx-skip:").and_then(|n| n.parse().ok()))
+        .ok_or_else(|| {
+            GraphError::bad_request(
+                "Directory_ExpiredPageToken",
+                "The specified page token value has expired and can no longer be included in your request.",
+            )
+        })
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum Tok {
+    Ident(String),
+    Str(String),
+    Punct(char),
+}
+
+fn lex(s: &str) -> Result<Vec<Tok>, String> {
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c.is_whitespace() {
+            i += 1;
+        } else if "()/:,".contains(c) {
+            out.push(Tok::Punct(c));
+            i += 1;
+        } else if c == '\'' {
+            let mut lit = String::new();
+            i += 1;
+            loop {
+                match chars.get(i) {
+                    None => return Err(format!("unterminated string literal at position {i}")),
+                    Some('\'') if chars.get(i + 1) == Some(&'\'') => {
+                        lit.push('\'');
+                        i += 2;
+                    }
+                    Some('\'') => {
+                        i += 1;
+                        break;
+                    }
+                    Some(ch) => {
+                        lit.push(*ch);
+                        i += 1;
+                    }
+                }
+            }
+            out.push(Tok::Str(lit));
+        } else if c.is_alphanumeric() || c == '_' || c == '.' {
+            let start = i;
+            while i < chars.len()
+                && (chars[i].is_alphanumeric() || chars[i] == '_' || chars[i] == '.')
+            {
+                i += 1;
+            }
+            out.push(Tok::Ident(chars[start..i].iter().collect()));
+        } else {
+            return Err(format!("syntax error at position {i}"));
+        }
+    }
+    Ok(out)
+}
+
+fn parse_filter(s: &str, spec: &FilterSpec) -> GraphResult<Filter> {
+    let syntax = |why: String| {
+        GraphError::bad_request(
+            "BadRequest",
+            format!("Invalid filter clause: {why} in '{s}'."),
+        )
+    };
+    let toks = lex(s).map_err(syntax)?;
+    use Tok::{Ident as I, Punct as P, Str as S};
+    let (prop, filter, allowed) = match toks.as_slice() {
+        [I(p), I(op), S(v)] if op.eq_ignore_ascii_case("eq") => {
+            (p, Filter::Eq(p.clone(), v.clone()), spec.eq)
+        }
+        [I(f), P('('), I(p), P(','), S(v), P(')')] if f.eq_ignore_ascii_case("startswith") => (
+            p,
+            Filter::StartsWith(p.clone(), v.clone()),
+            spec.starts_with,
+        ),
+        [
+            I(p),
+            P('/'),
+            I(any),
+            P('('),
+            I(x),
+            P(':'),
+            I(x2),
+            I(op),
+            S(v),
+            P(')'),
+        ] if any.eq_ignore_ascii_case("any") && x == x2 && op.eq_ignore_ascii_case("eq") => {
+            (p, Filter::AnyEq(p.clone(), v.clone()), spec.any_eq)
+        }
+        _ => return Err(syntax("unsupported expression".into())),
+    };
+    let canonical = allowed.iter().find(|a| a.eq_ignore_ascii_case(prop)).ok_or_else(|| {
+        GraphError::bad_request(
+            "Request_UnsupportedQuery",
+            format!(
+                "Unsupported or invalid query filter clause specified for property '{prop}' of resource '{}'.",
+                spec.resource
+            ),
+        )
+    })?;
+    Ok(match filter {
+        Filter::Eq(_, v) => Filter::Eq(canonical.to_string(), v),
+        Filter::StartsWith(_, v) => Filter::StartsWith(canonical.to_string(), v),
+        Filter::AnyEq(_, v) => Filter::AnyEq(canonical.to_string(), v),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SPEC: FilterSpec = FilterSpec {
+        resource: "Application",
+        eq: &["displayName", "appId"],
+        starts_with: &["displayName"],
+        any_eq: &["identifierUris"],
+    };
+
+    #[test]
+    fn filter_forms_and_quote_escaping() {
+        let f = parse_filter("displayName eq 'O''Brien''s app'", &SPEC).unwrap();
+        assert_eq!(f, Filter::Eq("displayName".into(), "O'Brien's app".into()));
+        let f = parse_filter("startswith(displayname,'Kiro')", &SPEC).unwrap();
+        assert_eq!(f, Filter::StartsWith("displayName".into(), "Kiro".into()));
+        let f = parse_filter("identifierUris/any(x:x eq 'api://a')", &SPEC).unwrap();
+        assert!(f.matches(json!({"identifierUris":["API://A"]}).as_object().unwrap()));
+        let e = parse_filter("notes eq 'x'", &SPEC).unwrap_err();
+        assert_eq!(e.code, "Request_UnsupportedQuery");
+        assert_eq!(
+            parse_filter("displayName eq x", &SPEC).unwrap_err().code,
+            "BadRequest"
+        );
+        assert_eq!(
+            parse_filter("displayName eq 'x", &SPEC).unwrap_err().code,
+            "BadRequest"
+        );
+    }
+
+    #[test]
+    fn top_bounds_and_skiptoken_round_trip() {
+        assert!(parse_top("0").is_err());
+        assert!(parse_top("1000").is_err());
+        assert_eq!(parse_top("999").unwrap(), 999);
+        let token = URL_SAFE_NO_PAD.encode("sbx-skip:7");
+        assert_eq!(decode_skiptoken(&token).unwrap(), 7);
+        assert_eq!(
+            decode_skiptoken("garbage").unwrap_err().code,
+            "Directory_ExpiredPageToken"
+        );
+    }
+}

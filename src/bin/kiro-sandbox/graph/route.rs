@@ -1,0 +1,280 @@
+//! Maps a Graph path (after `/graph/`) and method to an operation name and a [`Route`].
+
+use axum::http::Method;
+
+use super::errors::{GraphError, GraphResult};
+
+/// How an application or service principal is addressed.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Key {
+    /// `/applications/{objectId}`
+    Id(String),
+    /// `/applications(appId='{clientId}')`
+    AppId(String),
+}
+
+impl Key {
+    pub fn as_str(&self) -> &str {
+        match self {
+            Key::Id(s) | Key::AppId(s) => s,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Route {
+    Instantiate(String),
+    ListApplications,
+    GetApplication(Key),
+    PatchApplication(Key),
+    DeleteApplication(Key),
+    ListServicePrincipals,
+    GetServicePrincipal(Key),
+    PatchServicePrincipal(Key),
+    DeleteServicePrincipal(Key),
+    ListDeletedApplications,
+    GetDeletedItem(String),
+    PurgeDeletedItem(String),
+    RestoreDeletedItem(String),
+}
+
+/// The operation name (always, for counting) and the route or the Graph error to answer.
+pub fn parse(method: &Method, path: &str) -> (String, GraphResult<Route>) {
+    let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let Some((version, segs)) = segs.split_first() else {
+        return unknown(GraphError::bad_request("BadRequest", "Invalid version: "));
+    };
+    if *version != "v1.0" {
+        return unknown(GraphError::bad_request(
+            "BadRequest",
+            format!("Invalid version: {version}"),
+        ));
+    }
+    let Some(first) = segs.first() else {
+        return unknown(GraphError::segment_not_found(""));
+    };
+    let head = first.to_ascii_lowercase();
+    if head.starts_with("applications(") {
+        return item(
+            "applications",
+            method,
+            key_segment(first, &segs[1..]),
+            app_item,
+        );
+    }
+    if head.starts_with("serviceprincipals(") {
+        return item(
+            "servicePrincipals",
+            method,
+            key_segment(first, &segs[1..]),
+            sp_item,
+        );
+    }
+    let lower: Vec<String> = segs.iter().map(|s| s.to_ascii_lowercase()).collect();
+    let lower: Vec<&str> = lower.iter().map(String::as_str).collect();
+    match lower.as_slice() {
+        ["applicationtemplates", _, "instantiate"] => {
+            let route = Route::Instantiate(segs[1].to_string());
+            only(
+                method,
+                Method::POST,
+                "graph.applicationTemplates",
+                "instantiate",
+                route,
+            )
+        }
+        ["applications"] => collection("graph.applications", method, Route::ListApplications),
+        ["applications", _] => item(
+            "applications",
+            method,
+            object_id(segs[1]).map(Key::Id),
+            app_item,
+        ),
+        ["serviceprincipals"] => collection(
+            "graph.servicePrincipals",
+            method,
+            Route::ListServicePrincipals,
+        ),
+        ["serviceprincipals", _] => item(
+            "servicePrincipals",
+            method,
+            object_id(segs[1]).map(Key::Id),
+            sp_item,
+        ),
+        ["directory", "deleteditems", "microsoft.graph.application"] => {
+            collection("graph.deletedItems", method, Route::ListDeletedApplications)
+        }
+        ["directory", "deleteditems", _] => {
+            let op = |a: &str| format!("graph.deletedItems.{a}");
+            let id = match object_id(segs[2]) {
+                Ok(id) => id,
+                Err(e) => return (op(&action(method)), Err(e)),
+            };
+            match *method {
+                Method::GET => (op("get"), Ok(Route::GetDeletedItem(id))),
+                Method::DELETE => (op("delete"), Ok(Route::PurgeDeletedItem(id))),
+                _ => (op(&action(method)), Err(GraphError::method_not_allowed())),
+            }
+        }
+        ["directory", "deleteditems", _, "restore"] => {
+            let route = object_id(segs[2]).map(Route::RestoreDeletedItem);
+            match route {
+                Ok(r) => only(method, Method::POST, "graph.deletedItems", "restore", r),
+                Err(e) => ("graph.deletedItems.restore".into(), Err(e)),
+            }
+        }
+        _ => {
+            let known = [
+                "applicationtemplates",
+                "applications",
+                "serviceprincipals",
+                "directory",
+            ];
+            let bad = if known.contains(&lower[0]) && segs.len() > 1 {
+                segs[segs.len() - 1]
+            } else {
+                segs[0]
+            };
+            unknown(GraphError::segment_not_found(bad))
+        }
+    }
+}
+
+fn unknown(e: GraphError) -> (String, GraphResult<Route>) {
+    ("graph.unknown".into(), Err(e))
+}
+
+fn action(method: &Method) -> String {
+    method.as_str().to_ascii_lowercase()
+}
+
+fn only(
+    method: &Method,
+    want: Method,
+    area: &str,
+    name: &str,
+    route: Route,
+) -> (String, GraphResult<Route>) {
+    if *method == want {
+        (format!("{area}.{name}"), Ok(route))
+    } else {
+        (
+            format!("{area}.{}", action(method)),
+            Err(GraphError::method_not_allowed()),
+        )
+    }
+}
+
+fn collection(area: &str, method: &Method, route: Route) -> (String, GraphResult<Route>) {
+    only(method, Method::GET, area, "list", route)
+}
+
+type ItemRoutes = fn(&Method, Key) -> Option<Route>;
+
+fn app_item(method: &Method, key: Key) -> Option<Route> {
+    match *method {
+        Method::GET => Some(Route::GetApplication(key)),
+        Method::PATCH => Some(Route::PatchApplication(key)),
+        Method::DELETE => Some(Route::DeleteApplication(key)),
+        _ => None,
+    }
+}
+
+fn sp_item(method: &Method, key: Key) -> Option<Route> {
+    match *method {
+        Method::GET => Some(Route::GetServicePrincipal(key)),
+        Method::PATCH => Some(Route::PatchServicePrincipal(key)),
+        Method::DELETE => Some(Route::DeleteServicePrincipal(key)),
+        _ => None,
+    }
+}
+
+fn item(
+    area: &str,
+    method: &Method,
+    key: GraphResult<Key>,
+    routes: ItemRoutes,
+) -> (String, GraphResult<Route>) {
+    let op = format!("graph.{area}.{}", action(method));
+    match key {
+        Err(e) => (op, Err(e)),
+        Ok(key) => match routes(method, key) {
+            Some(route) => (op, Ok(route)),
+            None => (op, Err(GraphError::method_not_allowed())),
+        },
+    }
+}
+
+/// Parses `applications(appId='…')` (no further segments allowed).
+fn key_segment(seg: &str, rest: &[&str]) -> GraphResult<Key> {
+    if let Some(extra) = rest.first() {
+        return Err(GraphError::segment_not_found(extra));
+    }
+    let inner = seg
+        .split_once('(')
+        .and_then(|(_, r)| r.strip_suffix(')'))
+        .ok_or_else(|| GraphError::segment_not_found(seg))?;
+    let (name, value) = inner
+        .split_once('=')
+        .ok_or_else(|| GraphError::segment_not_found(seg))?;
+    if !name.trim().eq_ignore_ascii_case("appId") {
+        return Err(GraphError::segment_not_found(seg));
+    }
+    let value = value
+        .trim()
+        .strip_prefix('\'')
+        .and_then(|v| v.strip_suffix('\''))
+        .ok_or_else(|| GraphError::segment_not_found(seg))?;
+    if uuid::Uuid::parse_str(value).is_err() {
+        return Err(GraphError::not_found(value));
+    }
+    Ok(Key::AppId(value.to_ascii_lowercase()))
+}
+
+fn object_id(s: &str) -> GraphResult<String> {
+    match uuid::Uuid::parse_str(s) {
+        Ok(_) => Ok(s.to_ascii_lowercase()),
+        Err(_) => Err(GraphError::bad_request(
+            "Request_BadRequest",
+            format!("Invalid object identifier '{s}'."),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ID: &str = "0e2f4a6c-1b3d-4e5f-8a9b-0c1d2e3f4a5b";
+
+    #[test]
+    fn parses_the_graph_url_forms() {
+        let (op, r) = parse(&Method::GET, &format!("v1.0/applications(appId='{ID}')"));
+        assert_eq!(op, "graph.applications.get");
+        assert_eq!(r.unwrap(), Route::GetApplication(Key::AppId(ID.into())));
+        let (op, r) = parse(&Method::PATCH, &format!("v1.0/Applications/{ID}"));
+        assert_eq!(op, "graph.applications.patch");
+        assert_eq!(r.unwrap(), Route::PatchApplication(Key::Id(ID.into())));
+        let (op, _) = parse(
+            &Method::POST,
+            &format!("v1.0/applicationTemplates/{ID}/instantiate"),
+        );
+        assert_eq!(op, "graph.applicationTemplates.instantiate");
+        let (op, r) = parse(&Method::POST, "v1.0/applications");
+        assert_eq!(op, "graph.applications.post");
+        assert_eq!(r.unwrap_err().status.as_u16(), 405);
+        let (_, r) = parse(&Method::GET, "v1.0/applications/not-a-guid");
+        assert_eq!(
+            r.unwrap_err().message,
+            "Invalid object identifier 'not-a-guid'."
+        );
+        let (op, r) = parse(&Method::GET, "v1.0/nonsense");
+        assert_eq!(op, "graph.unknown");
+        assert_eq!(
+            r.unwrap_err().message,
+            "Resource not found for the segment 'nonsense'."
+        );
+        let (_, r) = parse(&Method::GET, "beta/applications");
+        assert_eq!(r.unwrap_err().code, "BadRequest");
+    }
+}

@@ -1,0 +1,99 @@
+//! `/servicePrincipals`: get, list, patch and delete, honouring replication lag.
+
+use std::time::Instant;
+
+use axum::http::StatusCode;
+use axum::response::Response;
+
+use super::errors::{GraphError, GraphResult};
+use super::query::{FilterSpec, ListQuery};
+use super::route::Key;
+use super::{Req, entity, json, no_content};
+use crate::directory::{in_order, merge};
+use crate::state::Tenant;
+
+pub const FILTER: FilterSpec = FilterSpec {
+    resource: "ServicePrincipal",
+    eq: &[
+        "appId",
+        "displayName",
+        "id",
+        "servicePrincipalType",
+        "appOwnerOrganizationId",
+    ],
+    starts_with: &["displayName"],
+    any_eq: &["tags", "servicePrincipalNames"],
+};
+
+fn resolve(tenant: &Tenant, key: &Key) -> GraphResult<String> {
+    let dir = &tenant.directory;
+    let found = match key {
+        Key::Id(id) => dir.service_principals.get(id),
+        Key::AppId(app_id) => dir
+            .service_principal_id_for(app_id)
+            .and_then(|id| dir.service_principals.get(&id)),
+    };
+    match found {
+        Some(s) if s.is_visible(Instant::now()) => Ok(s.str("id").to_ascii_lowercase()),
+        _ => Err(GraphError::not_found(key.as_str())),
+    }
+}
+
+pub fn get(tenant: &mut Tenant, key: &Key, req: &Req<'_>) -> GraphResult<Response> {
+    let id = resolve(tenant, key)?;
+    entity(
+        req,
+        "servicePrincipals",
+        &tenant.directory.service_principals[&id].obj,
+    )
+}
+
+pub fn list(tenant: &mut Tenant, req: &Req<'_>) -> GraphResult<Response> {
+    let q = ListQuery::parse(&req.query, &FILTER)?;
+    let now = Instant::now();
+    let items = in_order(&tenant.directory.service_principals)
+        .into_iter()
+        .filter(|s| s.is_visible(now))
+        .filter(|s| q.filter.as_ref().is_none_or(|f| f.matches(&s.obj)))
+        .map(|s| s.obj.clone())
+        .collect();
+    let body = q.page(req.ctx, "servicePrincipals", "servicePrincipals", items);
+    Ok(json(StatusCode::OK, body))
+}
+
+/// Properties a PATCH may not set (Graph answers 400).
+const READ_ONLY: [&str; 5] = [
+    "id",
+    "appId",
+    "appDisplayName",
+    "servicePrincipalType",
+    "deletedDateTime",
+];
+
+/// Merges a PATCH (e.g. the enterprise application's `displayName`).
+pub fn patch(tenant: &mut Tenant, key: &Key, req: &Req<'_>) -> GraphResult<Response> {
+    let id = resolve(tenant, key)?;
+    let patch = req.json_object()?;
+    if let Some(key) = patch.keys().find(|k| READ_ONLY.contains(&k.as_str())) {
+        return Err(GraphError::bad_request(
+            "Request_BadRequest",
+            format!("Property '{key}' is read-only and cannot be set."),
+        ));
+    }
+    if let Some(name) = patch.get("displayName")
+        && name.as_str().is_none_or(|n| n.trim().is_empty())
+    {
+        return Err(GraphError::invalid_value("displayName", "ServicePrincipal"));
+    }
+    if let Some(stored) = tenant.directory.service_principals.get_mut(&id) {
+        merge(&mut stored.obj, &patch);
+    }
+    Ok(no_content())
+}
+
+/// Deletes the service principal only; its application stays.
+pub fn delete(tenant: &mut Tenant, key: &Key) -> GraphResult<Response> {
+    let id = resolve(tenant, key)?;
+    tenant.directory.service_principals.remove(&id);
+    Ok(no_content())
+}

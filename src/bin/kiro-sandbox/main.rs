@@ -1,0 +1,189 @@
+//! `kiro-sandbox`: an offline stand-in for Entra login and Microsoft Graph (later also Kiro's
+//! admin API and SCIM endpoint) that enforces the rules the real services enforce.
+//!
+//! One listener serves `/login/…` (token endpoint), `/graph/v1.0/…` (Graph) and
+//! `/_sandbox/…` (the control API). After binding it prints exactly one line to stdout,
+//! `KIRO_SANDBOX_URL=http://127.0.0.1:<port>`; logs go to stderr.
+
+mod control;
+mod directory;
+mod faults;
+mod graph;
+mod login;
+mod seed;
+mod state;
+
+#[cfg(test)]
+mod sandbox_tests;
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::StatusCode;
+use clap::Parser;
+use serde_json::json;
+use tracing_subscriber::EnvFilter;
+
+use faults::{FaultSettings, check_rate};
+use state::Sandbox;
+
+pub const DEFAULT_TENANT_ID: &str = "00000000-0000-4000-8000-000000000001";
+pub const DEFAULT_CLIENT_ID: &str = "00000000-0000-4000-8000-0000000000c1";
+pub const DEFAULT_CLIENT_SECRET: &str = "sandbox-secret";
+pub const DEFAULT_DOMAIN: &str = "kirosandbox.onmicrosoft.com";
+
+/// Offline emulator of Microsoft Entra login and Microsoft Graph for kiro provider tests.
+///
+/// Token endpoint: POST /login/{tenant}/oauth2/v2.0/token. Graph: /graph/v1.0/…
+/// Control API: /_sandbox/… (health, tenants, faults, counts, objects, drift).
+#[derive(Debug, Parser)]
+#[command(name = "kiro-sandbox", version)]
+struct Cli {
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:8787")]
+    listen: SocketAddr,
+    /// Seed for generated ids, seeded users/groups and fault decisions.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Tenant id of the default tenant (its domain is kirosandbox.onmicrosoft.com).
+    #[arg(long, default_value = DEFAULT_TENANT_ID)]
+    tenant_id: uuid::Uuid,
+    /// Client id that may sign in to the default tenant.
+    #[arg(long, default_value = DEFAULT_CLIENT_ID)]
+    client_id: uuid::Uuid,
+    /// Client secret of that client.
+    #[arg(long, default_value = DEFAULT_CLIENT_SECRET)]
+    client_secret: String,
+    /// Delay before created objects become visible to Graph reads (ms).
+    #[arg(long, default_value_t = 0)]
+    replication_lag_ms: u64,
+    /// Delay added to every login/Graph request (ms).
+    #[arg(long, default_value_t = 0)]
+    latency_ms: u64,
+    /// Fraction of login/Graph requests answered 429 with Retry-After.
+    #[arg(long, default_value_t = 0.0, value_parser = parse_rate)]
+    throttle_rate: f64,
+    /// Retry-After seconds sent with injected 429/5xx answers.
+    #[arg(long, default_value_t = 1)]
+    retry_after_secs: u64,
+    /// Fraction of login/Graph requests answered 503/504.
+    #[arg(long = "error-5xx-rate", default_value_t = 0.0, value_parser = parse_rate)]
+    error_5xx_rate: f64,
+    /// Fraction of login/Graph requests whose connection is dropped without an answer.
+    #[arg(long, default_value_t = 0.0, value_parser = parse_rate)]
+    drop_rate: f64,
+}
+
+fn parse_rate(s: &str) -> Result<f64, String> {
+    let r: f64 = s.parse().map_err(|e| format!("not a number: {e}"))?;
+    check_rate(r)
+}
+
+impl Cli {
+    fn faults(&self) -> FaultSettings {
+        FaultSettings {
+            replication_lag_ms: self.replication_lag_ms,
+            latency_ms: self.latency_ms,
+            throttle_rate: self.throttle_rate,
+            retry_after_secs: self.retry_after_secs,
+            error_5xx_rate: self.error_5xx_rate,
+            drop_rate: self.drop_rate,
+            instantiate_false_404_rate: 0.0,
+        }
+    }
+}
+
+/// All routes on one router.
+pub fn app(sb: Arc<Sandbox>) -> Router {
+    Router::new()
+        .merge(login::router())
+        .merge(graph::router())
+        .merge(control::router())
+        .fallback(|| async {
+            (
+                StatusCode::NOT_FOUND,
+                axum::Json(json!({"error": "no such sandbox endpoint"})),
+            )
+        })
+        .with_state(sb)
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let filter =
+        EnvFilter::try_from_env("KIRO_SANDBOX_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+
+    let sb = Arc::new(Sandbox::new(cli.seed, cli.faults()));
+    sb.add_tenant(
+        &cli.tenant_id.to_string(),
+        &cli.client_id.to_string(),
+        &cli.client_secret,
+        DEFAULT_DOMAIN,
+    )
+    .await;
+
+    let listener = match tokio::net::TcpListener::bind(cli.listen).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("kiro-sandbox: cannot listen on {}: {e}", cli.listen);
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let addr = match listener.local_addr() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("kiro-sandbox: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let shown = if addr.ip().is_unspecified() {
+        SocketAddr::from(([127, 0, 0, 1], addr.port()))
+    } else {
+        addr
+    };
+    let mut stdout = std::io::stdout();
+    let _ = writeln!(stdout, "KIRO_SANDBOX_URL=http://{shown}");
+    let _ = stdout.flush();
+    tracing::info!(%addr, tenant = %cli.tenant_id, "kiro-sandbox listening");
+
+    let served = axum::serve(listener, app(sb))
+        .with_graceful_shutdown(shutdown_signal())
+        .await;
+    match served {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("kiro-sandbox: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("kiro-sandbox shutting down");
+}

@@ -1,0 +1,113 @@
+use serde_json::json;
+
+use super::start;
+
+#[tokio::test]
+async fn tenants_faults_counts_and_health() {
+    let s = start().await;
+    let r = s.control("GET", "health", None).await;
+    assert_eq!((r.status, r.body.clone()), (200, json!({"ok": true})));
+
+    let r = s.control("POST", "tenants", Some(json!({}))).await;
+    assert_eq!(r.status, 201);
+    for k in ["tenant_id", "client_id", "client_secret", "domain"] {
+        assert!(r.body[k].is_string(), "{k}");
+    }
+    assert_ne!(
+        r.body["tenant_id"].as_str(),
+        Some(s.tenant.tenant_id.as_str())
+    );
+    let objects = s
+        .control(
+            "GET",
+            &format!("tenants/{}/objects", r.body["tenant_id"].as_str().unwrap()),
+            None,
+        )
+        .await;
+    assert_eq!(objects.body["users"].as_array().unwrap().len(), 5);
+    assert_eq!(
+        objects.body["groups"][0]["members"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+
+    let r = s
+        .control("PUT", "faults", Some(json!({"drop_rate": 2.0})))
+        .await;
+    assert_eq!(r.status, 400);
+    let r = s.control("PUT", "faults", Some(json!({"bogus": 1}))).await;
+    assert_eq!(r.status, 400);
+    let r = s
+        .control("PUT", "faults", Some(json!({"latency_ms": 1})))
+        .await;
+    assert_eq!(r.body["latency_ms"], 1);
+    assert_eq!(s.control("GET", "faults", None).await.body, r.body);
+
+    let tok = s.token().await;
+    s.graph(&tok, "GET", "applications", None).await;
+    let counts = s.control("GET", "counts", None).await.body;
+    assert_eq!(counts["counts"]["graph.applications.list"], 1);
+    assert_eq!(s.control("DELETE", "counts", None).await.status, 204);
+    assert_eq!(
+        s.control("GET", "counts", None).await.body,
+        json!({"counts": {}})
+    );
+    assert_eq!(
+        s.control("GET", "tenants/nope/objects", None).await.status,
+        404
+    );
+}
+
+#[tokio::test]
+async fn drift_and_out_of_band_delete() {
+    let s = start().await;
+    let tok = s.token().await;
+    let (app, _) = s.instantiate(&tok, "Drift").await;
+    let id = app["id"].as_str().unwrap();
+    let tid = &s.tenant.tenant_id;
+    // No rule checks: even an invalid value is stored, like a portal change the client must notice.
+    let r = s
+        .control(
+            "PATCH",
+            &format!("tenants/{tid}/applications/{id}"),
+            Some(json!({"displayName":"Renamed","api":{"requestedAccessTokenVersion":1}})),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["displayName"], "Renamed");
+    assert_eq!(
+        r.body["api"]["oauth2PermissionScopes"],
+        app["api"]["oauth2PermissionScopes"]
+    );
+    let got = s
+        .graph(&tok, "GET", &format!("applications/{id}"), None)
+        .await;
+    assert_eq!(got.body["api"]["requestedAccessTokenVersion"], 1);
+
+    assert_eq!(
+        s.control("DELETE", &format!("tenants/{tid}/applications/{id}"), None)
+            .await
+            .status,
+        204
+    );
+    assert_eq!(
+        s.graph(&tok, "GET", &format!("applications/{id}"), None)
+            .await
+            .status,
+        404
+    );
+    let objects = s
+        .control("GET", &format!("tenants/{tid}/objects"), None)
+        .await
+        .body;
+    assert_eq!(objects["service_principals"], json!([]));
+    assert_eq!(objects["deleted_items"][0]["id"], app["id"]);
+    assert_eq!(
+        s.control("DELETE", &format!("tenants/{tid}/applications/{id}"), None)
+            .await
+            .status,
+        404
+    );
+}

@@ -1,0 +1,263 @@
+//! Shared sandbox state: tenants (each with its own directory), issued access tokens,
+//! fault settings and counters. One module per service area hangs its data off [`Tenant`].
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex as StdMutex};
+use std::time::{Duration, Instant};
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde::Serialize;
+use tokio::sync::{Mutex, RwLock};
+
+use crate::directory::Directory;
+use crate::faults::{FaultSettings, Faults};
+use crate::seed;
+
+/// Lifetime of issued access tokens (`expires_in` is one second less, like Entra).
+pub const TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
+
+/// Everything a Terraform identity needs to sign in to one tenant.
+#[derive(Clone, Debug, Serialize)]
+pub struct TenantInfo {
+    pub tenant_id: String,
+    pub client_id: String,
+    pub client_secret: String,
+    pub domain: String,
+}
+
+/// A client (the identity Terraform runs as) that may sign in to a tenant.
+#[derive(Debug, Default)]
+pub struct Client {
+    pub secret: String,
+    /// Exact federated (OIDC) tokens accepted as `client_assertion`.
+    pub federated_tokens: HashSet<String>,
+    /// Certificate thumbprints (`x5t` / `x5t#S256` header) accepted for signed assertions.
+    pub cert_thumbprints: HashSet<String>,
+}
+
+pub struct Tenant {
+    pub id: String,
+    /// Verified domains; the first is the initial `*.onmicrosoft.com` domain.
+    pub domains: Vec<String>,
+    /// Keyed by lower-case client id.
+    pub clients: HashMap<String, Client>,
+    pub directory: Directory,
+    rng: StdRng,
+}
+
+impl Tenant {
+    pub fn new(id: &str, domain: &str, sandbox_seed: u64) -> Self {
+        let mut rng = StdRng::seed_from_u64(mix(sandbox_seed, id));
+        let (users, groups) = seed::people(&mut rng, domain);
+        Self {
+            id: id.to_string(),
+            domains: vec![domain.to_string()],
+            clients: HashMap::new(),
+            directory: Directory::new(users, groups),
+            rng,
+        }
+    }
+
+    pub fn domain(&self) -> &str {
+        &self.domains[0]
+    }
+
+    /// A new object id, deterministic for a given seed, tenant and order of creation.
+    pub fn new_guid(&mut self) -> String {
+        new_guid(&mut self.rng)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct TokenInfo {
+    pub tenant_id: String,
+    pub client_id: String,
+    pub expires_at: Instant,
+}
+
+pub struct Sandbox {
+    seed: u64,
+    /// Keyed by lower-case tenant id.
+    tenants: RwLock<HashMap<String, Arc<Mutex<Tenant>>>>,
+    /// Lower-case domain → tenant id, so the login endpoint accepts either.
+    domains: RwLock<HashMap<String, String>>,
+    tokens: StdMutex<HashMap<String, TokenInfo>>,
+    rng: StdMutex<StdRng>,
+    pub faults: Faults,
+}
+
+impl Sandbox {
+    pub fn new(seed: u64, faults: FaultSettings) -> Self {
+        Self {
+            seed,
+            tenants: RwLock::default(),
+            domains: RwLock::default(),
+            tokens: StdMutex::default(),
+            rng: StdMutex::new(StdRng::seed_from_u64(seed)),
+            faults: Faults::new(faults, seed),
+        }
+    }
+
+    /// Adds a seeded tenant with one client; an existing tenant id is replaced.
+    pub async fn add_tenant(&self, tenant_id: &str, client_id: &str, secret: &str, domain: &str) {
+        let tenant_id = tenant_id.to_ascii_lowercase();
+        let mut tenant = Tenant::new(&tenant_id, domain, self.seed);
+        tenant.clients.insert(
+            client_id.to_ascii_lowercase(),
+            Client {
+                secret: secret.to_string(),
+                ..Client::default()
+            },
+        );
+        self.domains
+            .write()
+            .await
+            .insert(domain.to_ascii_lowercase(), tenant_id.clone());
+        self.tenants
+            .write()
+            .await
+            .insert(tenant_id, Arc::new(Mutex::new(tenant)));
+    }
+
+    /// A fresh isolated tenant with random (seeded) ids and a random secret.
+    pub async fn create_tenant(&self) -> TenantInfo {
+        let (tenant_id, client_id, secret) = {
+            let mut rng = self.rng.lock().unwrap_or_else(|e| e.into_inner());
+            let tenant_id = new_guid(&mut rng);
+            let client_id = new_guid(&mut rng);
+            let secret = random_secret(&mut rng);
+            (tenant_id, client_id, secret)
+        };
+        let domain = format!("t{}.onmicrosoft.com", &tenant_id.replace('-', "")[..12]);
+        self.add_tenant(&tenant_id, &client_id, &secret, &domain)
+            .await;
+        TenantInfo {
+            tenant_id,
+            client_id,
+            client_secret: secret,
+            domain,
+        }
+    }
+
+    /// Finds a tenant by id or by one of its domains (case-insensitive).
+    pub async fn tenant(&self, id_or_domain: &str) -> Option<Arc<Mutex<Tenant>>> {
+        let key = id_or_domain.to_ascii_lowercase();
+        let id = match self.domains.read().await.get(&key) {
+            Some(id) => id.clone(),
+            None => key,
+        };
+        self.tenants.read().await.get(&id).cloned()
+    }
+
+    pub fn issue_token(&self, tenant_id: &str, client_id: &str) -> String {
+        let token = {
+            let mut rng = rand::rng();
+            let bytes: [u8; 32] = rng.random();
+            use base64::Engine;
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+        };
+        let info = TokenInfo {
+            tenant_id: tenant_id.to_string(),
+            client_id: client_id.to_string(),
+            expires_at: Instant::now() + TOKEN_LIFETIME,
+        };
+        let mut tokens = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
+        tokens.retain(|_, t| t.expires_at > Instant::now());
+        tokens.insert(token.clone(), info);
+        token
+    }
+
+    /// The token's binding, or `None` when unknown or expired.
+    pub fn check_token(&self, token: &str) -> Option<TokenInfo> {
+        let tokens = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
+        tokens
+            .get(token)
+            .filter(|t| t.expires_at > Instant::now())
+            .cloned()
+    }
+}
+
+/// FNV-1a over the seed and a tenant id: a stable per-tenant RNG seed.
+fn mix(seed: u64, tenant_id: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in seed.to_le_bytes().iter().chain(tenant_id.as_bytes()) {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+pub fn new_guid(rng: &mut impl Rng) -> String {
+    uuid::Builder::from_random_bytes(rng.random())
+        .into_uuid()
+        .to_string()
+}
+
+fn random_secret(rng: &mut impl Rng) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789~._-";
+    let body: String = (0..34)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect();
+    format!("sbx8Q~{body}")
+}
+
+/// Graph's timestamp format: `2024-05-01T12:34:56Z`.
+pub fn now_rfc3339() -> String {
+    let fmt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    time::OffsetDateTime::now_utc()
+        .format(&fmt)
+        .unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn tenants_are_found_by_id_or_domain_and_are_seeded_deterministically() {
+        let a = Sandbox::new(42, FaultSettings::default());
+        let b = Sandbox::new(42, FaultSettings::default());
+        let ta = a.create_tenant().await;
+        let tb = b.create_tenant().await;
+        assert_eq!(ta.tenant_id, tb.tenant_id);
+        assert!(ta.domain.ends_with(".onmicrosoft.com"));
+        let by_domain = a.tenant(&ta.domain.to_uppercase()).await.unwrap();
+        let by_id = a.tenant(&ta.tenant_id).await.unwrap();
+        assert!(Arc::ptr_eq(&by_domain, &by_id));
+        let ua: Vec<String> = by_id
+            .lock()
+            .await
+            .directory
+            .users
+            .iter()
+            .map(|u| u.id.clone())
+            .collect();
+        let tb = b.tenant(&tb.tenant_id).await.unwrap();
+        let ub: Vec<String> = tb
+            .lock()
+            .await
+            .directory
+            .users
+            .iter()
+            .map(|u| u.id.clone())
+            .collect();
+        assert_eq!(ua, ub);
+        assert_eq!(ua.len(), 5);
+    }
+
+    #[test]
+    fn tokens_are_bound_and_unknown_tokens_rejected() {
+        let s = Sandbox::new(1, FaultSettings::default());
+        let t = s.issue_token("tid", "cid");
+        assert_eq!(s.check_token(&t).unwrap().tenant_id, "tid");
+        assert!(s.check_token("nope").is_none());
+    }
+
+    #[test]
+    fn timestamps_look_like_graph() {
+        let t = now_rfc3339();
+        assert_eq!(t.len(), 20);
+        assert!(t.ends_with('Z'));
+    }
+}
