@@ -1,0 +1,16 @@
+//! terraform-provider-kiro: connects Microsoft Entra ID to Kiro.
+//!
+//! Layers, each knowing only the one below it:
+//! - [`server`]: go-plugin handshake, mTLS and gRPC (the only code that sees
+//!   protobuf types);
+//! - [`framework`]: typed values, codecs, schemas, diagnostics, planning;
+//! - [`provider`] and [`resources`]: the Terraform-facing provider;
+//! - [`entra`], [`graph`]: API clients that know nothing of Terraform.
+
+pub mod entra;
+pub mod framework;
+pub mod graph;
+pub mod provider;
+pub mod resources;
+pub mod secret;
+pub mod server;

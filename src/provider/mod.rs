@@ -1,0 +1,245 @@
+//! The `kiro` provider: its configuration schema and the API clients it
+//! hands to resources.
+
+pub mod config;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::entra::cloud::Environment;
+use crate::entra::token::token_source;
+use crate::framework::diag::{Diagnostic, Diagnostics};
+use crate::framework::resource::{DataSource, Resource};
+use crate::framework::runtime::ProviderDef;
+use crate::framework::schema::{Attribute, Block, NestedBlock, Nesting, Schema};
+use crate::framework::validators::{guid, one_of};
+use crate::framework::value::TfValue;
+use crate::graph::client::{GraphClient, GraphConfig};
+use crate::graph::retry::RetryPolicy;
+use crate::resources;
+
+/// What resources get once the provider is configured. One per provider
+/// block: aliased blocks for several tenants each have their own.
+pub struct Clients {
+    pub graph: GraphClient,
+    pub tenant_id: String,
+    pub environment: Environment,
+    pub region: Option<String>,
+    pub aws_profile: Option<String>,
+    pub kiro_endpoint: Option<url::Url>,
+}
+
+impl Clients {
+    /// The issuer Kiro must trust for this tenant.
+    pub fn issuer_url(&self) -> String {
+        self.environment.issuer_url(&self.tenant_id)
+    }
+
+    pub fn openid_configuration_url(&self) -> String {
+        self.environment.openid_configuration_url(&self.tenant_id)
+    }
+}
+
+#[derive(Default)]
+pub struct KiroProvider;
+
+fn endpoint_attr(name: &str, what: &str, env: &str) -> Attribute {
+    Attribute::string(name).optional().describe(format!(
+        "Base URL of {what}, for private endpoints and the sandbox. Plain `http://` is refused \
+         unless the host is loopback. Env: `{env}`."
+    ))
+}
+
+pub fn provider_schema() -> Schema {
+    let endpoints = Block::new("Endpoint overrides.")
+        .attribute(endpoint_attr(
+            "graph",
+            "Microsoft Graph (without `/v1.0`)",
+            "KIRO_ENDPOINT_GRAPH",
+        ))
+        .attribute(endpoint_attr(
+            "login",
+            "the Entra login authority",
+            "KIRO_ENDPOINT_LOGIN",
+        ))
+        .attribute(endpoint_attr(
+            "kiro",
+            "the Kiro admin API",
+            "KIRO_ENDPOINT_KIRO",
+        ));
+    Schema::new(
+        0,
+        Block::new("Connects Microsoft Entra ID (through Microsoft Graph) to Kiro.")
+            .attribute(
+                Attribute::string("tenant_id")
+                    .optional()
+                    .validate(guid())
+                    .describe("Entra directory (tenant) id. Required; env `ARM_TENANT_ID`."),
+            )
+            .attribute(
+                Attribute::string("client_id")
+                    .optional()
+                    .describe("Client id of the identity Terraform runs as. Env `ARM_CLIENT_ID`."),
+            )
+            .attribute(
+                Attribute::string("client_secret")
+                    .optional()
+                    .sensitive()
+                    .describe("Client secret. Env `ARM_CLIENT_SECRET`."),
+            )
+            .attribute(
+                Attribute::string("client_certificate_path")
+                    .optional()
+                    .describe("Path to a PKCS#12 client certificate. Env `ARM_CLIENT_CERTIFICATE_PATH`."),
+            )
+            .attribute(
+                Attribute::string("client_certificate_password")
+                    .optional()
+                    .sensitive()
+                    .describe("Password of the PKCS#12 file. Env `ARM_CLIENT_CERTIFICATE_PASSWORD`."),
+            )
+            .attribute(
+                Attribute::bool("use_oidc")
+                    .optional()
+                    .describe("Authenticate with a federated OIDC token (workload identity). Env `ARM_USE_OIDC`."),
+            )
+            .attribute(
+                Attribute::string("oidc_token")
+                    .optional()
+                    .sensitive()
+                    .describe("The OIDC token. Env `ARM_OIDC_TOKEN`."),
+            )
+            .attribute(
+                Attribute::string("oidc_token_file_path")
+                    .optional()
+                    .describe("A file holding the OIDC token, re-read on every use. Env `ARM_OIDC_TOKEN_FILE_PATH`."),
+            )
+            .attribute(
+                Attribute::bool("use_cli")
+                    .optional()
+                    .describe("Use `az account get-access-token` when no other credential is set (default true). Env `ARM_USE_CLI`."),
+            )
+            .attribute(
+                Attribute::string("environment")
+                    .optional()
+                    .validate(one_of(&["global", "usgovernment", "china"]))
+                    .describe("Entra cloud: `global` (default), `usgovernment` or `china`. Env `ARM_ENVIRONMENT`."),
+            )
+            .attribute(
+                Attribute::string("region")
+                    .optional()
+                    .describe("AWS region of the Kiro profile, e.g. `us-east-1`. Env `AWS_REGION`, `AWS_DEFAULT_REGION`."),
+            )
+            .attribute(
+                Attribute::string("aws_profile")
+                    .optional()
+                    .describe("Named AWS profile; credentials come from the standard AWS chain. Env `AWS_PROFILE`."),
+            )
+            .block(NestedBlock::new("endpoints", Nesting::Single, endpoints)),
+    )
+}
+
+#[async_trait]
+impl ProviderDef for KiroProvider {
+    type Client = Clients;
+
+    fn schema(&self) -> Schema {
+        provider_schema()
+    }
+
+    fn resources(&self) -> Vec<Arc<dyn Resource<Clients>>> {
+        resources::all()
+    }
+
+    fn data_sources(&self) -> Vec<Arc<dyn DataSource<Clients>>> {
+        Vec::new()
+    }
+
+    fn validate(&self, config: &TfValue, diags: &mut Diagnostics) {
+        // Endpoint URLs are checked here so a bad one fails at plan time,
+        // before any request (env overrides are checked in configure).
+        if let Some(endpoints) = config.get_attr("endpoints") {
+            for name in ["graph", "login", "kiro"] {
+                if let Some(raw) = endpoints.get_attr(name).and_then(|v| v.as_str())
+                    && let Err(problem) = config::check_endpoint(raw)
+                {
+                    diags.push(
+                        Diagnostic::error(format!("Invalid endpoint for {name}"), problem)
+                            .at(crate::framework::AttrPath::attr("endpoints").then_attr(name)),
+                    );
+                }
+            }
+        }
+    }
+
+    async fn configure(
+        &self,
+        config: &TfValue,
+        terraform_version: &str,
+    ) -> Result<Clients, Diagnostics> {
+        let resolved = config::resolve(config, &config::process_env)?;
+        let env = resolved.environment;
+        let http = reqwest::Client::builder()
+            .user_agent(user_agent(terraform_version))
+            .connect_timeout(std::time::Duration::from_secs(10))
+            .timeout(std::time::Duration::from_secs(120))
+            .build()
+            .map_err(|e| {
+                Diagnostics::from(Diagnostic::error(
+                    "Cannot build the HTTP client",
+                    e.to_string(),
+                ))
+            })?;
+        let authority = resolved
+            .endpoints
+            .login
+            .clone()
+            .unwrap_or_else(|| env.authority_host());
+        let tokens = token_source(
+            &authority,
+            &resolved.tenant_id,
+            env.graph_scope(),
+            resolved.credential,
+            http.clone(),
+        )
+        .map_err(|e| {
+            Diagnostics::from(Diagnostic::error(
+                "Cannot set up Entra credentials",
+                e.to_string(),
+            ))
+        })?;
+        let graph = GraphClient::new(GraphConfig {
+            base_url: resolved
+                .endpoints
+                .graph
+                .clone()
+                .unwrap_or_else(|| env.graph_endpoint()),
+            tokens,
+            http,
+            retry: RetryPolicy::default(),
+            user_agent: user_agent(terraform_version),
+        })
+        .map_err(|e| {
+            Diagnostics::from(Diagnostic::error(
+                "Invalid Microsoft Graph endpoint",
+                e.to_string(),
+            ))
+        })?;
+        Ok(Clients {
+            graph,
+            tenant_id: resolved.tenant_id,
+            environment: env,
+            region: resolved.region,
+            aws_profile: resolved.aws_profile,
+            kiro_endpoint: resolved.endpoints.kiro,
+        })
+    }
+}
+
+fn user_agent(terraform_version: &str) -> String {
+    format!(
+        "terraform-provider-kiro/{} Terraform/{terraform_version}",
+        env!("CARGO_PKG_VERSION")
+    )
+}
