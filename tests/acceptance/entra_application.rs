@@ -1,0 +1,262 @@
+//! `kiro_entra_application` through its whole life against the sandbox.
+
+use serde_json::json;
+
+use crate::harness::Workspace;
+use crate::sandbox::{Sandbox, Tenant};
+
+fn config(sandbox: &Sandbox, tenant: &Tenant, body: &str) -> String {
+    format!("{}\n{body}", sandbox.provider_block(tenant, None))
+}
+
+fn app(display_name: &str) -> String {
+    format!(
+        r#"resource "kiro_entra_application" "kiro" {{
+  display_name = "{display_name}"
+}}
+"#
+    )
+}
+
+#[test]
+fn lifecycle_with_lag_and_throttling() {
+    let sandbox = Sandbox::start();
+    let tenant = sandbox.new_tenant();
+    sandbox.set_faults(
+        json!({"replication_lag_ms": 2000, "throttle_rate": 0.1, "retry_after_secs": 1}),
+    );
+    let ws = Workspace::new();
+    ws.write_main(&config(&sandbox, &tenant, &app("Kiro")));
+    ws.init();
+
+    // Create: waits out 2 s of lag, retries throttled calls.
+    ws.apply();
+    let state = ws.resource("kiro_entra_application.kiro");
+    let object_id = state["object_id"].as_str().unwrap().to_string();
+    let client_id = state["client_id"].as_str().unwrap().to_string();
+    assert_eq!(state["id"], object_id.as_str());
+    assert_eq!(state["identifier_uri"], format!("api://{client_id}"));
+    assert_eq!(state["requested_access_token_version"], 2);
+    assert_eq!(state["keep_default_scope"], false);
+    assert_eq!(state["tenant_id"], tenant.tenant_id.as_str());
+    assert_eq!(
+        state["issuer_url"],
+        format!(
+            "https://login.microsoftonline.com/{}/v2.0",
+            tenant.tenant_id
+        )
+    );
+    assert_eq!(
+        state["openid_configuration_url"],
+        format!(
+            "https://login.microsoftonline.com/{}/v2.0/.well-known/openid-configuration",
+            tenant.tenant_id
+        )
+    );
+    assert!(
+        state["service_principal_id"]
+            .as_str()
+            .is_some_and(|s| !s.is_empty())
+    );
+    let remote = sandbox.application(&tenant, &object_id);
+    assert_eq!(
+        remote["identifierUris"],
+        json!([format!("api://{client_id}")])
+    );
+    assert_eq!(remote["api"]["requestedAccessTokenVersion"], 2);
+    assert_eq!(
+        remote["api"]["oauth2PermissionScopes"],
+        json!([]),
+        "the template's user_impersonation scope is removed"
+    );
+    eprintln!(
+        "requests during create (with faults): {:#}",
+        sandbox.counts()
+    );
+
+    // No changes on a second plan (with faults still on).
+    ws.assert_no_changes();
+
+    // Update in place.
+    sandbox.set_faults(json!({"replication_lag_ms": 0, "throttle_rate": 0.0}));
+    ws.write_main(&config(&sandbox, &tenant, &app("Kiro IDE")));
+    let (code, plan) = ws.plan_exit_code();
+    assert_eq!(code, 2);
+    assert!(plan.stdout.contains("update in-place"), "{}", plan.stdout);
+    ws.apply();
+    assert_eq!(
+        sandbox.application(&tenant, &object_id)["displayName"],
+        "Kiro IDE"
+    );
+    let sp = &sandbox.objects(&tenant)["service_principals"][0];
+    assert_eq!(
+        sp["displayName"], "Kiro IDE",
+        "the enterprise application is renamed too"
+    );
+    ws.assert_no_changes();
+
+    // Drift made in the portal shows in the plan and is repaired.
+    sandbox.drift_application(
+        &tenant,
+        &object_id,
+        json!({"api": {"requestedAccessTokenVersion": null}, "identifierUris": ["api://drifted"]}),
+    );
+    let (code, plan) = ws.plan_exit_code();
+    assert_eq!(code, 2, "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains("requested_access_token_version"),
+        "{}",
+        plan.stdout
+    );
+    assert!(plan.stdout.contains("api://drifted"), "{}", plan.stdout);
+    ws.apply();
+    let remote = sandbox.application(&tenant, &object_id);
+    assert_eq!(remote["api"]["requestedAccessTokenVersion"], 2);
+    assert_eq!(
+        remote["identifierUris"],
+        json!([format!("api://{client_id}")])
+    );
+    ws.assert_no_changes();
+
+    // Import by client id round-trips to no changes.
+    ws.ok(&["state", "rm", "kiro_entra_application.kiro"]);
+    ws.ok(&[
+        "import",
+        "-no-color",
+        "kiro_entra_application.kiro",
+        &client_id,
+    ]);
+    assert_eq!(
+        ws.resource("kiro_entra_application.kiro")["object_id"],
+        object_id.as_str()
+    );
+    ws.assert_no_changes();
+
+    // Out-of-band delete: state forgets it and the plan re-creates it.
+    sandbox.delete_application_out_of_band(&tenant, &object_id);
+    let (code, plan) = ws.plan_exit_code();
+    assert_eq!(code, 2);
+    assert!(plan.stdout.contains("will be created"), "{}", plan.stdout);
+    ws.apply();
+    assert_eq!(sandbox.applications(&tenant).len(), 1);
+
+    ws.destroy();
+    sandbox.assert_empty(&tenant);
+}
+
+#[test]
+fn import_block_generates_config() {
+    let sandbox = Sandbox::start();
+    let tenant = sandbox.new_tenant();
+    let ws = Workspace::new();
+    ws.write_main(&config(&sandbox, &tenant, &app("Imported Kiro")));
+    ws.init();
+    ws.apply();
+    let object_id = ws.resource("kiro_entra_application.kiro")["object_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // A second working directory adopts the same application.
+    let adopt = Workspace::new();
+    adopt.write_main(&format!(
+        "{}\nimport {{\n  to = kiro_entra_application.adopted\n  id = \"{object_id}\"\n}}\n",
+        sandbox.provider_block(&tenant, None)
+    ));
+    adopt.init();
+    adopt.ok(&["plan", "-no-color", "-generate-config-out=generated.tf"]);
+    let generated = adopt.read("generated.tf");
+    assert!(generated.contains("display_name"), "{generated}");
+    assert!(generated.contains("\"Imported Kiro\""), "{generated}");
+    adopt.apply();
+    assert_eq!(
+        adopt.resource("kiro_entra_application.adopted")["object_id"],
+        object_id.as_str()
+    );
+    adopt.assert_no_changes();
+
+    adopt.ok(&["state", "rm", "kiro_entra_application.adopted"]);
+    ws.destroy();
+    sandbox.assert_empty(&tenant);
+}
+
+#[test]
+fn duplicate_name_is_refused_with_import_hint() {
+    let sandbox = Sandbox::start();
+    let tenant = sandbox.new_tenant();
+    let first = Workspace::new();
+    first.write_main(&config(&sandbox, &tenant, &app("Kiro")));
+    first.init();
+    first.apply();
+    let object_id = first.resource("kiro_entra_application.kiro")["object_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let second = Workspace::new();
+    second.write_main(&config(&sandbox, &tenant, &app("Kiro")));
+    second.init();
+    let run = second.fails(&["apply", "-auto-approve", "-no-color"]);
+    let out = run.output();
+    assert!(out.contains("already exists"), "{out}");
+    assert!(out.contains("terraform import"), "{out}");
+    assert!(out.contains(&object_id), "{out}");
+    assert_eq!(
+        sandbox.applications(&tenant).len(),
+        1,
+        "nothing new was created"
+    );
+
+    first.destroy();
+    sandbox.assert_empty(&tenant);
+}
+
+#[test]
+fn bad_inputs_fail_at_plan_without_requests() {
+    let sandbox = Sandbox::start();
+    let tenant = sandbox.new_tenant();
+    let cases = [
+        (r#"display_name = """#, "display_name", "must not be empty"),
+        (
+            r#"display_name = "Kiro"
+  requested_access_token_version = 3"#,
+            "requested_access_token_version",
+            "from 1 to 2",
+        ),
+        (
+            r#"display_name = "Kiro"
+  identifier_uri = "not a uri""#,
+            "identifier_uri",
+            "white space",
+        ),
+        (
+            r#"display_name = "Kiro"
+  identifier_uri = "http://contoso.com/kiro""#,
+            "identifier_uri",
+            "scheme",
+        ),
+    ];
+    for (body, attribute, message) in cases {
+        let ws = Workspace::new();
+        ws.write_main(&config(
+            &sandbox,
+            &tenant,
+            &format!("resource \"kiro_entra_application\" \"kiro\" {{\n  {body}\n}}\n"),
+        ));
+        ws.init();
+        sandbox.reset_counts();
+        let run = ws.fails(&["plan", "-no-color"]);
+        let out = run.output();
+        assert!(
+            out.contains(attribute),
+            "diagnostic names {attribute}:\n{out}"
+        );
+        assert!(out.contains(message), "diagnostic says {message:?}:\n{out}");
+        assert_eq!(
+            sandbox.count("graph.") + sandbox.count("login."),
+            0,
+            "no request for bad input {body}: {:#}",
+            sandbox.counts()
+        );
+    }
+}

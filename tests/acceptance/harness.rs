@@ -1,0 +1,193 @@
+//! A fresh Terraform working directory per test, with its own filesystem
+//! mirror holding the provider binary and its own CLI configuration, so the
+//! machine's Terraform settings and the network play no part.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+pub const PROVIDER_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+pub const REQUIRED_PROVIDERS: &str = r#"terraform {
+  required_providers {
+    kiro = { source = "kiro-entra/kiro" }
+  }
+}
+"#;
+
+pub struct Workspace {
+    _root: tempfile::TempDir,
+    pub dir: PathBuf,
+    cli_config: PathBuf,
+    extra_env: Vec<(String, String)>,
+}
+
+/// What a terraform run printed, for assertions and failure messages.
+pub struct Run {
+    pub command: String,
+    pub status: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: Duration,
+}
+
+impl Run {
+    fn describe(&self) -> String {
+        format!(
+            "command: {}\nexit: {:?} after {:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.command, self.status, self.elapsed, self.stdout, self.stderr
+        )
+    }
+
+    pub fn output(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+}
+
+impl Workspace {
+    pub fn new() -> Workspace {
+        let root = tempfile::tempdir().expect("temp dir");
+        let mirror = root.path().join("mirror");
+        let platform = mirror.join(format!(
+            "registry.terraform.io/kiro-entra/kiro/{PROVIDER_VERSION}/linux_amd64"
+        ));
+        std::fs::create_dir_all(&platform).unwrap();
+        std::os::unix::fs::symlink(
+            env!("CARGO_BIN_EXE_terraform-provider-kiro"),
+            platform.join(format!("terraform-provider-kiro_v{PROVIDER_VERSION}")),
+        )
+        .unwrap();
+        let cli_config = root.path().join("terraform.tfrc");
+        std::fs::write(
+            &cli_config,
+            format!(
+                "provider_installation {{\n  filesystem_mirror {{\n    path    = \"{}\"\n    include = [\"registry.terraform.io/kiro-entra/kiro\"]\n  }}\n}}\n",
+                mirror.display()
+            ),
+        )
+        .unwrap();
+        let dir = root.path().join("work");
+        std::fs::create_dir_all(&dir).unwrap();
+        Workspace {
+            _root: root,
+            dir,
+            cli_config,
+            extra_env: Vec::new(),
+        }
+    }
+
+    pub fn env(&mut self, key: &str, value: &str) -> &mut Self {
+        self.extra_env.push((key.to_string(), value.to_string()));
+        self
+    }
+
+    pub fn write(&self, name: &str, content: &str) {
+        std::fs::write(self.dir.join(name), content).unwrap();
+    }
+
+    /// Writes `main.tf`: the `required_providers` block, then `body`.
+    pub fn write_main(&self, body: &str) {
+        self.write("main.tf", &format!("{REQUIRED_PROVIDERS}\n{body}"));
+    }
+
+    pub fn read(&self, name: &str) -> String {
+        std::fs::read_to_string(self.dir.join(name)).unwrap_or_default()
+    }
+
+    /// Runs `terraform <args>` in the workspace.
+    pub fn run(&self, args: &[&str]) -> Run {
+        let mut cmd = Command::new("terraform");
+        cmd.args(args)
+            .current_dir(&self.dir)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", self.dir.parent().unwrap_or(Path::new("/tmp")))
+            .env("TF_CLI_CONFIG_FILE", &self.cli_config)
+            .env("CHECKPOINT_DISABLE", "1")
+            .env("TF_IN_AUTOMATION", "1")
+            .env("TF_INPUT", "0");
+        for (k, v) in &self.extra_env {
+            cmd.env(k, v);
+        }
+        let started = Instant::now();
+        let Output {
+            status,
+            stdout,
+            stderr,
+        } = cmd.output().expect("run terraform (is it on PATH?)");
+        Run {
+            command: format!("terraform {}", args.join(" ")),
+            status: status.code(),
+            stdout: String::from_utf8_lossy(&stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&stderr).into_owned(),
+            elapsed: started.elapsed(),
+        }
+    }
+
+    /// Runs terraform and fails the test, showing everything, unless it
+    /// exits 0.
+    pub fn ok(&self, args: &[&str]) -> Run {
+        let run = self.run(args);
+        assert_eq!(run.status, Some(0), "terraform failed\n{}", run.describe());
+        run
+    }
+
+    /// Runs terraform expecting it to fail; returns what it printed.
+    pub fn fails(&self, args: &[&str]) -> Run {
+        let run = self.run(args);
+        assert_ne!(
+            run.status,
+            Some(0),
+            "terraform unexpectedly succeeded\n{}",
+            run.describe()
+        );
+        run
+    }
+
+    pub fn init(&self) -> Run {
+        self.ok(&["init", "-no-color"])
+    }
+
+    pub fn apply(&self) -> Run {
+        self.ok(&["apply", "-auto-approve", "-no-color"])
+    }
+
+    pub fn destroy(&self) -> Run {
+        self.ok(&["destroy", "-auto-approve", "-no-color"])
+    }
+
+    /// `plan -detailed-exitcode`: 0 no changes, 2 changes (1 = error fails the test).
+    pub fn plan_exit_code(&self) -> (i32, Run) {
+        let run = self.run(&["plan", "-detailed-exitcode", "-no-color"]);
+        match run.status {
+            Some(0) => (0, run),
+            Some(2) => (2, run),
+            _ => panic!("terraform plan failed\n{}", run.describe()),
+        }
+    }
+
+    pub fn assert_no_changes(&self) {
+        let (code, run) = self.plan_exit_code();
+        assert_eq!(code, 0, "expected no changes\n{}", run.describe());
+    }
+
+    /// The state as `terraform show -json` prints it.
+    pub fn state(&self) -> serde_json::Value {
+        let run = self.ok(&["show", "-json"]);
+        serde_json::from_str(&run.stdout).expect("terraform show -json")
+    }
+
+    /// The attribute values of one resource address in the state.
+    pub fn resource(&self, address: &str) -> serde_json::Value {
+        let state = self.state();
+        let resources = state["values"]["root_module"]["resources"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        resources
+            .into_iter()
+            .find(|r| r["address"] == address)
+            .map(|r| r["values"].clone())
+            .unwrap_or_else(|| panic!("{address} is not in the state: {state:#}"))
+    }
+}

@@ -1,0 +1,8 @@
+//! Acceptance tests: the real `terraform` CLI drives the provider binary
+//! against the offline sandbox. One binary, a fresh directory per test.
+
+mod entra_application;
+mod harness;
+mod plugin;
+mod provider_config;
+mod sandbox;

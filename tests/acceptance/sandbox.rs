@@ -1,0 +1,184 @@
+//! Starts a `kiro-sandbox` process per test and talks to its control API.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::{Value, json};
+
+pub struct Sandbox {
+    child: Child,
+    pub url: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct Tenant {
+    pub tenant_id: String,
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+impl Sandbox {
+    /// A fresh sandbox on a free loopback port.
+    pub fn start() -> Sandbox {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kiro-sandbox"))
+            .args(["--listen", "127.0.0.1:0", "--seed", "7"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start kiro-sandbox");
+        let stdout = child.stdout.take().expect("sandbox stdout");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read the sandbox's first line");
+        let url = line
+            .trim()
+            .strip_prefix("KIRO_SANDBOX_URL=")
+            .unwrap_or_else(|| panic!("unexpected first line from kiro-sandbox: {line:?}"))
+            .to_string();
+        Sandbox { child, url }
+    }
+
+    fn control(&self, path: &str) -> String {
+        format!("{}/_sandbox/{}", self.url, path)
+    }
+
+    fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let url = self.control(path);
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let mut response = match (method, body) {
+            ("GET", _) => agent.get(&url).call(),
+            ("DELETE", _) => agent.delete(&url).call(),
+            ("POST", Some(b)) => agent.post(&url).send_json(b),
+            ("PUT", Some(b)) => agent.put(&url).send_json(b),
+            ("PATCH", Some(b)) => agent.patch(&url).send_json(b),
+            (m, _) => panic!("unsupported control call {m}"),
+        }
+        .unwrap_or_else(|e| panic!("{method} {url}: {e}"));
+        let status = response.status().as_u16();
+        let text = response.body_mut().read_to_string().unwrap_or_default();
+        assert!(status < 300, "{method} {url} answered {status}: {text}");
+        if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{method} {url}: {e}: {text}"))
+        }
+    }
+
+    pub fn new_tenant(&self) -> Tenant {
+        let t = self.call("POST", "tenants", Some(json!({})));
+        Tenant {
+            tenant_id: t["tenant_id"].as_str().unwrap().to_string(),
+            client_id: t["client_id"].as_str().unwrap().to_string(),
+            client_secret: t["client_secret"].as_str().unwrap().to_string(),
+        }
+    }
+
+    pub fn set_faults(&self, faults: Value) -> Value {
+        self.call("PUT", "faults", Some(faults))
+    }
+
+    /// Request counts per operation since the last reset.
+    pub fn counts(&self) -> Value {
+        self.call("GET", "counts", None)["counts"].clone()
+    }
+
+    pub fn reset_counts(&self) {
+        self.call("DELETE", "counts", None);
+    }
+
+    /// Sum of the counts whose operation name starts with `prefix`.
+    pub fn count(&self, prefix: &str) -> u64 {
+        self.counts()
+            .as_object()
+            .map(|m| {
+                m.iter()
+                    .filter(|(k, _)| k.starts_with(prefix))
+                    .filter_map(|(_, v)| v.as_u64())
+                    .sum()
+            })
+            .unwrap_or(0)
+    }
+
+    pub fn objects(&self, tenant: &Tenant) -> Value {
+        self.call(
+            "GET",
+            &format!("tenants/{}/objects", tenant.tenant_id),
+            None,
+        )
+    }
+
+    pub fn applications(&self, tenant: &Tenant) -> Vec<Value> {
+        self.objects(tenant)["applications"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    pub fn application(&self, tenant: &Tenant, object_id: &str) -> Value {
+        self.applications(tenant)
+            .into_iter()
+            .find(|a| a["id"] == object_id)
+            .unwrap_or_else(|| panic!("no application {object_id} in the sandbox"))
+    }
+
+    /// A change made "in the portal": no rules, no lag.
+    pub fn drift_application(&self, tenant: &Tenant, object_id: &str, patch: Value) {
+        self.call(
+            "PATCH",
+            &format!("tenants/{}/applications/{object_id}", tenant.tenant_id),
+            Some(patch),
+        );
+    }
+
+    pub fn delete_application_out_of_band(&self, tenant: &Tenant, object_id: &str) {
+        self.call(
+            "DELETE",
+            &format!("tenants/{}/applications/{object_id}", tenant.tenant_id),
+            None,
+        );
+    }
+
+    /// Asserts the tenant has no live applications or service principals.
+    pub fn assert_empty(&self, tenant: &Tenant) {
+        let objects = self.objects(tenant);
+        for kind in ["applications", "service_principals"] {
+            let live = objects[kind].as_array().map(Vec::len).unwrap_or(0);
+            assert_eq!(live, 0, "sandbox still has {kind}: {:#}", objects[kind]);
+        }
+    }
+
+    /// The provider block for a tenant of this sandbox.
+    pub fn provider_block(&self, tenant: &Tenant, alias: Option<&str>) -> String {
+        let alias = alias
+            .map(|a| format!("  alias = \"{a}\"\n"))
+            .unwrap_or_default();
+        format!(
+            r#"provider "kiro" {{
+{alias}  tenant_id     = "{}"
+  client_id     = "{}"
+  client_secret = "{}"
+  endpoints {{
+    graph = "{url}/graph"
+    login = "{url}/login"
+    kiro  = "{url}/kiro"
+  }}
+}}
+"#,
+            tenant.tenant_id,
+            tenant.client_id,
+            tenant.client_secret,
+            url = self.url
+        )
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
