@@ -617,3 +617,228 @@ impl<P: ProviderDef> ProviderService for Runtime<P> {
         let _ = self.stop_tx.send(true);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::framework::schema::Attribute;
+    use crate::framework::typed::{ObjectBuilder, ObjectReader};
+    use crate::framework::validators::not_blank;
+
+    struct Thing;
+
+    #[async_trait]
+    impl Resource<()> for Thing {
+        fn type_name(&self) -> &'static str {
+            "test_thing"
+        }
+        fn schema(&self) -> Schema {
+            Schema::new(
+                1,
+                Block::new("t")
+                    .attribute(Attribute::string("id").computed().use_state_for_unknown())
+                    .attribute(Attribute::string("name").required().validate(not_blank()))
+                    .attribute(Attribute::string("secret_wo").optional().write_only()),
+            )
+        }
+        async fn create(&self, _: &(), req: resource::ApplyRequest<'_>) -> Applied {
+            let name: String = ObjectReader::new(req.planned).require("name").unwrap();
+            if name == "leave-unknown" {
+                return Applied::ok(req.planned.clone());
+            }
+            // Echo the write-only value back: the runtime must drop it.
+            let secret = ObjectReader::new(req.config).raw("secret_wo").clone();
+            Applied::ok(
+                ObjectBuilder::new()
+                    .set("id", "id-1")
+                    .set("name", name)
+                    .set_raw("secret_wo", secret)
+                    .build(),
+            )
+        }
+        async fn read(&self, _: &(), state: &TfValue) -> Result<Option<TfValue>, Diagnostics> {
+            let name: String = ObjectReader::new(state).require("name")?;
+            Ok((name != "gone").then(|| state.clone()))
+        }
+        async fn update(&self, _: &(), req: resource::ApplyRequest<'_>) -> Applied {
+            Applied::ok(req.planned.clone())
+        }
+        async fn delete(&self, _: &(), _: &TfValue) -> Result<(), Diagnostics> {
+            Ok(())
+        }
+    }
+
+    struct TestProvider;
+
+    #[async_trait]
+    impl ProviderDef for TestProvider {
+        type Client = ();
+        fn schema(&self) -> Schema {
+            Schema::new(0, Block::new("p"))
+        }
+        fn resources(&self) -> Vec<Arc<dyn Resource<()>>> {
+            vec![Arc::new(Thing)]
+        }
+        fn data_sources(&self) -> Vec<Arc<dyn DataSource<()>>> {
+            Vec::new()
+        }
+        async fn configure(&self, _: &TfValue, _: &str) -> Result<(), Diagnostics> {
+            Ok(())
+        }
+    }
+
+    fn ty() -> Type {
+        Thing.schema().value_type()
+    }
+
+    fn enc(v: &TfValue) -> EncodedValue {
+        EncodedValue::msgpack(msgpack::encode(v, &ty()).unwrap())
+    }
+
+    fn dec(v: &EncodedValue) -> TfValue {
+        msgpack::decode(&v.msgpack, &ty()).unwrap()
+    }
+
+    fn config(name: &str) -> TfValue {
+        ObjectBuilder::new()
+            .set_raw("id", TfValue::Null)
+            .set("name", name)
+            .set("secret_wo", "hunter2")
+            .build()
+    }
+
+    async fn runtime() -> Runtime<TestProvider> {
+        let rt = Runtime::new(TestProvider);
+        let cfg = EncodedValue::msgpack(
+            msgpack::encode(
+                &TfValue::object::<&str>([]),
+                &Schema::new(0, Block::new("p")).value_type(),
+            )
+            .unwrap(),
+        );
+        assert!(rt.configure("1.11.4", cfg).await.is_empty());
+        rt
+    }
+
+    #[tokio::test]
+    async fn validation_points_at_the_attribute() {
+        let rt = runtime().await;
+        let diags = rt
+            .validate_resource_config("test_thing", enc(&config("")))
+            .await;
+        assert!(diags.has_errors());
+        assert_eq!(diags.0[0].attribute, Some(AttrPath::attr("name")));
+        let unknown = rt.validate_resource_config("nope", enc(&config("x"))).await;
+        assert!(unknown.has_errors());
+    }
+
+    #[tokio::test]
+    async fn create_plans_unknown_id_and_drops_write_only_values() {
+        let rt = runtime().await;
+        let cfg = config("a");
+        let plan = rt
+            .plan_resource_change(rpc::PlanRequest {
+                type_name: "test_thing".into(),
+                prior_state: None,
+                proposed_new_state: Some(enc(&cfg)),
+                config: Some(enc(&cfg)),
+                prior_private: Vec::new(),
+            })
+            .await;
+        assert!(!plan.diagnostics.has_errors(), "{:?}", plan.diagnostics);
+        let planned = dec(plan.planned_state.as_ref().unwrap());
+        assert!(planned.get_attr("id").unwrap().is_unknown());
+        assert_eq!(planned.get_attr("secret_wo"), Some(&TfValue::Null));
+        let applied = rt
+            .apply_resource_change(rpc::ApplyRequest {
+                type_name: "test_thing".into(),
+                prior_state: None,
+                planned_state: plan.planned_state,
+                config: Some(enc(&cfg)),
+                planned_private: Vec::new(),
+            })
+            .await;
+        assert!(
+            !applied.diagnostics.has_errors(),
+            "{:?}",
+            applied.diagnostics
+        );
+        let state = dec(applied.new_state.as_ref().unwrap());
+        assert_eq!(state.get_attr("id"), Some(&TfValue::String("id-1".into())));
+        assert_eq!(
+            state.get_attr("secret_wo"),
+            Some(&TfValue::Null),
+            "write-only never stored"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unknown_left_after_apply_is_an_error_not_a_state() {
+        let rt = runtime().await;
+        let planned = ObjectBuilder::new()
+            .set_raw("id", TfValue::unknown())
+            .set("name", "leave-unknown")
+            .set_raw("secret_wo", TfValue::Null)
+            .build();
+        let applied = rt
+            .apply_resource_change(rpc::ApplyRequest {
+                type_name: "test_thing".into(),
+                prior_state: None,
+                planned_state: Some(enc(&planned)),
+                config: Some(enc(&config("leave-unknown"))),
+                planned_private: Vec::new(),
+            })
+            .await;
+        assert!(applied.diagnostics.has_errors());
+        assert!(applied.new_state.is_none());
+    }
+
+    #[tokio::test]
+    async fn vanished_object_reads_as_null() {
+        let rt = runtime().await;
+        let state = ObjectBuilder::new()
+            .set("id", "1")
+            .set("name", "gone")
+            .set_raw("secret_wo", TfValue::Null)
+            .build();
+        let read = rt
+            .read_resource("test_thing", enc(&state), b"p".to_vec())
+            .await;
+        assert!(read.diagnostics.is_empty());
+        assert_eq!(dec(read.new_state.as_ref().unwrap()), TfValue::Null);
+        assert_eq!(read.private, b"p".to_vec());
+    }
+
+    #[tokio::test]
+    async fn state_upgrade_accepts_current_version_and_refuses_others() {
+        let rt = runtime().await;
+        let json = br#"{"id":"1","name":"n"}"#.to_vec();
+        let (state, diags) = rt
+            .upgrade_resource_state("test_thing", 1, json.clone())
+            .await;
+        assert!(diags.is_empty(), "{diags:?}");
+        let state = dec(&state.unwrap());
+        assert_eq!(state.get_attr("name"), Some(&TfValue::String("n".into())));
+        assert_eq!(state.get_attr("secret_wo"), Some(&TfValue::Null));
+        let (none, diags) = rt.upgrade_resource_state("test_thing", 0, json).await;
+        assert!(none.is_none());
+        assert!(diags.0[0].summary.contains("Unsupported state version"));
+    }
+
+    #[tokio::test]
+    async fn destroy_plan_passes_through() {
+        let rt = runtime().await;
+        let null = EncodedValue::msgpack(msgpack::encode(&TfValue::Null, &ty()).unwrap());
+        let plan = rt
+            .plan_resource_change(rpc::PlanRequest {
+                type_name: "test_thing".into(),
+                prior_state: Some(enc(&config("a"))),
+                proposed_new_state: Some(null.clone()),
+                config: Some(null.clone()),
+                prior_private: Vec::new(),
+            })
+            .await;
+        assert_eq!(plan.planned_state, Some(null));
+        assert!(plan.requires_replace.is_empty());
+    }
+}

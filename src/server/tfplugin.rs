@@ -478,3 +478,41 @@ fn capabilities() -> pb::ServerCapabilities {
         move_resource_state: false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_rpc_becomes_an_error_diagnostic() {
+        let out = guarded(
+            "ReadResource",
+            async {
+                if std::hint::black_box(true) {
+                    panic!("boom at the attribute");
+                }
+                pb::read_resource::Response::default()
+            },
+            |diagnostics| pb::read_resource::Response {
+                diagnostics,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("a response, not a gRPC error");
+        let d = &out.get_ref().diagnostics[0];
+        assert_eq!(d.severity, pb::diagnostic::Severity::Error as i32);
+        assert!(
+            d.detail
+                .contains("ReadResource panicked: boom at the attribute"),
+            "{}",
+            d.detail
+        );
+    }
+
+    #[tokio::test]
+    async fn a_normal_rpc_passes_through() {
+        let out = guarded("Stop", async { 7 }, |_| 0).await.unwrap();
+        assert_eq!(*out.get_ref(), 7);
+    }
+}

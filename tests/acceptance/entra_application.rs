@@ -260,3 +260,135 @@ fn bad_inputs_fail_at_plan_without_requests() {
         );
     }
 }
+
+#[test]
+fn survives_lost_create_answers_5xx_and_dropped_connections() {
+    let sandbox = Sandbox::start();
+    let tenant = sandbox.new_tenant();
+    // Every instantiate creates the objects but answers 404.
+    sandbox.set_faults(json!({"instantiate_false_404_rate": 1.0, "replication_lag_ms": 500}));
+    let ws = Workspace::new();
+    ws.write_main(&config(&sandbox, &tenant, &app("Kiro")));
+    ws.init();
+    ws.apply();
+    assert_eq!(
+        sandbox.applications(&tenant).len(),
+        1,
+        "exactly one application, found by name"
+    );
+    ws.assert_no_changes();
+
+    sandbox.set_faults(json!({
+        "instantiate_false_404_rate": 0.0,
+        "error_5xx_rate": 0.2,
+        "drop_rate": 0.1,
+        "retry_after_secs": 0
+    }));
+    ws.write_main(&config(&sandbox, &tenant, &app("Kiro renamed")));
+    ws.apply();
+    assert_eq!(
+        sandbox.applications(&tenant)[0]["displayName"],
+        "Kiro renamed"
+    );
+    ws.assert_no_changes();
+    ws.destroy();
+    sandbox.set_faults(json!({"error_5xx_rate": 0.0, "drop_rate": 0.0}));
+    sandbox.assert_empty(&tenant);
+}
+
+#[test]
+fn default_scope_is_kept_or_removed_on_request() {
+    let sandbox = Sandbox::start();
+    let tenant = sandbox.new_tenant();
+    let ws = Workspace::new();
+    let with_scope = |keep: bool| {
+        config(
+            &sandbox,
+            &tenant,
+            &format!(
+                "resource \"kiro_entra_application\" \"kiro\" {{\n  display_name = \"Kiro\"\n  keep_default_scope = {keep}\n}}\n"
+            ),
+        )
+    };
+    let scopes = |object_id: &str| -> Vec<(String, bool)> {
+        sandbox.application(&tenant, object_id)["api"]["oauth2PermissionScopes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                (
+                    s["value"].as_str().unwrap().to_string(),
+                    s["isEnabled"] == true,
+                )
+            })
+            .collect()
+    };
+    ws.write_main(&with_scope(true));
+    ws.init();
+    ws.apply();
+    let object_id = ws.resource("kiro_entra_application.kiro")["object_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        scopes(&object_id),
+        vec![("user_impersonation".to_string(), true)]
+    );
+    ws.assert_no_changes();
+
+    // Removing an enabled scope needs two steps (disable, then remove);
+    // the sandbox refuses a one-step removal as Graph does.
+    ws.write_main(&with_scope(false));
+    ws.apply();
+    assert_eq!(scopes(&object_id), vec![]);
+    ws.assert_no_changes();
+
+    ws.write_main(&with_scope(true));
+    ws.apply();
+    assert_eq!(
+        scopes(&object_id),
+        vec![("user_impersonation".to_string(), true)]
+    );
+    ws.destroy();
+    sandbox.assert_empty(&tenant);
+}
+
+#[test]
+fn trace_logs_carry_no_secret_or_token() {
+    let sandbox = Sandbox::start();
+    let tenant = sandbox.new_tenant();
+    let mut ws = Workspace::new();
+    ws.env("TF_LOG", "TRACE");
+    ws.write_main(&config(&sandbox, &tenant, &app("Kiro")));
+    ws.init();
+    let apply = ws.apply();
+    let plan = ws.ok(&["plan", "-no-color"]);
+    let destroy = ws.destroy();
+    for run in [&apply, &plan, &destroy] {
+        let out = run.output();
+        assert!(
+            out.contains("graph request"),
+            "provider debug logs are shown at TRACE"
+        );
+        assert!(
+            !out.contains(&tenant.client_secret),
+            "client secret in the log of {}",
+            run.command
+        );
+        assert!(
+            !out.contains("Bearer "),
+            "a bearer token in the log of {}",
+            run.command
+        );
+        let leaks: Vec<&str> = out
+            .lines()
+            // The token endpoint's JSON key (not `requested_access_token_version`).
+            .filter(|l| l.contains("\"access_token\""))
+            .collect();
+        assert!(
+            leaks.is_empty(),
+            "a token response in the log of {}: {leaks:#?}",
+            run.command
+        );
+    }
+}

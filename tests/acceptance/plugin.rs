@@ -69,3 +69,47 @@ fn providers_schema_lists_provider_and_application() {
     assert_eq!(app["attributes"]["display_name"]["required"], true);
     assert!(app["block_types"]["timeouts"].is_object());
 }
+
+/// `--debug` serves without Terraform starting the process; Terraform
+/// attaches through TF_REATTACH_PROVIDERS.
+#[test]
+fn debug_mode_lets_terraform_reattach() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    let sandbox = crate::sandbox::Sandbox::start();
+    let tenant = sandbox.new_tenant();
+    let mut provider = Command::new(env!("CARGO_BIN_EXE_terraform-provider-kiro"))
+        .arg("--debug")
+        .env_remove("TF_PLUGIN_MAGIC_COOKIE")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut reattach = None;
+    for line in BufReader::new(provider.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        if let Some(value) = line.trim().strip_prefix("TF_REATTACH_PROVIDERS=") {
+            reattach = Some(value.trim_matches('\'').to_string());
+            break;
+        }
+    }
+    let reattach = reattach.expect("the provider printed TF_REATTACH_PROVIDERS");
+    let parsed: serde_json::Value = serde_json::from_str(&reattach).unwrap();
+    assert_eq!(
+        parsed["registry.terraform.io/kiro-entra/kiro"]["ProtocolVersion"],
+        5
+    );
+
+    let mut ws = Workspace::new();
+    ws.env("TF_REATTACH_PROVIDERS", &reattach);
+    ws.write_main(&format!(
+        "{}\nresource \"kiro_entra_application\" \"kiro\" {{\n  display_name = \"Kiro\"\n}}\n",
+        sandbox.provider_block(&tenant, None)
+    ));
+    ws.init();
+    let plan = ws.ok(&["plan", "-no-color"]);
+    assert!(plan.stdout.contains("1 to add"), "{}", plan.stdout);
+    let _ = provider.kill();
+    let _ = provider.wait();
+}

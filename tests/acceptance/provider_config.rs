@@ -91,3 +91,58 @@ resource "kiro_entra_application" "west" {{
     sandbox.assert_empty(&east);
     sandbox.assert_empty(&west);
 }
+
+#[test]
+fn oidc_token_file_authenticates() {
+    let sandbox = Sandbox::start();
+    let tenant = sandbox.new_tenant();
+    let token = sandbox.federated_token(&tenant);
+    let ws = Workspace::new();
+    ws.write("oidc-token", &token);
+    let provider = format!(
+        r#"provider "kiro" {{
+  tenant_id            = "{}"
+  client_id            = "{}"
+  use_oidc             = true
+  oidc_token_file_path = "{}/oidc-token"
+  endpoints {{
+    graph = "{url}/graph"
+    login = "{url}/login"
+  }}
+}}
+"#,
+        tenant.tenant_id,
+        tenant.client_id,
+        ws.dir.display(),
+        url = sandbox.url
+    );
+    ws.write_main(&format!(
+        "{provider}\nresource \"kiro_entra_application\" \"kiro\" {{\n  display_name = \"Kiro\"\n}}\n"
+    ));
+    ws.init();
+    ws.apply();
+    assert_eq!(sandbox.applications(&tenant).len(), 1);
+    assert!(sandbox.count("login.token") >= 1);
+    ws.destroy();
+    sandbox.assert_empty(&tenant);
+}
+
+#[test]
+fn environment_variables_configure_the_provider() {
+    let sandbox = Sandbox::start();
+    let tenant = sandbox.new_tenant();
+    let mut ws = Workspace::new();
+    ws.env("ARM_TENANT_ID", &tenant.tenant_id)
+        .env("ARM_CLIENT_ID", &tenant.client_id)
+        .env("ARM_CLIENT_SECRET", &tenant.client_secret)
+        .env("KIRO_ENDPOINT_GRAPH", &format!("{}/graph", sandbox.url))
+        .env("KIRO_ENDPOINT_LOGIN", &format!("{}/login", sandbox.url));
+    ws.write_main(
+        "provider \"kiro\" {}\nresource \"kiro_entra_application\" \"kiro\" {\n  display_name = \"Kiro\"\n}\n",
+    );
+    ws.init();
+    ws.apply();
+    assert_eq!(sandbox.applications(&tenant).len(), 1);
+    ws.destroy();
+    sandbox.assert_empty(&tenant);
+}

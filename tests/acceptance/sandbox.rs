@@ -142,6 +142,30 @@ impl Sandbox {
         );
     }
 
+    /// Registers a federated (OIDC) token the tenant's login accepts as a
+    /// client assertion for `client_id`; returns the token.
+    pub fn federated_token(&self, tenant: &Tenant) -> String {
+        use base64::Engine;
+        let b64 = |v: Value| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string().as_bytes())
+        };
+        let token = format!(
+            "{}.{}.c2lnbmF0dXJl",
+            b64(json!({"alg": "RS256", "typ": "JWT"})),
+            b64(json!({
+                "iss": "https://token.actions.githubusercontent.com",
+                "sub": "repo:kiro/infra:ref:refs/heads/main",
+                "aud": "api://AzureADTokenExchange",
+            }))
+        );
+        self.call(
+            "POST",
+            &format!("tenants/{}/federated_tokens", tenant.tenant_id),
+            Some(json!({"client_id": tenant.client_id, "token": token})),
+        );
+        token
+    }
+
     /// Asserts the tenant has no live applications or service principals.
     pub fn assert_empty(&self, tenant: &Tenant) {
         let objects = self.objects(tenant);
