@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use super::types::{CodecError, PathStep, Type, render_path};
-use super::value::{Number, TfValue};
+use super::value::{Number, TfValue, reject_extra_attributes};
 
 /// Nesting limit for JSON input.
 const MAX_DEPTH: usize = 128;
@@ -622,18 +622,7 @@ impl Encoder {
                 Ok(())
             }
             (TfValue::Object(fields), Type::Object { attrs, .. }) => {
-                let extra: Vec<String> = fields
-                    .keys()
-                    .filter(|k| !attrs.contains_key(*k))
-                    .cloned()
-                    .collect();
-                if !extra.is_empty() {
-                    return Err(CodecError::UnexpectedAttributes {
-                        path: self.path(),
-                        names: extra,
-                        ty: ty.to_string(),
-                    });
-                }
+                reject_extra_attributes(fields, attrs, || self.path(), ty)?;
                 self.out.push('{');
                 for (i, (name, at)) in attrs.iter().enumerate() {
                     if i > 0 {

@@ -17,7 +17,7 @@ use rmp::decode::{self as rd, MessageLen};
 use rmp::encode as wr;
 
 use super::types::{CodecError, PathStep, Type, render_path};
-use super::value::{Number, TfValue, UnknownRefinements};
+use super::value::{Number, TfValue, UnknownRefinements, reject_extra_attributes};
 
 /// Nesting limit for decoding (types from the data itself, via `dynamic`, could otherwise nest
 /// arbitrarily deep).
@@ -690,18 +690,7 @@ impl Encoder {
                 Ok(())
             }
             (TfValue::Object(fields), Type::Object { attrs, .. }) => {
-                let extra: Vec<String> = fields
-                    .keys()
-                    .filter(|k| !attrs.contains_key(*k))
-                    .cloned()
-                    .collect();
-                if !extra.is_empty() {
-                    return Err(CodecError::UnexpectedAttributes {
-                        path: self.path(),
-                        names: extra,
-                        ty: ty.to_string(),
-                    });
-                }
+                reject_extra_attributes(fields, attrs, || self.path(), ty)?;
                 self.map_len(attrs.len())?;
                 for (name, at) in attrs {
                     self.str(name)?;
