@@ -8,8 +8,10 @@
 //! - [`entra`], [`graph`]: API clients that know nothing of Terraform.
 
 pub mod entra;
+pub mod error_text;
 pub mod framework;
 pub mod graph;
+pub mod kiro;
 pub mod provider;
 pub mod resources;
 pub mod secret;

@@ -634,6 +634,30 @@ impl<T: Into<TfValue>> From<Option<T>> for TfValue {
     }
 }
 
+/// Encoders refuse an object value with attributes its type does not have
+/// (a provider bug that Terraform would otherwise reject less clearly).
+pub(crate) fn reject_extra_attributes(
+    fields: &BTreeMap<String, TfValue>,
+    attrs: &BTreeMap<String, Type>,
+    path: impl FnOnce() -> String,
+    ty: &Type,
+) -> Result<(), CodecError> {
+    let extra: Vec<String> = fields
+        .keys()
+        .filter(|k| !attrs.contains_key(*k))
+        .cloned()
+        .collect();
+    if extra.is_empty() {
+        Ok(())
+    } else {
+        Err(CodecError::UnexpectedAttributes {
+            path: path(),
+            names: extra,
+            ty: ty.to_string(),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -815,29 +839,5 @@ mod tests {
             TfValue::List(vec![TfValue::number(1), TfValue::string("x")]).infer_type(),
             None
         );
-    }
-}
-
-/// Encoders refuse an object value with attributes its type does not have
-/// (a provider bug that Terraform would otherwise reject less clearly).
-pub(crate) fn reject_extra_attributes(
-    fields: &BTreeMap<String, TfValue>,
-    attrs: &BTreeMap<String, Type>,
-    path: impl FnOnce() -> String,
-    ty: &Type,
-) -> Result<(), CodecError> {
-    let extra: Vec<String> = fields
-        .keys()
-        .filter(|k| !attrs.contains_key(*k))
-        .cloned()
-        .collect();
-    if extra.is_empty() {
-        Ok(())
-    } else {
-        Err(CodecError::UnexpectedAttributes {
-            path: path(),
-            names: extra,
-            ty: ty.to_string(),
-        })
     }
 }

@@ -405,13 +405,7 @@ enum Failure {
 impl Failure {
     fn transport(err: reqwest::Error) -> Self {
         let nothing_sent = err.is_connect();
-        let mut message = err.to_string();
-        let mut source = std::error::Error::source(&err);
-        while let Some(s) = source {
-            message.push_str(": ");
-            message.push_str(&s.to_string());
-            source = s.source();
-        }
+        let message = crate::error_text::error_chain(&err);
         Self::Transport {
             nothing_sent,
             message,

@@ -17,7 +17,9 @@ use crate::framework::validators::{guid, one_of};
 use crate::framework::value::TfValue;
 use crate::graph::client::{GraphClient, GraphConfig};
 use crate::graph::retry::RetryPolicy;
+use crate::kiro::{self, KiroClient, KiroClientConfig, KiroError, KiroSettings};
 use crate::resources;
+use tokio::sync::OnceCell;
 
 /// What resources get once the provider is configured. One per provider
 /// block: aliased blocks for several tenants each have their own.
@@ -25,9 +27,10 @@ pub struct Clients {
     pub graph: GraphClient,
     pub tenant_id: String,
     pub environment: Environment,
-    pub region: Option<String>,
-    pub aws_profile: Option<String>,
-    pub kiro_endpoint: Option<url::Url>,
+    kiro_settings: KiroSettings,
+    kiro: OnceCell<KiroClient>,
+    http: reqwest::Client,
+    user_agent: String,
 }
 
 impl Clients {
@@ -38,6 +41,25 @@ impl Clients {
 
     pub fn openid_configuration_url(&self) -> String {
         self.environment.openid_configuration_url(&self.tenant_id)
+    }
+
+    /// The Kiro client, built on first use: the AWS credential chain and
+    /// region are consulted only when a Kiro resource needs them, so an
+    /// Entra-only configuration needs no AWS setup.
+    pub async fn kiro(&self) -> Result<&KiroClient, KiroError> {
+        self.kiro
+            .get_or_try_init(|| async {
+                let aws = kiro::load(&self.kiro_settings).await?;
+                Ok(KiroClient::new(
+                    aws,
+                    KiroClientConfig {
+                        http: self.http.clone(),
+                        user_agent: self.user_agent.clone(),
+                        ..KiroClientConfig::default()
+                    },
+                ))
+            })
+            .await
     }
 }
 
@@ -216,7 +238,7 @@ impl ProviderDef for KiroProvider {
                 .clone()
                 .unwrap_or_else(|| env.graph_endpoint()),
             tokens,
-            http,
+            http: http.clone(),
             retry: RetryPolicy::default(),
             user_agent: user_agent(terraform_version),
         })
@@ -230,9 +252,14 @@ impl ProviderDef for KiroProvider {
             graph,
             tenant_id: resolved.tenant_id,
             environment: env,
-            region: resolved.region,
-            aws_profile: resolved.aws_profile,
-            kiro_endpoint: resolved.endpoints.kiro,
+            kiro_settings: KiroSettings {
+                region: resolved.region,
+                profile: resolved.aws_profile,
+                endpoint: resolved.endpoints.kiro,
+            },
+            kiro: OnceCell::new(),
+            http,
+            user_agent: user_agent(terraform_version),
         })
     }
 }
