@@ -258,6 +258,22 @@ async fn add_default_scope(
         .await
 }
 
+/// Bounds a whole operation by its `timeouts` value.
+async fn within<T>(
+    timeout: Duration,
+    what: &str,
+    work: impl Future<Output = Result<T, GraphError>>,
+) -> Result<T, GraphError> {
+    tokio::time::timeout(timeout, work)
+        .await
+        .unwrap_or_else(|_| {
+            Err(GraphError::Timeout {
+                what: what.to_string(),
+                waited: timeout,
+            })
+        })
+}
+
 fn identifier_uri_state(uris: &[String]) -> TfValue {
     match uris {
         [] => TfValue::Null,
@@ -428,7 +444,7 @@ impl EntraApplication {
             .await?;
             Ok::<_, GraphError>(app)
         };
-        match finish.await {
+        match within(timeout, "setting up the new application", finish).await {
             Ok(app) => Ok((app, sp_id)),
             Err(e) => {
                 let partial = Application {
@@ -595,8 +611,8 @@ impl Resource<Clients> for EntraApplication {
             })
             .await?;
             Ok::<_, GraphError>(app)
-        }
-        .await;
+        };
+        let result = within(timeout, "updating the application", result).await;
         match result {
             Ok(app) => Applied::ok(state_from(&app, &sp_id, clients, req.planned)),
             Err(e) => Applied::failed(graph_failure("update the application", e)),
@@ -606,22 +622,17 @@ impl Resource<Clients> for EntraApplication {
     async fn delete(&self, clients: &Clients, state: &TfValue) -> Result<(), Diagnostics> {
         let object_id: String = ObjectReader::new(state).require("id")?;
         let timeout = timeout_for(state, "delete", DELETE_TIMEOUT);
-        let deleted =
-            tokio::time::timeout(timeout, clients.graph.delete(&app_path(&object_id))).await;
-        match deleted {
-            Ok(Ok(existed)) => {
-                if !existed {
-                    tracing::info!(%object_id, "application was already gone");
-                }
-                Ok(())
-            }
-            Ok(Err(e)) => Err(graph_failure("delete the application", e)),
-            Err(_) => Err(Diagnostic::error(
-                "Timed out deleting the application",
-                format!("Graph did not confirm deleting {object_id} within {timeout:?}."),
-            )
-            .into()),
+        let existed = within(
+            timeout,
+            "deleting the application",
+            clients.graph.delete(&app_path(&object_id)),
+        )
+        .await
+        .map_err(|e| graph_failure("delete the application", e))?;
+        if !existed {
+            tracing::info!(%object_id, "application was already gone");
         }
+        Ok(())
     }
 
     async fn import(&self, clients: &Clients, id: &str) -> Result<TfValue, Diagnostics> {

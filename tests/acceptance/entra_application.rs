@@ -392,3 +392,32 @@ fn trace_logs_carry_no_secret_or_token() {
         );
     }
 }
+
+/// A create that runs out of time after Graph made the application keeps
+/// it in state (tainted), so nothing is left behind untracked.
+#[test]
+fn timed_out_create_keeps_the_application_in_state() {
+    let sandbox = Sandbox::start();
+    let tenant = sandbox.new_tenant();
+    sandbox.set_faults(json!({"replication_lag_ms": 4000}));
+    let ws = Workspace::new();
+    ws.write_main(&config(
+        &sandbox,
+        &tenant,
+        "resource \"kiro_entra_application\" \"kiro\" {\n  display_name = \"Kiro\"\n  timeouts {\n    create = \"1s\"\n  }\n}\n",
+    ));
+    ws.init();
+    let out = ws.fails(&["apply", "-auto-approve", "-no-color"]).output();
+    assert!(out.contains("kept in state"), "{out}");
+    let state = ws.state();
+    let resource = &state["values"]["root_module"]["resources"][0];
+    assert_eq!(resource["address"], "kiro_entra_application.kiro");
+    assert_eq!(resource["tainted"], true, "{state:#}");
+    let object_id = resource["values"]["id"].as_str().unwrap().to_string();
+    assert_eq!(sandbox.applications(&tenant)[0]["id"], object_id.as_str());
+
+    // Once Graph shows it, destroy removes what the failed create made.
+    std::thread::sleep(std::time::Duration::from_secs(4));
+    ws.destroy();
+    sandbox.assert_empty(&tenant);
+}
