@@ -52,10 +52,12 @@ pub fn server_config(
     identity: &ServerIdentity,
     client_cert: CertificateDer<'static>,
 ) -> Result<ServerConfig, String> {
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    // ring does the work (fast start); aws-lc's verification algorithms add
+    // ECDSA P-521, the curve of go-plugin's client certificate.
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
     let verifier = Arc::new(ExactClientCert {
         expected: client_cert,
-        algorithms: provider.signature_verification_algorithms,
+        algorithms: rustls::crypto::aws_lc_rs::default_provider().signature_verification_algorithms,
     });
     let key = PrivateKeyDer::try_from(identity.key_der.clone()).map_err(|e| e.to_string())?;
     let mut config = ServerConfig::builder_with_provider(provider.clone())
