@@ -314,7 +314,7 @@ impl LoopbackGrant {
         &self,
         form: &[(&str, &str)],
     ) -> Result<(u16, Option<u64>, Vec<u8>), AuthError> {
-        let transport = |e: reqwest::Error| AuthError::Transport(error_chain(&e));
+        let transport = |e: reqwest::Error| AuthError::Transport(crate::error_text::error_chain(&e));
         let response = self
             .http
             .post(self.endpoint.clone())
@@ -338,17 +338,6 @@ fn grant_backoff(attempt: u32, retry_after_secs: Option<u64>) -> Duration {
         Some(secs) => Duration::from_secs(secs).min(GRANT_MAX_WAIT),
         None => Duration::from_millis(200 << attempt.min(6)).mul_f64(rand::random::<f64>()),
     }
-}
-
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut msg = err.to_string();
-    let mut source = err.source();
-    while let Some(s) = source {
-        msg.push_str(": ");
-        msg.push_str(&s.to_string());
-        source = s.source();
-    }
-    msg
 }
 
 #[cfg(test)]
