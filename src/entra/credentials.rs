@@ -1,10 +1,8 @@
 //! The kinds of credential the provider's own identity can use, and how each reaches the
 //! token endpoint: `azure_identity` credentials (https) or a hand-written grant (loopback http).
 
-use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use azure_core::cloud::{CloudConfiguration, CustomConfiguration};
@@ -17,14 +15,9 @@ use azure_identity::{
 };
 use url::Url;
 
-use super::token::AccessToken;
-use super::{AuthError, TokenRejection, TokenSource};
+use super::AuthError;
+use super::assertion::CertificateSigner;
 use crate::secret::Secret;
-
-/// Attempts of the hand-written grant (it is safe to repeat: it only issues a token).
-const GRANT_ATTEMPTS: u32 = 5;
-const GRANT_MAX_WAIT: Duration = Duration::from_secs(10);
-pub(super) const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 /// How the provider authenticates to Entra ID. `Debug` never shows secrets.
 #[derive(Clone, Debug, PartialEq)]
@@ -149,6 +142,9 @@ pub(super) fn azure_credential(
                 path: pkcs12_path.clone(),
                 message: e.to_string(),
             })?;
+            // azure_identity's own errors ("PKCS12 parsing failed") name neither the file nor
+            // the cause; check first so both paths explain a bad file the same way.
+            CertificateSigner::from_pkcs12(&pkcs12_path, &bytes, password.as_ref())?;
             let password =
                 password.map(|p| azure_core::credentials::Secret::new(p.expose().to_string()));
             let options = ClientCertificateCredentialOptions {
@@ -186,157 +182,6 @@ impl ClientAssertion for OidcAssertion {
             azure_core::Error::with_message(azure_core::error::ErrorKind::Credential, e.to_string())
         })?;
         Ok(token.expose().to_string())
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Hand-written client-credentials grant (plain-http loopback authority hosts only; see
-// `token::token_source` for why)
-
-#[derive(Debug)]
-pub(super) enum LoopbackAuth {
-    Secret { client_id: String, secret: Secret },
-    Oidc { client_id: String, token: OidcToken },
-}
-
-pub(super) struct LoopbackGrant {
-    pub(super) endpoint: Url,
-    pub(super) scope: String,
-    pub(super) auth: LoopbackAuth,
-    pub(super) http: reqwest::Client,
-}
-
-impl fmt::Debug for LoopbackGrant {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let kind = match self.auth {
-            LoopbackAuth::Secret { .. } => "client secret",
-            LoopbackAuth::Oidc { .. } => "OIDC token",
-        };
-        write!(f, "loopback grant ({kind}) at {}", self.endpoint)
-    }
-}
-
-#[derive(serde::Deserialize)]
-struct TokenErrorBody {
-    #[serde(default)]
-    error: String,
-    #[serde(default)]
-    error_description: String,
-    #[serde(default)]
-    error_codes: Vec<i64>,
-    correlation_id: Option<String>,
-    trace_id: Option<String>,
-}
-
-#[async_trait]
-impl TokenSource for LoopbackGrant {
-    async fn token(&self) -> Result<AccessToken, AuthError> {
-        let (client_id, credential_fields, sensitive) = match &self.auth {
-            LoopbackAuth::Secret { client_id, secret } => (
-                client_id,
-                vec![("client_secret", secret.clone())],
-                secret.clone(),
-            ),
-            LoopbackAuth::Oidc { client_id, token } => {
-                let jwt = token.read().await?;
-                let fields = vec![
-                    ("client_assertion_type", Secret::new(JWT_BEARER)),
-                    ("client_assertion", jwt.clone()),
-                ];
-                (client_id, fields, jwt)
-            }
-        };
-        let mut form: Vec<(&str, &str)> = vec![
-            ("client_id", client_id),
-            ("scope", &self.scope),
-            ("grant_type", "client_credentials"),
-        ];
-        form.extend(credential_fields.iter().map(|(k, v)| (*k, v.expose())));
-        let mut attempt = 0u32;
-        let (started, status, body) = loop {
-            attempt += 1;
-            let started = Instant::now();
-            let (status, retry_after, body) = match self.post_form(&form).await {
-                Ok(answer) => answer,
-                Err(e) if attempt < GRANT_ATTEMPTS => {
-                    tracing::debug!(attempt, error = %e, "token request failed; retrying");
-                    tokio::time::sleep(grant_backoff(attempt, None)).await;
-                    continue;
-                }
-                Err(e) => return Err(e),
-            };
-            if matches!(status, 429 | 500 | 502 | 503 | 504) && attempt < GRANT_ATTEMPTS {
-                tracing::debug!(attempt, status, "token endpoint busy; retrying");
-                tokio::time::sleep(grant_backoff(attempt, retry_after)).await;
-                continue;
-            }
-            break (started, status, body);
-        };
-        // Defence in depth: a misbehaving endpoint could echo the form back.
-        let scrub = |s: &str| s.replace(sensitive.expose(), "<redacted>");
-        if (200..300).contains(&status) {
-            let v: serde_json::Value = serde_json::from_slice(&body)
-                .map_err(|e| AuthError::Decode(format!("token response is not JSON: {e}")))?;
-            let secret = v["access_token"].as_str().filter(|t| !t.is_empty());
-            let secret = secret.ok_or_else(|| AuthError::Decode("no access_token".into()))?;
-            let expires_in = match &v["expires_in"] {
-                serde_json::Value::Number(n) => n.as_u64(),
-                serde_json::Value::String(s) => s.parse().ok(),
-                _ => None,
-            }
-            .ok_or_else(|| AuthError::Decode("no numeric expires_in".into()))?;
-            let expires_at = started + Duration::from_secs(expires_in);
-            return Ok(AccessToken {
-                secret: Secret::new(secret),
-                expires_at,
-            });
-        }
-        match serde_json::from_slice::<TokenErrorBody>(&body) {
-            Ok(e) => Err(AuthError::Rejected(Box::new(TokenRejection {
-                status,
-                error: scrub(&e.error),
-                description: scrub(&e.error_description),
-                error_codes: e.error_codes,
-                correlation_id: e.correlation_id,
-                trace_id: e.trace_id,
-            }))),
-            Err(_) => Err(AuthError::Decode(format!(
-                "HTTP {status} with a non-JSON body ({} bytes)",
-                body.len()
-            ))),
-        }
-    }
-}
-
-impl LoopbackGrant {
-    /// One POST of the form: status, `Retry-After` seconds, body.
-    async fn post_form(
-        &self,
-        form: &[(&str, &str)],
-    ) -> Result<(u16, Option<u64>, Vec<u8>), AuthError> {
-        let transport = |e: reqwest::Error| AuthError::Transport(crate::error_text::error_chain(&e));
-        let response = self
-            .http
-            .post(self.endpoint.clone())
-            .form(form)
-            .send()
-            .await
-            .map_err(transport)?;
-        let status = response.status().as_u16();
-        let retry_after = response
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok()?.trim().parse().ok());
-        let body = response.bytes().await.map_err(transport)?;
-        Ok((status, retry_after, body.to_vec()))
-    }
-}
-
-/// The wait before grant attempt `attempt + 1`: `Retry-After` (capped), else jittered backoff.
-fn grant_backoff(attempt: u32, retry_after_secs: Option<u64>) -> Duration {
-    match retry_after_secs {
-        Some(secs) => Duration::from_secs(secs).min(GRANT_MAX_WAIT),
-        None => Duration::from_millis(200 << attempt.min(6)).mul_f64(rand::random::<f64>()),
     }
 }
 

@@ -2,8 +2,10 @@
 //!
 //! Knows nothing about Terraform: errors are typed ([`AuthError`]) and never carry secrets.
 
+mod assertion;
 pub mod cloud;
 pub mod credentials;
+mod loopback;
 pub mod token;
 
 pub use cloud::{Environment, UnknownEnvironment};

@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use crate::harness::Workspace;
-use crate::sandbox::Sandbox;
+use crate::sandbox::{Sandbox, Tenant};
 
 #[test]
 fn http_endpoint_to_remote_host_is_refused_at_plan() {
@@ -145,4 +145,191 @@ fn environment_variables_configure_the_provider() {
     assert_eq!(sandbox.applications(&tenant).len(), 1);
     ws.destroy();
     sandbox.assert_empty(&tenant);
+}
+
+const APPLICATION: &str =
+    "resource \"kiro_entra_application\" \"kiro\" {\n  display_name = \"Kiro\"\n}\n";
+const PFX_PASSWORD: &str = "Pfx-pa55word-in-test";
+
+/// A self-signed RSA certificate and key as a password-protected PKCS#12 file in the
+/// workspace; returns its path and the `x5t` (base64url SHA-1 of the certificate DER).
+fn write_pkcs12(ws: &Workspace, password: &str) -> (String, String) {
+    use base64::Engine;
+    use openssl::{asn1::Asn1Time, hash::MessageDigest, pkcs12::Pkcs12, pkey::PKey, rsa::Rsa};
+    let key = PKey::from_rsa(Rsa::generate(2048).unwrap()).unwrap();
+    let mut name = openssl::x509::X509NameBuilder::new().unwrap();
+    name.append_entry_by_text("CN", "terraform-kiro").unwrap();
+    let name = name.build();
+    let mut cert = openssl::x509::X509::builder().unwrap();
+    cert.set_version(2).unwrap();
+    cert.set_subject_name(&name).unwrap();
+    cert.set_issuer_name(&name).unwrap();
+    cert.set_pubkey(&key).unwrap();
+    cert.set_not_before(&Asn1Time::days_from_now(0).unwrap())
+        .unwrap();
+    cert.set_not_after(&Asn1Time::days_from_now(2).unwrap())
+        .unwrap();
+    cert.sign(&key, MessageDigest::sha256()).unwrap();
+    let cert = cert.build();
+    let pfx = Pkcs12::builder()
+        .name("terraform-kiro")
+        .pkey(&key)
+        .cert(&cert)
+        .build2(password)
+        .unwrap();
+    let path = ws.dir.join("terraform.pfx");
+    std::fs::write(&path, pfx.to_der().unwrap()).unwrap();
+    let sha1 = cert.digest(MessageDigest::sha1()).unwrap();
+    let x5t = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha1);
+    (path.display().to_string(), x5t)
+}
+
+fn certificate_provider(sandbox: &Sandbox, tenant: &Tenant, path: &str, password: &str) -> String {
+    format!(
+        r#"provider "kiro" {{
+  tenant_id                   = "{}"
+  client_id                   = "{}"
+  client_certificate_path     = "{path}"
+  client_certificate_password = "{password}"
+  endpoints {{
+    graph = "{url}/graph"
+    login = "{url}/login"
+  }}
+}}
+"#,
+        tenant.tenant_id,
+        tenant.client_id,
+        url = sandbox.url
+    )
+}
+
+#[test]
+fn client_certificate_authenticates() {
+    let sandbox = Sandbox::start();
+    let tenant = sandbox.new_tenant();
+    let ws = Workspace::new();
+    let (path, x5t) = write_pkcs12(&ws, PFX_PASSWORD);
+    sandbox.register_certificate(&tenant, &x5t);
+    ws.write_main(&format!(
+        "{}\n{APPLICATION}",
+        certificate_provider(&sandbox, &tenant, &path, PFX_PASSWORD)
+    ));
+    ws.init();
+    ws.apply();
+    assert_eq!(sandbox.applications(&tenant).len(), 1);
+    assert!(sandbox.count("login.token") >= 1);
+    ws.destroy();
+    sandbox.assert_empty(&tenant);
+}
+
+#[test]
+fn wrong_certificate_password_names_the_file_and_hides_the_password() {
+    let sandbox = Sandbox::start();
+    let tenant = sandbox.new_tenant();
+    let mut ws = Workspace::new();
+    ws.env("TF_LOG", "TRACE");
+    let (path, x5t) = write_pkcs12(&ws, PFX_PASSWORD);
+    sandbox.register_certificate(&tenant, &x5t);
+    let wrong = "Wrong-pfx-pa55word-value";
+    ws.write_main(&format!(
+        "{}\n{APPLICATION}",
+        certificate_provider(&sandbox, &tenant, &path, wrong)
+    ));
+    ws.init();
+    sandbox.reset_counts();
+    let out = ws.fails(&["apply", "-auto-approve", "-no-color"]).output();
+    // Terraform wraps diagnostics at 78 columns.
+    let flat = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains("Cannot set up Entra credentials"), "{out}");
+    assert!(
+        flat.contains(&format!("cannot read client certificate \"{path}\"")),
+        "names the certificate file:\n{out}"
+    );
+    assert!(flat.contains("wrong client_certificate_password"), "{out}");
+    for password in [wrong, PFX_PASSWORD] {
+        assert!(
+            !out.contains(password),
+            "a certificate password leaked into terraform's output or TRACE log"
+        );
+    }
+    assert_eq!(sandbox.count("login.") + sandbox.count("graph."), 0);
+    assert!(sandbox.applications(&tenant).is_empty());
+}
+
+/// A fake `az` on `PATH` that answers `az account get-access-token` like Azure CLI 2.54+
+/// (`-o json`), but only when asked for the Graph scope in the configured tenant.
+fn write_fake_az(ws: &Workspace, tenant: &Tenant, token: &str) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let bin = ws.dir.join("fake-bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let expires = time::OffsetDateTime::now_utc() + time::Duration::hours(1);
+    let local =
+        time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second].000000");
+    let answer = json!({
+        "accessToken": token,
+        "expiresOn": expires.format(&local).unwrap(),
+        "expires_on": expires.unix_timestamp(),
+        "subscription": "11111111-2222-4333-8444-555555555555",
+        "tenant": tenant.tenant_id,
+        "tokenType": "Bearer",
+    });
+    let script = format!(
+        r#"#!/bin/sh
+echo "$*" >> "{log}"
+for want in "account get-access-token " " -o json " " --scope https://graph.microsoft.com/.default " " --tenant {tenant} "; do
+  case " $* " in
+    *"$want"*) ;;
+    *) echo "ERROR: fake az: '$want' missing from: az $*" >&2; exit 2 ;;
+  esac
+done
+cat <<'JSON'
+{answer:#}
+JSON
+"#,
+        log = ws.dir.join("az-calls.log").display(),
+        tenant = tenant.tenant_id,
+    );
+    let az = bin.join("az");
+    std::fs::write(&az, script).unwrap();
+    std::fs::set_permissions(&az, std::fs::Permissions::from_mode(0o755)).unwrap();
+    bin
+}
+
+#[test]
+fn azure_cli_token_authenticates() {
+    let sandbox = Sandbox::start();
+    let tenant = sandbox.new_tenant();
+    let token = format!("az-cli-token-{}", tenant.tenant_id);
+    sandbox.register_bearer_token(&tenant, &token);
+    let mut ws = Workspace::new();
+    let bin = write_fake_az(&ws, &tenant, &token);
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    ws.env("PATH", &path);
+    // Login stays at its https default: the CLI credential never contacts it.
+    ws.write_main(&format!(
+        r#"provider "kiro" {{
+  use_cli   = true
+  tenant_id = "{}"
+  endpoints {{
+    graph = "{}/graph"
+  }}
+}}
+{APPLICATION}"#,
+        tenant.tenant_id, sandbox.url
+    ));
+    ws.init();
+    ws.apply();
+    assert_eq!(sandbox.applications(&tenant).len(), 1);
+    let calls = ws.read("az-calls.log");
+    assert!(
+        calls.starts_with("account get-access-token"),
+        "az was asked: {calls:?}"
+    );
+    ws.destroy();
+    sandbox.assert_empty(&tenant);
+    assert_eq!(
+        sandbox.count("login."),
+        0,
+        "the login endpoint was contacted"
+    );
 }

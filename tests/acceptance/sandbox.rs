@@ -166,6 +166,26 @@ impl Sandbox {
         token
     }
 
+    /// Registers a certificate for the tenant's client: assertions whose `x5t` header is
+    /// `thumbprint` (base64url SHA-1 of the certificate DER) are accepted.
+    pub fn register_certificate(&self, tenant: &Tenant, thumbprint: &str) {
+        self.call(
+            "POST",
+            &format!("tenants/{}/certificates", tenant.tenant_id),
+            Some(json!({"client_id": tenant.client_id, "thumbprint": thumbprint})),
+        );
+    }
+
+    /// Makes Graph accept an externally issued access token (e.g. the Azure CLI's) for the
+    /// tenant.
+    pub fn register_bearer_token(&self, tenant: &Tenant, token: &str) {
+        self.call(
+            "POST",
+            &format!("tenants/{}/bearer_tokens", tenant.tenant_id),
+            Some(json!({"token": token})),
+        );
+    }
+
     /// Asserts the tenant has no live applications or service principals.
     pub fn assert_empty(&self, tenant: &Tenant) {
         let objects = self.objects(tenant);

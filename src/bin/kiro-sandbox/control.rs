@@ -10,7 +10,10 @@
 //! - `PATCH /_sandbox/tenants/{t}/applications/{id}` raw merge (drift) → 200 object;
 //!   `DELETE` the same path → 204 (out-of-band delete)
 //! - `POST /_sandbox/tenants/{t}/federated_tokens` `{client_id, token}` → 204
-//! - `POST /_sandbox/tenants/{t}/certificates` `{client_id, thumbprint}` → 204
+//! - `POST /_sandbox/tenants/{t}/certificates` `{client_id, thumbprint}` → 204 (`thumbprint`
+//!   is compared with the assertion's `x5t`/`x5t#S256` header as is, e.g. base64url SHA-1)
+//! - `POST /_sandbox/tenants/{t}/bearer_tokens` `{token}` → 204: Graph accepts this externally
+//!   issued access token (e.g. from a fake `az account get-access-token`) for the tenant
 
 use std::sync::Arc;
 
@@ -51,6 +54,10 @@ pub fn router() -> Router<Arc<Sandbox>> {
         .route(
             "/_sandbox/tenants/{tenant}/certificates",
             post(add_certificate),
+        )
+        .route(
+            "/_sandbox/tenants/{tenant}/bearer_tokens",
+            post(add_bearer_token),
         )
 }
 
@@ -204,6 +211,26 @@ async fn add_certificate(State(sb): Sb, Path(key): Path<String>, bytes: Bytes) -
         c.cert_thumbprints.insert(req.thumbprint.clone());
     })
     .await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BearerToken {
+    token: String,
+}
+
+async fn add_bearer_token(State(sb): Sb, Path(key): Path<String>, bytes: Bytes) -> Answer {
+    let req: BearerToken = body(&bytes)?;
+    let token = req.token.trim();
+    if token.is_empty() || token.contains(char::is_whitespace) {
+        return Err(fail(
+            StatusCode::BAD_REQUEST,
+            "token must be non-empty and without whitespace",
+        ));
+    }
+    let tenant_id = tenant(&sb, &key).await?.lock().await.id.clone();
+    sb.accept_token(token, &tenant_id, "");
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 async fn with_client(

@@ -72,6 +72,7 @@ impl Tenant {
 #[derive(Clone, Debug)]
 pub struct TokenInfo {
     pub tenant_id: String,
+    /// The client the token was issued to; empty for an externally issued token.
     pub client_id: String,
     pub expires_at: Instant,
 }
@@ -157,6 +158,13 @@ impl Sandbox {
             use base64::Engine;
             base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
         };
+        self.accept_token(&token, tenant_id, client_id);
+        token
+    }
+
+    /// Makes Graph accept `token` for the tenant for [`TOKEN_LIFETIME`]: tokens issued here and
+    /// externally issued ones (e.g. what `az account get-access-token` printed).
+    pub fn accept_token(&self, token: &str, tenant_id: &str, client_id: &str) {
         let info = TokenInfo {
             tenant_id: tenant_id.to_string(),
             client_id: client_id.to_string(),
@@ -164,8 +172,7 @@ impl Sandbox {
         };
         let mut tokens = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
         tokens.retain(|_, t| t.expires_at > Instant::now());
-        tokens.insert(token.clone(), info);
-        token
+        tokens.insert(token.to_string(), info);
     }
 
     /// The token's binding, or `None` when unknown or expired.
@@ -252,6 +259,13 @@ mod tests {
         let t = s.issue_token("tid", "cid");
         assert_eq!(s.check_token(&t).unwrap().tenant_id, "tid");
         assert!(s.check_token("nope").is_none());
+        s.accept_token("from-az", "tid2", "");
+        let info = s.check_token("from-az").unwrap();
+        assert_eq!(
+            (info.tenant_id.as_str(), info.client_id.as_str()),
+            ("tid2", "")
+        );
+        assert!(s.check_token(&t).is_some(), "earlier tokens stay valid");
     }
 
     #[test]

@@ -61,6 +61,37 @@ async fn tenants_faults_counts_and_health() {
 }
 
 #[tokio::test]
+async fn registered_bearer_tokens_are_accepted_by_graph_for_their_tenant() {
+    let s = start().await;
+    let t = &s.tenant;
+    let token = "eyJ0eXAiOiJKV1QifQ.from-az-cli.c2ln";
+    let list = || s.graph(token, "GET", "applications", None);
+    assert_eq!(list().await.status, 401, "unknown before registration");
+    let path = format!("tenants/{}/bearer_tokens", t.domain);
+    let r = s
+        .control("POST", &path, Some(json!({"token": token})))
+        .await;
+    assert_eq!(r.status, 204, "{:?}", r.body);
+    assert_eq!(list().await.status, 200);
+    let (app, _) = s.instantiate(token, "Via CLI").await;
+    let objects = s
+        .control("GET", &format!("tenants/{}/objects", t.tenant_id), None)
+        .await;
+    assert_eq!(objects.body["applications"][0]["id"], app["id"]);
+
+    for (path, body, status) in [
+        ("tenants/nope/bearer_tokens", json!({"token": "x"}), 404),
+        (path.as_str(), json!({"token": " "}), 400),
+        (path.as_str(), json!({"token": "a b"}), 400),
+        (path.as_str(), json!({"token": "x", "client_id": "c"}), 400),
+        (path.as_str(), json!({}), 400),
+    ] {
+        let r = s.control("POST", path, Some(body.clone())).await;
+        assert_eq!(r.status, status, "{body}: {:?}", r.body);
+    }
+}
+
+#[tokio::test]
 async fn drift_and_out_of_band_delete() {
     let s = start().await;
     let tok = s.token().await;
