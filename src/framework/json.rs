@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use super::types::{CodecError, PathStep, Type, render_path};
-use super::value::{Number, TfValue, reject_extra_attributes};
+use super::value::{Number, TfValue, concrete_type_for_dynamic, reject_extra_attributes};
 
 /// Nesting limit for JSON input.
 const MAX_DEPTH: usize = 128;
@@ -550,17 +550,10 @@ impl Encoder {
                 Ok(())
             }
             (TfValue::Dynamic(concrete, inner), _) if concrete == ty => self.value(inner, ty),
-            (_, Type::Dynamic) => match v.infer_type() {
-                Some(concrete) if concrete != Type::Dynamic => {
-                    self.value(&TfValue::Dynamic(concrete, Box::new(v.clone())), ty)
-                }
-                _ => Err(CodecError::Mismatch {
-                    path: self.path(),
-                    expected: "a value of known type at a dynamic position (TfValue::Dynamic)"
-                        .into(),
-                    found: format!("{} whose type cannot be inferred", v.kind_name()),
-                }),
-            },
+            (_, Type::Dynamic) => {
+                let concrete = concrete_type_for_dynamic(v, || self.path())?;
+                self.value(&TfValue::Dynamic(concrete, Box::new(v.clone())), ty)
+            }
             (TfValue::String(s), Type::String) => {
                 self.str(s);
                 Ok(())

@@ -17,7 +17,9 @@ use rmp::decode::{self as rd, MessageLen};
 use rmp::encode as wr;
 
 use super::types::{CodecError, PathStep, Type, render_path};
-use super::value::{Number, TfValue, UnknownRefinements, reject_extra_attributes};
+use super::value::{
+    Number, TfValue, UnknownRefinements, concrete_type_for_dynamic, reject_extra_attributes,
+};
 
 /// Nesting limit for decoding (types from the data itself, via `dynamic`, could otherwise nest
 /// arbitrarily deep).
@@ -637,17 +639,10 @@ impl Encoder {
             }
             // a dynamic wrapper at a statically typed position: fine if the types agree
             (TfValue::Dynamic(concrete, inner), _) if concrete == ty => self.value(inner, ty),
-            (_, Type::Dynamic) => match v.infer_type() {
-                Some(concrete) if concrete != Type::Dynamic => {
-                    self.value(&TfValue::Dynamic(concrete, Box::new(v.clone())), ty)
-                }
-                _ => Err(CodecError::Mismatch {
-                    path: self.path(),
-                    expected: "a value of known type at a dynamic position (TfValue::Dynamic)"
-                        .into(),
-                    found: format!("{} whose type cannot be inferred", v.kind_name()),
-                }),
-            },
+            (_, Type::Dynamic) => {
+                let concrete = concrete_type_for_dynamic(v, || self.path())?;
+                self.value(&TfValue::Dynamic(concrete, Box::new(v.clone())), ty)
+            }
             (TfValue::String(s), Type::String) => self.str(s),
             (TfValue::Bool(b), Type::Bool) => {
                 let _ = wr::write_bool(&mut self.out, *b);

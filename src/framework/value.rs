@@ -658,6 +658,22 @@ pub(crate) fn reject_extra_attributes(
     }
 }
 
+/// The concrete type to record for a plain value placed at a `dynamic`
+/// position (encoders wrap it as `TfValue::Dynamic`).
+pub(crate) fn concrete_type_for_dynamic(
+    v: &TfValue,
+    path: impl FnOnce() -> String,
+) -> Result<Type, CodecError> {
+    match v.infer_type() {
+        Some(concrete) if concrete != Type::Dynamic => Ok(concrete),
+        _ => Err(CodecError::Mismatch {
+            path: path(),
+            expected: "a value of known type at a dynamic position (TfValue::Dynamic)".into(),
+            found: format!("{} whose type cannot be inferred", v.kind_name()),
+        }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

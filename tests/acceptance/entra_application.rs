@@ -152,10 +152,7 @@ fn import_block_generates_config() {
     ws.write_main(&config(&sandbox, &tenant, &app("Imported Kiro")));
     ws.init();
     ws.apply();
-    let object_id = ws.resource("kiro_entra_application.kiro")["object_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let object_id = ws.attr("kiro_entra_application.kiro", "object_id");
 
     // A second working directory adopts the same application.
     let adopt = Workspace::new();
@@ -188,10 +185,7 @@ fn duplicate_name_is_refused_with_import_hint() {
     first.write_main(&config(&sandbox, &tenant, &app("Kiro")));
     first.init();
     first.apply();
-    let object_id = first.resource("kiro_entra_application.kiro")["object_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let object_id = first.attr("kiro_entra_application.kiro", "object_id");
 
     let second = Workspace::new();
     second.write_main(&config(&sandbox, &tenant, &app("Kiro")));
@@ -326,10 +320,7 @@ fn default_scope_is_kept_or_removed_on_request() {
     ws.write_main(&with_scope(true));
     ws.init();
     ws.apply();
-    let object_id = ws.resource("kiro_entra_application.kiro")["object_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let object_id = ws.attr("kiro_entra_application.kiro", "object_id");
     assert_eq!(
         scopes(&object_id),
         vec![("user_impersonation".to_string(), true)]

@@ -177,6 +177,15 @@ impl Workspace {
         serde_json::from_str(&run.stdout).expect("terraform show -json")
     }
 
+    /// One string attribute of a resource in the state.
+    pub fn attr(&self, address: &str, name: &str) -> String {
+        let values = self.resource(address);
+        values[name]
+            .as_str()
+            .unwrap_or_else(|| panic!("{address}.{name} is not a string: {values:#}"))
+            .to_string()
+    }
+
     /// The attribute values of one resource address in the state.
     pub fn resource(&self, address: &str) -> serde_json::Value {
         let state = self.state();

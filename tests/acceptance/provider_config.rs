@@ -119,12 +119,8 @@ fn oidc_token_file_authenticates() {
     ws.write_main(&format!(
         "{provider}\nresource \"kiro_entra_application\" \"kiro\" {{\n  display_name = \"Kiro\"\n}}\n"
     ));
-    ws.init();
-    ws.apply();
-    assert_eq!(sandbox.applications(&tenant).len(), 1);
+    creates_one_application_then_destroys_it(&ws, &sandbox, &tenant);
     assert!(sandbox.count("login.token") >= 1);
-    ws.destroy();
-    sandbox.assert_empty(&tenant);
 }
 
 #[test]
@@ -140,11 +136,7 @@ fn environment_variables_configure_the_provider() {
     ws.write_main(
         "provider \"kiro\" {}\nresource \"kiro_entra_application\" \"kiro\" {\n  display_name = \"Kiro\"\n}\n",
     );
-    ws.init();
-    ws.apply();
-    assert_eq!(sandbox.applications(&tenant).len(), 1);
-    ws.destroy();
-    sandbox.assert_empty(&tenant);
+    creates_one_application_then_destroys_it(&ws, &sandbox, &tenant);
 }
 
 const APPLICATION: &str =
@@ -214,12 +206,8 @@ fn client_certificate_authenticates() {
         "{}\n{APPLICATION}",
         certificate_provider(&sandbox, &tenant, &path, PFX_PASSWORD)
     ));
-    ws.init();
-    ws.apply();
-    assert_eq!(sandbox.applications(&tenant).len(), 1);
+    creates_one_application_then_destroys_it(&ws, &sandbox, &tenant);
     assert!(sandbox.count("login.token") >= 1);
-    ws.destroy();
-    sandbox.assert_empty(&tenant);
 }
 
 #[test]
@@ -332,4 +320,13 @@ fn azure_cli_token_authenticates() {
         0,
         "the login endpoint was contacted"
     );
+}
+
+/// init, apply: exactly one application in the tenant; destroy: none left.
+fn creates_one_application_then_destroys_it(ws: &Workspace, sandbox: &Sandbox, tenant: &Tenant) {
+    ws.init();
+    ws.apply();
+    assert_eq!(sandbox.applications(tenant).len(), 1);
+    ws.destroy();
+    sandbox.assert_empty(tenant);
 }
