@@ -412,3 +412,35 @@ fn timed_out_create_keeps_the_application_in_state() {
     ws.destroy();
     sandbox.assert_empty(&tenant);
 }
+
+/// What Graph refuses (here: an identifier URI on a domain the tenant has
+/// not verified) reaches the user with Graph's code, message and
+/// request-id; the application Graph already made stays in state.
+#[test]
+fn graph_rejection_names_code_and_request_id() {
+    let sandbox = Sandbox::start();
+    let tenant = sandbox.new_tenant();
+    let ws = Workspace::new();
+    ws.write_main(&config(
+        &sandbox,
+        &tenant,
+        "resource \"kiro_entra_application\" \"kiro\" {\n  display_name   = \"Kiro\"\n  identifier_uri = \"https://unverified.example.com/kiro\"\n}\n",
+    ));
+    ws.init();
+    let out = ws.fails(&["apply", "-auto-approve", "-no-color"]).output();
+    let flat = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains("HostNameNotOnVerifiedDomain"), "{out}");
+    assert!(flat.contains("request-id"), "{out}");
+    assert!(flat.contains("Failed to add identifier URI"), "{out}");
+    assert_eq!(
+        ws.resource("kiro_entra_application.kiro")["display_name"],
+        "Kiro"
+    );
+
+    // Fixing the configuration replaces the tainted application.
+    ws.write_main(&config(&sandbox, &tenant, &app("Kiro")));
+    ws.apply();
+    assert_eq!(sandbox.applications(&tenant).len(), 1);
+    ws.destroy();
+    sandbox.assert_empty(&tenant);
+}
