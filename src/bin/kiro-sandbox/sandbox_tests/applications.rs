@@ -54,15 +54,9 @@ async fn instantiate_creates_the_template_defaults() {
     // Not idempotent: the same name makes a second pair.
     let (again, _) = s.instantiate(&tok, "Kiro").await;
     assert_ne!(again["id"], app["id"]);
-    let all = s
-        .control(
-            "GET",
-            &format!("tenants/{}/objects", s.tenant.tenant_id),
-            None,
-        )
-        .await;
-    assert_eq!(all.body["applications"].as_array().unwrap().len(), 2);
-    assert_eq!(all.body["service_principals"].as_array().unwrap().len(), 2);
+    let all = s.objects().await;
+    assert_eq!(all["applications"].as_array().unwrap().len(), 2);
+    assert_eq!(all["service_principals"].as_array().unwrap().len(), 2);
 
     let r = s
         .graph(
@@ -244,14 +238,7 @@ async fn delete_moves_to_deleted_items_and_removes_the_service_principal() {
         .status,
         404
     );
-    let all = s
-        .control(
-            "GET",
-            &format!("tenants/{}/objects", s.tenant.tenant_id),
-            None,
-        )
-        .await
-        .body;
+    let all = s.objects().await;
     assert_eq!(
         (
             all["applications"].clone(),

@@ -23,15 +23,9 @@ async fn throttling_answers_429_with_retry_after_and_has_no_side_effect() {
     assert_eq!((r.status, r.code()), (429, "TooManyRequests"));
     assert_eq!(r.header("retry-after"), Some("7"));
     assert!(r.header("request-id").is_some());
-    let objects = s
-        .control(
-            "GET",
-            &format!("tenants/{}/objects", s.tenant.tenant_id),
-            None,
-        )
-        .await;
-    assert_eq!(objects.body["applications"], json!([]));
-    assert_eq!(objects.body["service_principals"], json!([]));
+    let objects = s.objects().await;
+    assert_eq!(objects["applications"], json!([]));
+    assert_eq!(objects["service_principals"], json!([]));
 
     // Login is throttled too, with an AADSTS body.
     let t = &s.tenant;
@@ -90,14 +84,8 @@ async fn transient_5xx_and_dropped_connections() {
         )
         .await;
     assert!(r.is_err(), "connection must close without an answer: {r:?}");
-    let objects = s
-        .control(
-            "GET",
-            &format!("tenants/{}/objects", s.tenant.tenant_id),
-            None,
-        )
-        .await;
-    assert_eq!(objects.body["applications"], json!([]));
+    let objects = s.objects().await;
+    assert_eq!(objects["applications"], json!([]));
     assert_eq!(
         s.control("GET", "health", None).await.status,
         200,

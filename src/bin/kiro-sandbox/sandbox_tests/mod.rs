@@ -181,6 +181,12 @@ impl Server {
         )
     }
 
+    /// The default tenant's objects as the control API lists them (ignoring lag).
+    pub async fn objects(&self) -> Value {
+        let path = format!("tenants/{}/objects", self.tenant.tenant_id);
+        self.control("GET", &path, None).await.body
+    }
+
     pub async fn control(&self, method: &str, path: &str, body: Option<Value>) -> Resp {
         self.request(method, &format!("/_sandbox/{path}"), None, body)
             .await
