@@ -33,6 +33,11 @@ const DEFAULT_SCOPE: &str = "user_impersonation";
 const CREATE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 const UPDATE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 const DELETE_TIMEOUT: Duration = Duration::from_secs(5 * 60);
+/// How long to look for an application whose create call got no usable
+/// answer (Graph may answer 404 although it made it) before giving up: a
+/// real 404 (wrong template, missing permission) must not hang a whole
+/// create timeout.
+const LOST_CREATE_LOOKUP: Duration = Duration::from_secs(2 * 60);
 
 /// What the configuration asks for.
 struct Desired {
@@ -394,9 +399,20 @@ impl EntraApplication {
             Ok(created) => (created.application.id, created.service_principal.id),
             Err(e) if e.is_not_found() || matches!(e, GraphError::Transport(_)) => {
                 tracing::warn!(error = %e, "instantiate gave no usable answer; looking the new application up by name");
-                let app = Self::find_created(graph, &desired.display_name, &before, timeout)
+                let lookup = timeout.min(LOST_CREATE_LOOKUP);
+                let app = Self::find_created(graph, &desired.display_name, &before, lookup)
                     .await
-                    .map_err(|e| fail("create the application", e))?;
+                    .map_err(|_| {
+                        fail(
+                            &format!(
+                                "create the application (Graph gave no usable answer, and no new \
+                                 application named {:?} appeared within {lookup:?}; check the \
+                                 non-gallery template for this cloud and the identity's permissions)",
+                                desired.display_name
+                            ),
+                            e,
+                        )
+                    })?;
                 let sp = wait_until("the new service principal to appear", timeout, || {
                     graph.find_service_principal_by_app_id(&app.app_id)
                 })
