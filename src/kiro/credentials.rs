@@ -151,14 +151,18 @@ fn fresh(creds: &Credentials, now: SystemTime) -> bool {
     creds.expiry().is_none_or(|exp| exp > now + EXPIRY_MARGIN)
 }
 
-/// The endpoint: the validated override, or `https://codewhisperer.<region>.amazonaws.com/`.
-pub fn endpoint_for(region: &str, endpoint: Option<Url>) -> Result<Url, KiroError> {
-    let valid_region = !region.is_empty()
+/// An AWS region name such as `us-east-1`: it becomes part of a host name.
+pub fn is_valid_region(region: &str) -> bool {
+    !region.is_empty()
         && region.len() <= 64
         && region
             .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    if !valid_region {
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// The endpoint: the validated override, or `https://codewhisperer.<region>.amazonaws.com/`.
+pub fn endpoint_for(region: &str, endpoint: Option<Url>) -> Result<Url, KiroError> {
+    if !is_valid_region(region) {
         return Err(KiroError::Config(format!(
             "region {region:?} is not a valid AWS region name (e.g. us-east-1)"
         )));

@@ -13,7 +13,7 @@ use crate::framework::diag::{Diagnostic, Diagnostics};
 use crate::framework::resource::{DataSource, Resource};
 use crate::framework::runtime::ProviderDef;
 use crate::framework::schema::{Attribute, Block, NestedBlock, Nesting, Schema};
-use crate::framework::validators::{guid, one_of};
+use crate::framework::validators::{StringCheck, guid, one_of};
 use crate::framework::value::TfValue;
 use crate::graph::client::{GraphClient, GraphConfig};
 use crate::graph::retry::RetryPolicy;
@@ -102,6 +102,7 @@ pub fn provider_schema() -> Schema {
             .attribute(
                 Attribute::string("client_id")
                     .optional()
+                    .validate(guid())
                     .describe("Client id of the identity Terraform runs as. Env `ARM_CLIENT_ID`."),
             )
             .attribute(
@@ -151,6 +152,13 @@ pub fn provider_schema() -> Schema {
             .attribute(
                 Attribute::string("region")
                     .optional()
+                    .validate(StringCheck(|r: &str| {
+                        if kiro::credentials::is_valid_region(r) {
+                            Ok(())
+                        } else {
+                            Err(format!("{r:?} is not an AWS region name such as \"us-east-1\"."))
+                        }
+                    }))
                     .describe("AWS region of the Kiro profile, e.g. `us-east-1`. Env `AWS_REGION`, `AWS_DEFAULT_REGION`."),
             )
             .attribute(

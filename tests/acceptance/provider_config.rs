@@ -330,3 +330,38 @@ fn creates_one_application_then_destroys_it(ws: &Workspace, sandbox: &Sandbox, t
     ws.destroy();
     sandbox.assert_empty(tenant);
 }
+
+#[test]
+fn bad_provider_arguments_fail_at_plan_without_requests() {
+    let sandbox = Sandbox::start();
+    let tenant = sandbox.new_tenant();
+    let cases = [
+        ("tenant_id", "\"not-a-guid\"", "is not a GUID"),
+        ("client_id", "\"kiro\"", "is not a GUID"),
+        ("environment", "\"mars\"", "Expected one of"),
+        ("region", "\"US East\"", "is not an AWS region name"),
+    ];
+    for (attribute, value, message) in cases {
+        let provider = sandbox.provider_block(&tenant, None);
+        let line = provider
+            .lines()
+            .find(|l| l.trim_start().starts_with(attribute))
+            .map(str::to_string);
+        let provider = match line {
+            Some(l) => provider.replace(&l, &format!("  {attribute} = {value}")),
+            None => provider.replacen("{\n", &format!("{{\n  {attribute} = {value}\n"), 1),
+        };
+        let ws = Workspace::new();
+        ws.write_main(&format!("{provider}\n{APPLICATION}"));
+        ws.init();
+        sandbox.reset_counts();
+        let out = ws.fails(&["plan", "-no-color"]).output();
+        let flat = out.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(flat.contains(message), "{attribute}: {out}");
+        assert!(
+            flat.contains(&format!("{attribute} = {value}")),
+            "the diagnostic points at {attribute}:\n{out}"
+        );
+        assert_eq!(sandbox.count("graph.") + sandbox.count("login."), 0);
+    }
+}
