@@ -14,5 +14,6 @@ pub mod graph;
 pub mod kiro;
 pub mod provider;
 pub mod resources;
+pub mod retry;
 pub mod secret;
 pub mod server;

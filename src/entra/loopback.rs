@@ -7,16 +7,16 @@ use std::fmt;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use time::OffsetDateTime;
 use url::Url;
 
 use super::assertion::CertificateSigner;
 use super::token::AccessToken;
 use super::{AuthError, EntraCredential, OidcToken, TokenRejection, TokenSource};
+use crate::retry::{RetryPolicy, parse_retry_after, retryable_status};
 use crate::secret::Secret;
 
-/// Attempts of the hand-written grant (it is safe to repeat: it only issues a token).
-const GRANT_ATTEMPTS: u32 = 5;
-const GRANT_MAX_WAIT: Duration = Duration::from_secs(10);
+/// The client-assertion type of a JWT bearer assertion (OIDC or certificate).
 pub(super) const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 #[derive(Debug)]
@@ -124,22 +124,24 @@ impl TokenSource for LoopbackGrant {
             ("grant_type", "client_credentials"),
         ];
         form.extend(credential_fields.iter().map(|(k, v)| (*k, v.expose())));
+        // The grant is idempotent: the same policy as Graph reads.
+        let policy = RetryPolicy::default();
         let mut attempt = 0u32;
         let (started, status, body) = loop {
             attempt += 1;
             let started = Instant::now();
             let (status, retry_after, body) = match self.post_form(&form).await {
                 Ok(answer) => answer,
-                Err(e) if attempt < GRANT_ATTEMPTS => {
+                Err(e) if policy.may_retry(attempt) => {
                     tracing::debug!(attempt, error = %e, "token request failed; retrying");
-                    tokio::time::sleep(grant_backoff(attempt, None)).await;
+                    tokio::time::sleep(policy.next_delay(attempt, None)).await;
                     continue;
                 }
                 Err(e) => return Err(e),
             };
-            if matches!(status, 429 | 500 | 502 | 503 | 504) && attempt < GRANT_ATTEMPTS {
+            if retryable_status(status, true) && policy.may_retry(attempt) {
                 tracing::debug!(attempt, status, "token endpoint busy; retrying");
-                tokio::time::sleep(grant_backoff(attempt, retry_after)).await;
+                tokio::time::sleep(policy.next_delay(attempt, retry_after)).await;
                 continue;
             }
             break (started, status, body);
@@ -185,7 +187,7 @@ impl LoopbackGrant {
     async fn post_form(
         &self,
         form: &[(&str, &str)],
-    ) -> Result<(u16, Option<u64>, Vec<u8>), AuthError> {
+    ) -> Result<(u16, Option<Duration>, Vec<u8>), AuthError> {
         let transport =
             |e: reqwest::Error| AuthError::Transport(crate::error_text::error_chain(&e));
         let response = self
@@ -199,17 +201,9 @@ impl LoopbackGrant {
         let retry_after = response
             .headers()
             .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok()?.trim().parse().ok());
+            .and_then(|v| parse_retry_after(v.to_str().ok()?, OffsetDateTime::now_utc()));
         let body = response.bytes().await.map_err(transport)?;
         Ok((status, retry_after, body.to_vec()))
-    }
-}
-
-/// The wait before grant attempt `attempt + 1`: `Retry-After` (capped), else jittered backoff.
-fn grant_backoff(attempt: u32, retry_after_secs: Option<u64>) -> Duration {
-    match retry_after_secs {
-        Some(secs) => Duration::from_secs(secs).min(GRANT_MAX_WAIT),
-        None => Duration::from_millis(200 << attempt.min(6)).mul_f64(rand::random::<f64>()),
     }
 }
 

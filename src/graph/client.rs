@@ -13,8 +13,8 @@ use url::Url;
 
 use super::error::GraphError;
 use super::locks::ObjectLocks;
-use super::retry::{RetryPolicy, parse_retry_after, retryable_status, retryable_transport};
 use crate::entra::{TokenSource, is_loopback};
+use crate::retry::{RetryPolicy, parse_retry_after, retryable_status, retryable_transport};
 
 /// Upper bound for one attempt (connect + response).
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(100);

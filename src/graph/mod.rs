@@ -9,8 +9,8 @@ pub mod consistency;
 pub mod error;
 pub mod locks;
 pub mod paging;
-pub mod retry;
 
+pub use crate::retry::RetryPolicy;
 pub use applications::{
     ApiApplication, AppRole, Application, InstantiateResult, PermissionScope, RedirectUris,
     ServicePrincipal,
@@ -22,7 +22,6 @@ pub use consistency::{
 };
 pub use error::{ErrorDetail, GraphError};
 pub use locks::ObjectLocks;
-pub use retry::RetryPolicy;
 
 /// Result of Graph operations.
 pub type Result<T, E = GraphError> = std::result::Result<T, E>;
@@ -88,6 +87,9 @@ mod tests {
 }
 
 /// Local fake servers for unit tests.
+#[cfg(test)]
+mod retry_tests;
+
 #[cfg(test)]
 pub(crate) mod testing {
     use std::sync::Arc;

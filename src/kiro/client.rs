@@ -20,7 +20,7 @@ use time::OffsetDateTime;
 use super::credentials::AwsContext;
 use super::error::{KiroError, error_chain, redact_quoted};
 use super::{KiroClientConfig, KiroRequest, KiroService, ServiceNames};
-use crate::graph::retry::parse_retry_after;
+use crate::retry::parse_retry_after;
 
 /// Upper bound for one attempt (connect + response).
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(60);

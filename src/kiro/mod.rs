@@ -18,7 +18,7 @@ pub use error::KiroError;
 
 use serde_json::Value;
 
-use crate::graph::retry::RetryPolicy;
+use crate::retry::RetryPolicy;
 
 /// Which of the two services an operation belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -16,9 +16,9 @@ use crate::framework::schema::{Attribute, Block, NestedBlock, Nesting, Schema};
 use crate::framework::validators::{StringCheck, guid, one_of};
 use crate::framework::value::TfValue;
 use crate::graph::client::{GraphClient, GraphConfig};
-use crate::graph::retry::RetryPolicy;
 use crate::kiro::{self, KiroClient, KiroClientConfig, KiroError, KiroSettings};
 use crate::resources;
+use crate::retry::RetryPolicy;
 use tokio::sync::OnceCell;
 
 /// What resources get once the provider is configured. One per provider
