@@ -674,6 +674,24 @@ pub(crate) fn concrete_type_for_dynamic(
     }
 }
 
+/// Encoders refuse a tuple whose element count differs from its type's.
+pub(crate) fn check_tuple_len(
+    items: &[TfValue],
+    elems: &[Type],
+    path: impl FnOnce() -> String,
+    ty: &Type,
+) -> Result<(), CodecError> {
+    if items.len() == elems.len() {
+        Ok(())
+    } else {
+        Err(CodecError::Mismatch {
+            path: path(),
+            expected: format!("{ty} ({} elements)", elems.len()),
+            found: format!("tuple of {} elements", items.len()),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -215,15 +215,6 @@ impl GraphClient {
             .await
     }
 
-    /// `DELETE /directory/deletedItems/{id}`: purge a soft-deleted object.
-    pub async fn purge_deleted_item(&self, object_id: &str) -> Result<bool, GraphError> {
-        self.delete(&format!(
-            "directory/deletedItems/{}",
-            path_segment(object_id)
-        ))
-        .await
-    }
-
     /// `GET /servicePrincipals/{id}`; `None` on 404.
     pub async fn get_service_principal(
         &self,

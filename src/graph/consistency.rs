@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::applications::{Application, ServicePrincipal};
+use super::applications::ServicePrincipal;
 use super::client::GraphClient;
 use super::error::GraphError;
 
@@ -110,16 +110,6 @@ where
     }
 }
 
-/// Waits until `GET /applications/{id}` stops answering 404 (after instantiate).
-pub async fn wait_for_application(
-    client: &GraphClient,
-    object_id: &str,
-    timeout: Duration,
-) -> Result<Application, GraphError> {
-    let what = format!("application {object_id} to replicate");
-    wait_until(&what, timeout, || client.get_application(object_id)).await
-}
-
 /// Waits until `GET /servicePrincipals/{id}` stops answering 404.
 pub async fn wait_for_service_principal(
     client: &GraphClient,
@@ -128,23 +118,6 @@ pub async fn wait_for_service_principal(
 ) -> Result<ServicePrincipal, GraphError> {
     let what = format!("service principal {id} to replicate");
     wait_until(&what, timeout, || client.get_service_principal(id)).await
-}
-
-/// Waits until `GET /applications/{id}` answers 404 (after a delete).
-pub async fn wait_for_application_gone(
-    client: &GraphClient,
-    object_id: &str,
-    timeout: Duration,
-) -> Result<(), GraphError> {
-    let what = format!("application {object_id} to disappear");
-    wait_until(&what, timeout, || async {
-        Ok(client
-            .get_application(object_id)
-            .await?
-            .is_none()
-            .then_some(()))
-    })
-    .await
 }
 
 #[cfg(test)]

@@ -16,10 +16,7 @@ pub use applications::{
     ServicePrincipal,
 };
 pub use client::{GraphClient, GraphConfig, GraphRequest, GraphResponse, Target};
-pub use consistency::{
-    retry_while_lagging, wait_for_application, wait_for_application_gone,
-    wait_for_service_principal, wait_until,
-};
+pub use consistency::{retry_while_lagging, wait_for_service_principal, wait_until};
 pub use error::{ErrorDetail, GraphError};
 pub use locks::ObjectLocks;
 

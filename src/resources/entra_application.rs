@@ -18,7 +18,7 @@ use crate::framework::validators::{StringCheck, int_between, is_guid, max_length
 use crate::framework::value::TfValue;
 use crate::graph::applications::{Application, PermissionScope};
 use crate::graph::client::GraphClient;
-use crate::graph::consistency::wait_until;
+use crate::graph::consistency::{wait_for_service_principal, wait_until};
 use crate::graph::error::GraphError;
 use crate::graph::path_segment;
 use crate::provider::Clients;
@@ -216,8 +216,8 @@ async fn remove_default_scope(
             })
             .collect();
         graph
-            .patch(
-                &app_path(object_id),
+            .update_application(
+                object_id,
                 &json!({"api": {"oauth2PermissionScopes": disabled}}),
             )
             .await?;
@@ -227,10 +227,7 @@ async fn remove_default_scope(
         .filter(|s| !is_default_scope(s))
         .collect();
     graph
-        .patch(
-            &app_path(object_id),
-            &json!({"api": {"oauth2PermissionScopes": kept}}),
-        )
+        .update_application(object_id, &json!({"api": {"oauth2PermissionScopes": kept}}))
         .await
 }
 
@@ -256,10 +253,7 @@ async fn add_default_scope(
         "userConsentDescription": format!("Allow the application to access {name} on your behalf."),
     }));
     graph
-        .patch(
-            &app_path(&app.id),
-            &json!({"api": {"oauth2PermissionScopes": scopes}}),
-        )
+        .update_application(&app.id, &json!({"api": {"oauth2PermissionScopes": scopes}}))
         .await
 }
 
@@ -435,16 +429,11 @@ impl EntraApplication {
                 get_app(graph, &app_id)
             })
             .await?;
-            wait_until(
-                "the new service principal to become readable",
-                timeout,
-                || graph.get_service_principal(&sp_id),
-            )
-            .await?;
+            wait_for_service_principal(graph, &sp_id, timeout).await?;
             let _guard = graph.locks().lock(&app_id).await;
             graph
-                .patch(
-                    &app_path(&app_id),
+                .update_application(
+                    &app_id,
                     &json!({
                         "identifierUris": [desired.identifier_uri_for(&app.app_id)],
                         "api": {"requestedAccessTokenVersion": desired.token_version},
@@ -605,7 +594,7 @@ impl Resource<Clients> for EntraApplication {
             }
             if !patch.is_empty() {
                 graph
-                    .patch(&app_path(&object_id), &Json::Object(patch))
+                    .update_application(&object_id, &Json::Object(patch))
                     .await?;
             }
             if app.display_name != desired.display_name && !sp_id.is_empty() {
@@ -641,7 +630,7 @@ impl Resource<Clients> for EntraApplication {
         let existed = within(
             timeout,
             "deleting the application",
-            clients.graph.delete(&app_path(&object_id)),
+            clients.graph.delete_application(&object_id),
         )
         .await
         .map_err(|e| graph_failure("delete the application", e))?;

@@ -14,9 +14,7 @@ fn http_endpoint_to_remote_host_is_refused_at_plan() {
         &format!("{}/graph", sandbox.url),
         "http://graph.example.com",
     );
-    ws.write_main(
-        &format!("{provider}\nresource \"kiro_entra_application\" \"kiro\" {{\n  display_name = \"Kiro\"\n}}\n"),
-    );
+    ws.write_main(&format!("{provider}\n{APPLICATION}"));
     ws.init();
     sandbox.reset_counts();
     let out = ws.fails(&["plan", "-no-color"]).output();
@@ -116,9 +114,7 @@ fn oidc_token_file_authenticates() {
         ws.dir.display(),
         url = sandbox.url
     );
-    ws.write_main(&format!(
-        "{provider}\nresource \"kiro_entra_application\" \"kiro\" {{\n  display_name = \"Kiro\"\n}}\n"
-    ));
+    ws.write_main(&format!("{provider}\n{APPLICATION}"));
     creates_one_application_then_destroys_it(&ws, &sandbox, &tenant);
     assert!(sandbox.count("login.token") >= 1);
 }

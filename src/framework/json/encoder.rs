@@ -3,7 +3,9 @@
 use std::fmt::Write;
 
 use super::super::types::{CodecError, PathStep, Type, render_path};
-use super::super::value::{TfValue, concrete_type_for_dynamic, reject_extra_attributes};
+use super::super::value::{
+    TfValue, check_tuple_len, concrete_type_for_dynamic, reject_extra_attributes,
+};
 
 pub(super) fn encode_all(value: &TfValue, ty: &Type) -> Result<Vec<u8>, CodecError> {
     let mut e = Encoder {
@@ -77,13 +79,7 @@ impl Encoder {
                 Ok(())
             }
             (TfValue::Tuple(items), Type::Tuple(elems)) => {
-                if items.len() != elems.len() {
-                    return Err(CodecError::Mismatch {
-                        path: self.path(),
-                        expected: format!("{ty} ({} elements)", elems.len()),
-                        found: format!("tuple of {} elements", items.len()),
-                    });
-                }
+                check_tuple_len(items, elems, || self.path(), ty)?;
                 self.out.push('[');
                 for (i, (item, et)) in items.iter().zip(elems).enumerate() {
                     if i > 0 {

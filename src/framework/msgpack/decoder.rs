@@ -25,20 +25,27 @@ pub(super) fn decode_all(bytes: &[u8], ty: &Type) -> Result<TfValue, CodecError>
     Ok(v)
 }
 
+/// Any msgpack integer marker, signed or unsigned, of any width.
+fn is_int(m: Marker) -> bool {
+    matches!(
+        m,
+        Marker::FixPos(_)
+            | Marker::FixNeg(_)
+            | Marker::U8
+            | Marker::U16
+            | Marker::U32
+            | Marker::U64
+            | Marker::I8
+            | Marker::I16
+            | Marker::I32
+            | Marker::I64
+    )
+}
+
 fn marker_name(m: Marker) -> &'static str {
     match m {
         Marker::Null => "nil",
         Marker::True | Marker::False => "bool",
-        Marker::FixPos(_)
-        | Marker::FixNeg(_)
-        | Marker::U8
-        | Marker::U16
-        | Marker::U32
-        | Marker::U64
-        | Marker::I8
-        | Marker::I16
-        | Marker::I32
-        | Marker::I64 => "integer",
         Marker::F32 | Marker::F64 => "float",
         Marker::FixStr(_) | Marker::Str8 | Marker::Str16 | Marker::Str32 => "string",
         Marker::Bin8 | Marker::Bin16 | Marker::Bin32 => "binary",
@@ -53,6 +60,8 @@ fn marker_name(m: Marker) -> &'static str {
         | Marker::Ext16
         | Marker::Ext32 => "extension",
         Marker::Reserved => "reserved byte 0xc1",
+        // The rest are the integer markers (see `is_int`).
+        _ => "integer",
     }
 }
 
@@ -355,16 +364,7 @@ impl<'a> Decoder<'a> {
     fn number(&mut self) -> Result<Number, CodecError> {
         let m = self.peek()?;
         match m {
-            Marker::FixPos(_)
-            | Marker::FixNeg(_)
-            | Marker::U8
-            | Marker::U16
-            | Marker::U32
-            | Marker::U64
-            | Marker::I8
-            | Marker::I16
-            | Marker::I32
-            | Marker::I64 => {
+            m if is_int(m) => {
                 let v: i128 = rd::read_int(&mut self.rest).map_err(|e| match e {
                     rd::NumValueReadError::InvalidMarkerRead(_)
                     | rd::NumValueReadError::InvalidDataRead(_) => self.truncated(),

@@ -4,7 +4,8 @@ use rmp::encode as wr;
 
 use super::super::types::{CodecError, PathStep, Type, render_path};
 use super::super::value::{
-    Number, TfValue, UnknownRefinements, concrete_type_for_dynamic, reject_extra_attributes,
+    Number, TfValue, UnknownRefinements, check_tuple_len, concrete_type_for_dynamic,
+    reject_extra_attributes,
 };
 use super::*;
 
@@ -187,13 +188,7 @@ impl Encoder {
                 Ok(())
             }
             (TfValue::Tuple(items), Type::Tuple(elems)) => {
-                if items.len() != elems.len() {
-                    return Err(CodecError::Mismatch {
-                        path: self.path(),
-                        expected: format!("{ty} ({} elements)", elems.len()),
-                        found: format!("tuple of {} elements", items.len()),
-                    });
-                }
+                check_tuple_len(items, elems, || self.path(), ty)?;
                 self.array_len(items.len())?;
                 for (i, (item, et)) in items.iter().zip(elems).enumerate() {
                     self.path.push(PathStep::Index(i));
