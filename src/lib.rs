@@ -7,6 +7,8 @@
 //! - [`provider`] and [`resources`]: the Terraform-facing provider;
 //! - [`entra`], [`graph`]: API clients that know nothing of Terraform.
 
+pub mod clients;
+pub mod endpoint;
 pub mod entra;
 pub mod error_text;
 pub mod framework;

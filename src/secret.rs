@@ -6,7 +6,7 @@
 use std::fmt;
 
 /// A sensitive string (client secret, certificate password, OIDC token, access token).
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct Secret(String);
 
 impl Secret {

@@ -10,9 +10,9 @@ pub mod token;
 
 pub use cloud::{Environment, UnknownEnvironment};
 pub use credentials::{EntraCredential, OidcToken};
-pub use token::{
-    AccessToken, CachingTokenSource, StaticTokenSource, TokenSource, is_loopback, token_source,
-};
+// Kept here for the Graph client, which checks its own base URL.
+pub use crate::endpoint::is_loopback;
+pub use token::{AccessToken, CachingTokenSource, StaticTokenSource, TokenSource, token_source};
 
 /// An OAuth error answer of the token endpoint.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -13,7 +13,9 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use azure_core::credentials::TokenCredential;
 use tokio::sync::Mutex;
-use url::{Host, Url};
+use url::Url;
+
+use crate::endpoint::is_loopback;
 
 use super::credentials::azure_credential;
 use super::loopback::{LoopbackAuth, LoopbackGrant};
@@ -109,16 +111,6 @@ fn validate_tenant(tenant_id: &str) -> Result<(), AuthError> {
         Err(AuthError::Config(format!(
             "invalid tenant id {tenant_id:?}"
         )))
-    }
-}
-
-/// True for `127.0.0.0/8`, `::1` and `localhost`: the only hosts where plain http is allowed.
-pub fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        None => false,
     }
 }
 

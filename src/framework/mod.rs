@@ -4,6 +4,8 @@
 
 pub mod diag;
 pub mod json;
+pub mod managed;
+pub mod model;
 pub mod msgpack;
 pub mod plan;
 pub mod resource;
@@ -17,6 +19,8 @@ pub mod validators;
 pub mod value;
 
 pub use diag::{AttrPath, Diagnostic, Diagnostics};
+pub use managed::{DataSourceDef, Managed, ManagedResource, Operation, Query, Timeouts};
+pub use model::{Model, Sensitive};
 pub use resource::{Applied, ApplyRequest, DataSource, Resource};
 pub use schema::{Attribute, Block, NestedBlock, Nesting, Schema};
 pub use typed::{ObjectBuilder, ObjectReader, Value};

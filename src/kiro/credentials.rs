@@ -20,7 +20,7 @@ use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvid
 use url::Url;
 
 use super::error::{KiroError, error_chain};
-use crate::entra::is_loopback;
+use crate::endpoint;
 
 /// The set of shared config/credentials files to read (re-exported from `aws-config`).
 #[allow(deprecated)]
@@ -171,7 +171,7 @@ pub fn endpoint_for(region: &str, endpoint: Option<Url>) -> Result<Url, KiroErro
         let url = format!("https://codewhisperer.{region}.amazonaws.com/");
         return Url::parse(&url).map_err(|e| KiroError::Config(format!("{url}: {e}")));
     };
-    let ok = url.scheme() == "https" || (url.scheme() == "http" && is_loopback(&url));
+    let ok = endpoint::is_allowed(&url);
     if !ok || url.cannot_be_a_base() || url.host().is_none() {
         return Err(KiroError::Config(format!(
             "Kiro endpoint {url} must be https (plain http only for a loopback host)"

@@ -42,13 +42,7 @@ pub fn check_endpoint(raw: &str) -> Result<Url, String> {
     match url.scheme() {
         "https" => Ok(url),
         "http" => {
-            let loopback = match url.host() {
-                Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-                Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-                Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-                None => false,
-            };
-            if loopback {
+            if crate::endpoint::is_loopback(&url) {
                 Ok(url)
             } else {
                 Err(format!(

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::entra::cloud::Environment;
+pub use crate::clients::Clients;
 use crate::entra::token::token_source;
 use crate::framework::diag::{Diagnostic, Diagnostics};
 use crate::framework::resource::{DataSource, Resource};
@@ -16,52 +16,9 @@ use crate::framework::schema::{Attribute, Block, NestedBlock, Nesting, Schema};
 use crate::framework::validators::{StringCheck, guid, one_of};
 use crate::framework::value::TfValue;
 use crate::graph::client::{GraphClient, GraphConfig};
-use crate::kiro::{self, KiroClient, KiroClientConfig, KiroError, KiroSettings};
+use crate::kiro::{self, KiroSettings};
 use crate::resources;
 use crate::retry::RetryPolicy;
-use tokio::sync::OnceCell;
-
-/// What resources get once the provider is configured. One per provider
-/// block: aliased blocks for several tenants each have their own.
-pub struct Clients {
-    pub graph: GraphClient,
-    pub tenant_id: String,
-    pub environment: Environment,
-    kiro_settings: KiroSettings,
-    kiro: OnceCell<KiroClient>,
-    http: reqwest::Client,
-    user_agent: String,
-}
-
-impl Clients {
-    /// The issuer Kiro must trust for this tenant.
-    pub fn issuer_url(&self) -> String {
-        self.environment.issuer_url(&self.tenant_id)
-    }
-
-    pub fn openid_configuration_url(&self) -> String {
-        self.environment.openid_configuration_url(&self.tenant_id)
-    }
-
-    /// The Kiro client, built on first use: the AWS credential chain and
-    /// region are consulted only when a Kiro resource needs them, so an
-    /// Entra-only configuration needs no AWS setup.
-    pub async fn kiro(&self) -> Result<&KiroClient, KiroError> {
-        self.kiro
-            .get_or_try_init(|| async {
-                let aws = kiro::load(&self.kiro_settings).await?;
-                Ok(KiroClient::new(
-                    aws,
-                    KiroClientConfig {
-                        http: self.http.clone(),
-                        user_agent: self.user_agent.clone(),
-                        ..KiroClientConfig::default()
-                    },
-                ))
-            })
-            .await
-    }
-}
 
 #[derive(Default)]
 pub struct KiroProvider;
@@ -183,7 +140,7 @@ impl ProviderDef for KiroProvider {
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource<Clients>>> {
-        Vec::new()
+        resources::all_data_sources()
     }
 
     fn validate(&self, config: &TfValue, diags: &mut Diagnostics) {
@@ -256,19 +213,18 @@ impl ProviderDef for KiroProvider {
                 e.to_string(),
             ))
         })?;
-        Ok(Clients {
+        Ok(Clients::new(
             graph,
-            tenant_id: resolved.tenant_id,
-            environment: env,
-            kiro_settings: KiroSettings {
+            resolved.tenant_id,
+            env,
+            KiroSettings {
                 region: resolved.region,
                 profile: resolved.aws_profile,
                 endpoint: resolved.endpoints.kiro,
             },
-            kiro: OnceCell::new(),
             http,
-            user_agent: user_agent(terraform_version),
-        })
+            user_agent(terraform_version),
+        ))
     }
 }
 

@@ -8,6 +8,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde_json::{Value as Json, json};
 
+use crate::clients::Clients;
 use crate::framework::diag::{AttrPath, Diagnostic, Diagnostics};
 use crate::framework::plan::PlanContext;
 use crate::framework::resource::{Applied, ApplyRequest, Resource};
@@ -21,7 +22,6 @@ use crate::graph::client::GraphClient;
 use crate::graph::consistency::{wait_for_service_principal, wait_until};
 use crate::graph::error::GraphError;
 use crate::graph::path_segment;
-use crate::provider::Clients;
 
 use super::graph_failure;
 

@@ -4,10 +4,14 @@ pub mod entra_application;
 
 use std::sync::Arc;
 
+use crate::clients::Clients;
 use crate::framework::diag::{Diagnostic, Diagnostics};
 use crate::framework::resource::Resource;
 use crate::graph::error::GraphError;
-use crate::provider::Clients;
+
+pub fn all_data_sources() -> Vec<Arc<dyn crate::framework::resource::DataSource<Clients>>> {
+    Vec::new()
+}
 
 pub fn all() -> Vec<Arc<dyn Resource<Clients>>> {
     vec![Arc::new(entra_application::EntraApplication)]

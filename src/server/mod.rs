@@ -66,6 +66,26 @@ async fn bind() -> Result<TcpListener, ServeError> {
     Err(ServeError::NoPort(min, max))
 }
 
+/// Accepts one plugin connection with Nagle's algorithm off. Every answer
+/// Terraform waits for is a small TLS record; with Nagle on, the last one
+/// waits for the peer's delayed ACK (~40 ms on Linux) before it is sent,
+/// and Terraform makes several such round trips per provider start.
+async fn accept(listener: &TcpListener) -> std::io::Result<TcpStream> {
+    let (tcp, _) = listener.accept().await?;
+    tcp.set_nodelay(true)?;
+    Ok(tcp)
+}
+
+/// Plaintext connections (debug mode), also without Nagle.
+fn plain_incoming(
+    listener: TcpListener,
+) -> impl futures::Stream<Item = std::io::Result<TcpStream>> {
+    futures::stream::unfold(listener, |listener| async move {
+        let conn = accept(&listener).await;
+        Some((conn, listener))
+    })
+}
+
 /// A TLS connection that tonic can serve.
 struct TlsConn(tokio_rustls::server::TlsStream<TcpStream>);
 
@@ -158,8 +178,7 @@ pub async fn serve(service: Arc<dyn ProviderService>, mode: Mode) -> Result<(), 
             println!("Provider started in debug mode. To attach Terraform, set:\n");
             println!("\tTF_REATTACH_PROVIDERS='{reattach}'\n");
             std::io::stdout().flush()?;
-            let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
-            router.serve_with_incoming(incoming).await?;
+            router.serve_with_incoming(plain_incoming(listener)).await?;
             Ok(())
         }
         Mode::Managed => {
@@ -168,8 +187,7 @@ pub async fn serve(service: Arc<dyn ProviderService>, mode: Mode) -> Result<(), 
                 // Terraform >= 0.15 always sends a client certificate.
                 println!("1|{PROTOCOL_VERSION}|tcp|{addr}|grpc|");
                 std::io::stdout().flush()?;
-                let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
-                router.serve_with_incoming(incoming).await?;
+                router.serve_with_incoming(plain_incoming(listener)).await?;
                 return Ok(());
             }
             let identity = tls::generate_identity().map_err(ServeError::Tls)?;
@@ -186,8 +204,12 @@ pub async fn serve(service: Arc<dyn ProviderService>, mode: Mode) -> Result<(), 
             let (tx, rx) = mpsc::channel::<Result<TlsConn, std::io::Error>>(16);
             tokio::spawn(async move {
                 loop {
-                    let Ok((tcp, _)) = listener.accept().await else {
-                        continue;
+                    let tcp = match accept(&listener).await {
+                        Ok(tcp) => tcp,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "accepting a plugin connection failed");
+                            continue;
+                        }
                     };
                     let acceptor = acceptor.clone();
                     let tx = tx.clone();
@@ -204,5 +226,29 @@ pub async fn serve(service: Arc<dyn ProviderService>, mode: Mode) -> Result<(), 
             router.serve_with_incoming(ReceiverStream::new(rx)).await?;
             Ok(())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Guards the plan-latency fix: a connection the server accepts has
+    /// TCP_NODELAY set, so small answers are not held back by Nagle.
+    #[tokio::test]
+    async fn accepted_connections_have_nodelay() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let client = tokio::spawn(async move { TcpStream::connect(addr).await.unwrap() });
+        let server_side = accept(&listener).await.unwrap();
+        assert!(server_side.nodelay().unwrap());
+        drop(client.await.unwrap());
+
+        let mut incoming = Box::pin(plain_incoming(listener));
+        let client = tokio::spawn(async move { TcpStream::connect(addr).await.unwrap() });
+        use futures::StreamExt;
+        let conn = incoming.next().await.unwrap().unwrap();
+        assert!(conn.nodelay().unwrap());
+        drop(client.await.unwrap());
     }
 }
