@@ -142,8 +142,12 @@ pub trait ManagedResource<C: Send + Sync>: Send + Sync + 'static {
         op: &Operation,
     ) -> Result<Self::Model, Diagnostics>;
 
-    async fn delete(&self, client: &C, state: Self::Model, op: &Operation)
-    -> Result<(), Diagnostics>;
+    async fn delete(
+        &self,
+        client: &C,
+        state: Self::Model,
+        op: &Operation,
+    ) -> Result<(), Diagnostics>;
 
     /// Turns an import ID into a state that `read` completes.
     async fn import(&self, _client: &C, _id: &str) -> Result<Self::Model, Diagnostics> {
@@ -175,7 +179,8 @@ fn schema_of<M: Model>(description: &str, timeouts: &Timeouts) -> Schema {
 fn with_write_only(schema: &Schema, value: &TfValue, config: &TfValue) -> TfValue {
     let mut value = value.clone();
     for a in schema.block.attributes.iter().filter(|a| a.write_only) {
-        if let (Some(slot), Some(configured)) = (value.get_attr_mut(&a.name), config.get_attr(&a.name))
+        if let (Some(slot), Some(configured)) =
+            (value.get_attr_mut(&a.name), config.get_attr(&a.name))
         {
             *slot = configured.clone();
         }
@@ -220,7 +225,11 @@ fn human(d: Duration) -> String {
 }
 
 impl<R> Managed<R> {
-    fn limit<C: Send + Sync>(value: &TfValue, operation: &str, default: Option<Duration>) -> Duration
+    fn limit<C: Send + Sync>(
+        value: &TfValue,
+        operation: &str,
+        default: Option<Duration>,
+    ) -> Duration
     where
         R: ManagedResource<C>,
     {
@@ -416,8 +425,17 @@ mod tests {
             delete: Some(Duration::from_secs(60)),
         };
 
-        async fn create(&self, _: &(), mut plan: Widget, op: &Operation) -> Result<Widget, Diagnostics> {
-            assert_eq!(plan.secret_wo.as_deref(), Some("s3cret"), "write-only value from config");
+        async fn create(
+            &self,
+            _: &(),
+            mut plan: Widget,
+            op: &Operation,
+        ) -> Result<Widget, Diagnostics> {
+            assert_eq!(
+                plan.secret_wo.as_deref(),
+                Some("s3cret"),
+                "write-only value from config"
+            );
             plan.id = Some("w-1".into());
             match plan.name.as_str() {
                 "half" => {
@@ -435,7 +453,13 @@ mod tests {
         async fn read(&self, _: &(), state: Widget) -> Result<Option<Widget>, Diagnostics> {
             Ok(Some(state))
         }
-        async fn update(&self, _: &(), _: Widget, plan: Widget, _: &Operation) -> Result<Widget, Diagnostics> {
+        async fn update(
+            &self,
+            _: &(),
+            _: Widget,
+            plan: Widget,
+            _: &Operation,
+        ) -> Result<Widget, Diagnostics> {
             Ok(plan)
         }
         async fn delete(&self, _: &(), _: Widget, _: &Operation) -> Result<(), Diagnostics> {
@@ -504,7 +528,9 @@ mod tests {
         let state = applied.state.unwrap();
         assert_eq!(state.get_attr("id"), Some(&TfValue::string("w-1")));
         assert_eq!(
-            state.get_attr("timeouts").and_then(|t| t.get_attr("create")),
+            state
+                .get_attr("timeouts")
+                .and_then(|t| t.get_attr("create")),
             Some(&TfValue::string("2m"))
         );
     }

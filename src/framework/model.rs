@@ -25,8 +25,8 @@ use std::collections::BTreeMap;
 
 use super::diag::{AttrPath, Diagnostic};
 use super::schema::Attribute;
-use super::types::Type;
 use super::typed::{FromTf, IntoTf};
+use super::types::Type;
 use super::value::TfValue;
 use crate::secret::Secret;
 
