@@ -5,8 +5,10 @@
 //!   protobuf types);
 //! - [`framework`]: typed values, codecs, schemas, diagnostics, planning;
 //! - [`provider`] and [`resources`]: the Terraform-facing provider;
-//! - [`entra`], [`graph`]: API clients that know nothing of Terraform.
+//! - [`entra`], [`graph`]: API clients that know nothing of Terraform;
+//! - [`docs`]: the Registry pages, rendered from the schemas.
 
+pub mod docs;
 pub mod entra;
 pub mod error_text;
 pub mod framework;
