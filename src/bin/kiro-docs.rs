@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use kiro_provider::docs::{self, Catalog, DOCS_COMMAND};
+use kiro_provider::docs::{self, Catalog, DOCS_COMMAND, Stale};
 use kiro_provider::provider::KiroProvider;
 
 const USAGE: &str = "usage: kiro-docs [--check]\n\n\
@@ -51,7 +51,12 @@ fn main() -> ExitCode {
         }
     };
     for change in &changes {
-        println!("{change}");
+        match (check, change) {
+            (true, _) => println!("{change}"),
+            (false, Stale::Missing(path)) => println!("wrote {}", path.display()),
+            (false, Stale::Differs(path)) => println!("updated {}", path.display()),
+            (false, Stale::Orphan(path)) => println!("removed {}", path.display()),
+        }
     }
     let undocumented = docs::missing_descriptions(&catalog);
     for place in &undocumented {
@@ -63,7 +68,7 @@ fn main() -> ExitCode {
     }
     if !check {
         println!(
-            "{} pages in {}, {} updated",
+            "{} pages in {}, {} changed",
             pages.len(),
             docs_dir.display(),
             changes.len()
