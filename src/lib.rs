@@ -5,9 +5,11 @@
 //!   protobuf types);
 //! - [`framework`]: typed values, codecs, schemas, diagnostics, planning;
 //! - [`provider`] and [`resources`]: the Terraform-facing provider;
-//! - [`entra`], [`graph`]: API clients that know nothing of Terraform.
+//! - [`entra`], [`graph`]: API clients that know nothing of Terraform;
+//! - [`docs`]: the Registry pages, rendered from the schemas.
 
 pub mod clients;
+pub mod docs;
 pub mod endpoint;
 pub mod entra;
 pub mod error_text;

@@ -81,6 +81,24 @@ impl Workspace {
         self
     }
 
+    /// Also installs `providers` (e.g. `registry.terraform.io/hashicorp/aws`)
+    /// from the unpacked filesystem mirror at `path`, such as the one this
+    /// machine keeps in /opt/tf-plugins.
+    pub fn add_mirror(&self, path: &Path, providers: &[&str]) {
+        let config = std::fs::read_to_string(&self.cli_config).unwrap();
+        let open = config
+            .trim_end()
+            .strip_suffix('}')
+            .expect("the CLI configuration ends with provider_installation's brace");
+        let include: Vec<String> = providers.iter().map(|p| format!("\"{p}\"")).collect();
+        let config = format!(
+            "{open}  filesystem_mirror {{\n    path    = \"{}\"\n    include = [{}]\n  }}\n}}\n",
+            path.display(),
+            include.join(", ")
+        );
+        std::fs::write(&self.cli_config, config).unwrap();
+    }
+
     pub fn write(&self, name: &str, content: &str) {
         std::fs::write(self.dir.join(name), content).unwrap();
     }
