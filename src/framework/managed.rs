@@ -95,6 +95,12 @@ impl Operation {
         *self.existing.lock().unwrap_or_else(|e| e.into_inner()) = Some(model.to_value());
     }
 
+    /// Takes back [`exists`](Self::exists): the service refused the object,
+    /// so there is nothing to keep.
+    pub fn forget(&self) {
+        *self.existing.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
     fn existing(&self) -> Option<TfValue> {
         self.existing
             .lock()

@@ -127,7 +127,7 @@ impl<T: Field> Field for Option<T> {
 /// What [`tf_model!`](crate::tf_model) implements for a model struct.
 pub trait Model: Sized + Send + Sync + 'static {
     /// The attribute names, in declaration order.
-    const ATTRIBUTES: &'static [&'static str];
+    fn attribute_names() -> Vec<&'static str>;
     /// The schema attributes, built from the field declarations.
     fn attributes() -> Vec<Attribute>;
     /// From an object value (state, plan, or config).
@@ -160,6 +160,12 @@ pub fn doc_text(lines: &[&str]) -> String {
         out.push_str(line);
     }
     out
+}
+
+/// The attribute name of a field: a keyword such as `type` is written
+/// `r#type` in Rust and named `type` in Terraform.
+pub fn tf_name(field: &'static str) -> &'static str {
+    field.strip_prefix("r#").unwrap_or(field)
 }
 
 /// Reads one field out of an object value.
@@ -198,12 +204,14 @@ macro_rules! tf_model {
         }
 
         impl $crate::framework::model::Model for $name {
-            const ATTRIBUTES: &'static [&'static str] = &[$(stringify!($field)),*];
+            fn attribute_names() -> Vec<&'static str> {
+                vec![$($crate::framework::model::tf_name(stringify!($field))),*]
+            }
 
             fn attributes() -> Vec<$crate::framework::schema::Attribute> {
                 vec![$(
                     $crate::framework::schema::Attribute::new(
-                        stringify!($field),
+                        $crate::framework::model::tf_name(stringify!($field)),
                         <$ty as $crate::framework::model::Field>::tf_type(),
                     )
                     .describe($crate::framework::model::doc_text(&[$($doc),*]))
@@ -215,7 +223,7 @@ macro_rules! tf_model {
                 value: &$crate::framework::value::TfValue,
             ) -> Result<Self, $crate::framework::diag::Diagnostic> {
                 Ok($name {
-                    $( $field: $crate::framework::model::read_field(value, stringify!($field))?, )*
+                    $( $field: $crate::framework::model::read_field(value, $crate::framework::model::tf_name(stringify!($field)))?, )*
                 })
             }
 
@@ -223,7 +231,7 @@ macro_rules! tf_model {
                 value: &$crate::framework::value::TfValue,
             ) -> Result<Self, $crate::framework::diag::Diagnostic> {
                 Ok($name {
-                    $( $field: $crate::framework::model::read_state_field(value, stringify!($field))?, )*
+                    $( $field: $crate::framework::model::read_state_field(value, $crate::framework::model::tf_name(stringify!($field)))?, )*
                 })
             }
 
@@ -231,7 +239,7 @@ macro_rules! tf_model {
                 let mut attrs = std::collections::BTreeMap::new();
                 $(
                     attrs.insert(
-                        stringify!($field).to_string(),
+                        $crate::framework::model::tf_name(stringify!($field)).to_string(),
                         $crate::framework::model::Field::to_field(&self.$field),
                     );
                 )*
@@ -250,7 +258,7 @@ macro_rules! attr {
         let _exists = |m: &$model| {
             let _ = &m.$field;
         };
-        stringify!($field)
+        $crate::framework::model::tf_name(stringify!($field))
     }};
 }
 
@@ -275,6 +283,8 @@ mod tests {
             tags: Option<BTreeMap<String, String>> [optional],
             uris: Vec<String> [required],
             token: Option<Sensitive> [computed, sensitive],
+            /// A keyword as a name.
+            r#type: Option<String> [optional],
         }
     }
 
@@ -282,11 +292,14 @@ mod tests {
     fn schema_comes_from_the_fields() {
         let attrs = Thing::attributes();
         let names: Vec<&str> = attrs.iter().map(|a| a.name.as_str()).collect();
-        assert_eq!(names, Thing::ATTRIBUTES);
+        assert_eq!(names, Thing::attribute_names());
         assert_eq!(
             names,
-            ["id", "name", "enabled", "count", "tags", "uris", "token"]
+            [
+                "id", "name", "enabled", "count", "tags", "uris", "token", "type"
+            ]
         );
+        assert_eq!(attr!(Thing, r#type), "type");
         let name = &attrs[1];
         assert!(name.required && name.validators.len() == 1);
         assert_eq!(
@@ -312,6 +325,7 @@ mod tests {
             tags: Some([("k".to_string(), "v".to_string())].into()),
             uris: vec!["a".into()],
             token: Some(Secret::new("t")),
+            r#type: Some("User".into()),
         };
         let value = thing.to_value();
         assert_eq!(Thing::from_value(&value).unwrap(), thing);

@@ -117,9 +117,73 @@ pub fn duration() -> impl Validator {
     StringCheck(|s: &str| super::timeouts::parse_duration(s).map(|_| ()))
 }
 
+/// Cross-attribute check: exactly one of `names` is set in `config` (an
+/// unknown value counts as set: it will be). Reports on the attributes.
+pub fn exactly_one_of(config: &TfValue, names: &[&str], diags: &mut Diagnostics) {
+    let set: Vec<&str> = names
+        .iter()
+        .copied()
+        .filter(|n| config.get_attr(n).is_some_and(|v| !v.is_null()))
+        .collect();
+    let list = names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    match set.as_slice() {
+        [_] => {}
+        [] => diags.attr_error(
+            AttrPath::attr(names[0]),
+            "Missing argument",
+            format!("Set exactly one of {list}."),
+        ),
+        [_, rest @ ..] => {
+            for n in rest {
+                diags.attr_error(
+                    AttrPath::attr(*n),
+                    "Conflicting arguments",
+                    format!("Set exactly one of {list}; {} are set.", set.join(" and ")),
+                );
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exactly_one_of_points_at_the_extra_or_missing_attribute() {
+        let names = ["object_id", "display_name"];
+        let mut diags = Diagnostics::new();
+        let one = TfValue::object([
+            ("object_id", TfValue::string("x")),
+            ("display_name", TfValue::Null),
+        ]);
+        exactly_one_of(&one, &names, &mut diags);
+        assert!(diags.is_empty());
+        let unknown = TfValue::object([
+            ("object_id", TfValue::Null),
+            ("display_name", TfValue::unknown()),
+        ]);
+        exactly_one_of(&unknown, &names, &mut diags);
+        assert!(diags.is_empty(), "unknown counts as set");
+        let both = TfValue::object([
+            ("object_id", TfValue::string("x")),
+            ("display_name", TfValue::string("y")),
+        ]);
+        exactly_one_of(&both, &names, &mut diags);
+        assert_eq!(diags.0[0].attribute, Some(AttrPath::attr("display_name")));
+        let mut diags = Diagnostics::new();
+        exactly_one_of(
+            &TfValue::object([("object_id", TfValue::Null)]),
+            &names,
+            &mut diags,
+        );
+        assert_eq!(diags.0[0].attribute, Some(AttrPath::attr("object_id")));
+        assert!(diags.0[0].detail.contains("`object_id`, `display_name`"));
+    }
 
     fn run(v: &dyn Validator, value: TfValue) -> Diagnostics {
         let mut diags = Diagnostics::new();
