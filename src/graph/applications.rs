@@ -1,10 +1,11 @@
 //! Applications, application templates and service principals: models and operations.
 
 use serde::{Deserialize, Deserializer, Serialize};
-use serde_json::json;
+use serde_json::{Map, Value, json};
 
 use super::client::{GraphClient, GraphRequest};
 use super::error::GraphError;
+use super::patch::{ApplicationPatch, ServicePrincipalPatch};
 use super::{filter_eq, key_segment, path_segment};
 
 /// Treats JSON `null` like a missing field (Graph returns `null` for some empty lists).
@@ -12,7 +13,8 @@ fn nullable<'de, D: Deserializer<'de>, T: Default + Deserialize<'de>>(d: D) -> R
     Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
-/// An app registration (`/applications/{id}`). Unknown fields are ignored.
+/// An app registration (`/applications/{id}`). Fields this model does not name are kept in
+/// `extra`, so a read-modify-write never drops what Graph added.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Application {
@@ -47,6 +49,9 @@ pub struct Application {
     /// Creation time (RFC 3339), as Graph gave it.
     #[serde(default)]
     pub created_date_time: Option<String>,
+    /// Every other field Graph sent, as sent.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
 }
 
 /// `application.api`.
@@ -59,6 +64,9 @@ pub struct ApiApplication {
     /// Delegated scopes.
     #[serde(default, deserialize_with = "nullable")]
     pub oauth2_permission_scopes: Vec<PermissionScope>,
+    /// Every other field Graph sent (e.g. `acceptMappedClaims`, `preAuthorizedApplications`).
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
 }
 
 /// A delegated permission scope. Serializes back in Graph's shape for whole-list PATCHes.
@@ -88,15 +96,110 @@ pub struct PermissionScope {
     /// User consent description.
     #[serde(default)]
     pub user_consent_description: Option<String>,
+    /// Every other field Graph sent, written back unchanged in whole-list PATCHes.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
 }
 
-/// `{ "redirectUris": [...] }` of `web`, `spa` and `publicClient`.
+impl PermissionScope {
+    /// True when every named setting (not `extra`) equals `other`'s: what a read-back must
+    /// show after a write of `other`.
+    pub fn same_settings(&self, other: &PermissionScope) -> bool {
+        let named = |s: &PermissionScope| {
+            (
+                s.id.clone(),
+                s.value.clone(),
+                s.kind.clone(),
+                s.is_enabled,
+                s.admin_consent_display_name.clone(),
+                s.admin_consent_description.clone(),
+                s.user_consent_display_name.clone(),
+                s.user_consent_description.clone(),
+            )
+        };
+        named(self) == named(other)
+    }
+}
+
+/// `web`, `spa` or `publicClient`: `{ "redirectUris": [...], … }`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RedirectUris {
     /// The redirect URIs.
     #[serde(default, deserialize_with = "nullable")]
     pub redirect_uris: Vec<String>,
+    /// Every other field Graph sent (e.g. `web.homePageUrl`, `web.implicitGrantSettings`).
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// A platform whose redirect URIs an application lists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Platform {
+    /// "Mobile and desktop applications" (`publicClient`); custom schemes allowed.
+    PublicClient,
+    /// "Web" (`web`).
+    Web,
+    /// "Single-page application" (`spa`).
+    Spa,
+}
+
+impl Platform {
+    /// Every platform.
+    pub const ALL: [Platform; 3] = [Platform::PublicClient, Platform::Web, Platform::Spa];
+
+    /// The configuration name: `public_client`, `web` or `spa`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Platform::PublicClient => "public_client",
+            Platform::Web => "web",
+            Platform::Spa => "spa",
+        }
+    }
+
+    /// The Graph property of the application: `publicClient`, `web` or `spa`.
+    pub fn graph_property(self) -> &'static str {
+        match self {
+            Platform::PublicClient => "publicClient",
+            Platform::Web => "web",
+            Platform::Spa => "spa",
+        }
+    }
+
+    /// The platform named `name` in configuration (`public_client`, `web`, `spa`).
+    pub fn from_name(name: &str) -> Option<Platform> {
+        Platform::ALL.into_iter().find(|p| p.as_str() == name)
+    }
+}
+
+impl std::fmt::Display for Platform {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Application {
+    /// The delegated scopes (`api.oauth2PermissionScopes`), empty when there is no `api`.
+    pub fn scopes(&self) -> &[PermissionScope] {
+        self.api
+            .as_ref()
+            .map_or(&[], |a| a.oauth2_permission_scopes.as_slice())
+    }
+
+    /// The platform's block (`web`, `spa`, `publicClient`), when Graph sent one.
+    pub fn platform(&self, platform: Platform) -> Option<&RedirectUris> {
+        match platform {
+            Platform::PublicClient => self.public_client.as_ref(),
+            Platform::Web => self.web.as_ref(),
+            Platform::Spa => self.spa.as_ref(),
+        }
+    }
+
+    /// The platform's redirect URIs.
+    pub fn redirect_uris(&self, platform: Platform) -> &[String] {
+        self.platform(platform)
+            .map_or(&[], |p| p.redirect_uris.as_slice())
+    }
 }
 
 /// An app role (e.g. the template's `User` and `msiam_access`).
@@ -120,6 +223,9 @@ pub struct AppRole {
     /// `User`, `Application`.
     #[serde(default, deserialize_with = "nullable")]
     pub allowed_member_types: Vec<String>,
+    /// Every other field Graph sent (e.g. `origin`), written back unchanged.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
 }
 
 /// An enterprise application (`/servicePrincipals/{id}`).
@@ -142,6 +248,9 @@ pub struct ServicePrincipal {
     /// App roles (copied from the application).
     #[serde(default, deserialize_with = "nullable")]
     pub app_roles: Vec<AppRole>,
+    /// Every other field Graph sent, as sent.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
 }
 
 /// The answer of `POST /applicationTemplates/{id}/instantiate`.
@@ -152,6 +261,11 @@ pub struct InstantiateResult {
     pub application: Application,
     /// Its service principal.
     pub service_principal: ServicePrincipal,
+}
+
+/// `applications/{objectId}`, encoded.
+pub(crate) fn application_path(object_id: &str) -> String {
+    format!("applications/{}", path_segment(object_id))
 }
 
 impl GraphClient {
@@ -176,8 +290,7 @@ impl GraphClient {
         &self,
         object_id: &str,
     ) -> Result<Option<Application>, GraphError> {
-        self.get_opt(&format!("applications/{}", path_segment(object_id)))
-            .await
+        self.get_opt(&application_path(object_id)).await
     }
 
     /// `GET /applications(appId='{clientId}')`; `None` on 404.
@@ -198,20 +311,47 @@ impl GraphClient {
             .await
     }
 
-    /// `PATCH /applications/{objectId}` with a partial object (whole-list properties replace).
+    /// `PATCH /applications/{objectId}` with the fields `patch` sets (whole-list properties
+    /// replace). An empty patch sends nothing. Drops this client's shared copy of the
+    /// application (see [`GraphClient::get_application_shared`]); it does not wait for Graph
+    /// to show the change.
     pub async fn update_application(
         &self,
         object_id: &str,
-        patch: &serde_json::Value,
+        patch: &ApplicationPatch,
     ) -> Result<(), GraphError> {
-        self.patch(&format!("applications/{}", path_segment(object_id)), patch)
-            .await
+        if patch.is_empty() {
+            return Ok(());
+        }
+        let result = self.patch(&application_path(object_id), patch).await;
+        // Whatever the outcome, the shared copy may no longer be what Graph holds.
+        self.shared_applications().forget(object_id);
+        result
     }
 
     /// `DELETE /applications/{objectId}` (soft delete; the service principal goes with it).
     /// `false` when it was already gone.
     pub async fn delete_application(&self, object_id: &str) -> Result<bool, GraphError> {
-        self.delete(&format!("applications/{}", path_segment(object_id)))
+        let result = self.delete(&application_path(object_id)).await;
+        match &result {
+            // Graph may still answer GETs for a moment; the client's own delete wins.
+            Ok(_) => self.shared_applications().store(object_id, None),
+            Err(_) => self.shared_applications().forget(object_id),
+        }
+        result
+    }
+
+    /// `PATCH /servicePrincipals/{id}` with the fields `patch` sets; an empty patch sends
+    /// nothing.
+    pub async fn update_service_principal(
+        &self,
+        id: &str,
+        patch: &ServicePrincipalPatch,
+    ) -> Result<(), GraphError> {
+        if patch.is_empty() {
+            return Ok(());
+        }
+        self.patch(&format!("servicePrincipals/{}", path_segment(id)), patch)
             .await
     }
 
@@ -241,6 +381,7 @@ mod tests {
     use serde_json::{Value, json};
 
     use super::super::testing::{client, serve};
+    use super::*;
 
     fn recorded_instantiate() -> Value {
         json!({
@@ -350,15 +491,17 @@ mod tests {
             .unwrap();
         assert_eq!(sp.tags.len(), 2);
         assert!(c.get_service_principal("nope").await.unwrap().is_none());
-        c.update_application("obj-1", &json!({"identifierUris": ["api://app-1"]}))
-            .await
-            .unwrap();
+        let uris = ApplicationPatch {
+            identifier_uris: Some(vec!["api://app-1".into()]),
+            ..ApplicationPatch::default()
+        };
+        c.update_application("obj-1", &uris).await.unwrap();
         assert!(c.delete_application("obj-1").await.unwrap());
         assert!(
             !c.delete_application("gone").await.unwrap(),
             "404 on delete is false"
         );
-        let err = c.update_application("gone", &json!({})).await.unwrap_err();
+        let err = c.update_application("gone", &uris).await.unwrap_err();
         assert!(
             err.is_not_found() && err.request_id() == Some("rid-404"),
             "{err}"

@@ -13,6 +13,7 @@ use url::Url;
 
 use super::error::GraphError;
 use super::locks::ObjectLocks;
+use super::shared::SharedApplications;
 use crate::entra::{TokenSource, is_loopback};
 use crate::retry::{RetryPolicy, parse_retry_after, retryable_status, retryable_transport};
 
@@ -162,6 +163,7 @@ struct Inner {
     retry: RetryPolicy,
     user_agent: String,
     locks: ObjectLocks,
+    applications: SharedApplications,
 }
 
 impl fmt::Debug for GraphClient {
@@ -192,6 +194,7 @@ impl GraphClient {
                 retry: config.retry,
                 user_agent: config.user_agent,
                 locks: ObjectLocks::default(),
+                applications: SharedApplications::default(),
             }),
         })
     }
@@ -199,6 +202,11 @@ impl GraphClient {
     /// The per-object locks shared by all clones of this client.
     pub fn locks(&self) -> &ObjectLocks {
         &self.inner.locks
+    }
+
+    /// The shared application reads of all clones of this client.
+    pub(crate) fn shared_applications(&self) -> &SharedApplications {
+        &self.inner.applications
     }
 
     /// The absolute URL a request goes to. Absolute targets must share the base origin, so a

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::applications::ServicePrincipal;
+use super::applications::{Application, ServicePrincipal};
 use super::client::GraphClient;
 use super::error::GraphError;
 
@@ -110,6 +110,41 @@ where
     }
 }
 
+/// Retries `op` while Graph answers as if a just-created principal or service principal did
+/// not exist yet ([`GraphError::is_reference_lag`]: 404 `Request_ResourceNotFound`, 400 "Not a
+/// valid reference update"). Every other error, such as a duplicate assignment or an unknown
+/// app role, returns at once.
+pub async fn retry_while_reference_lags<T, F, Fut>(
+    what: &str,
+    timeout: Duration,
+    op: F,
+) -> Result<T, GraphError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, GraphError>>,
+{
+    retry_while_lagging(what, timeout, GraphError::is_reference_lag, op).await
+}
+
+/// Polls `GET /applications/{objectId}` until `shows` holds for what Graph returns, and
+/// returns that read. A 404 counts as "not yet": a replica may not have the application.
+/// After a whole-list write this must succeed before the next writer re-reads the list, or
+/// that writer could read the old list and drop the change.
+pub async fn wait_for_application(
+    client: &GraphClient,
+    object_id: &str,
+    what: &str,
+    timeout: Duration,
+    shows: impl Fn(&Application) -> bool,
+) -> Result<Application, GraphError> {
+    let shows = &shows;
+    wait_until(what, timeout, || async move {
+        let app = client.get_application(object_id).await?;
+        Ok(app.filter(|a| shows(a)))
+    })
+    .await
+}
+
 /// Waits until `GET /servicePrincipals/{id}` stops answering 404.
 pub async fn wait_for_service_principal(
     client: &GraphClient,
@@ -157,6 +192,36 @@ mod tests {
         .await
         .unwrap_err();
         assert!(matches!(err, GraphError::Transport(_)));
+    }
+
+    #[tokio::test]
+    async fn reference_lag_is_retried_but_refusals_are_not() {
+        let answers = std::sync::Mutex::new(vec![
+            GraphError::from_response(
+                400,
+                None,
+                br#"{"error":{"code":"Request_BadRequest","message":"Permission being assigned already exists on the object."}}"#,
+            ),
+            GraphError::from_response(
+                400,
+                None,
+                br#"{"error":{"code":"Request_BadRequest","message":"Not a valid reference update."}}"#,
+            ),
+        ]);
+        let n = AtomicU32::new(0);
+        let err = retry_while_reference_lags("assignment", Duration::from_secs(5), || {
+            n.fetch_add(1, Ordering::SeqCst);
+            let answer = answers.lock().unwrap().pop().unwrap();
+            async move { Err::<(), _>(answer) }
+        })
+        .await
+        .unwrap_err();
+        assert!(err.is_duplicate_assignment(), "{err}");
+        assert_eq!(
+            n.load(Ordering::SeqCst),
+            2,
+            "the lag answer was retried once"
+        );
     }
 
     #[tokio::test]

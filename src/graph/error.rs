@@ -125,6 +125,59 @@ impl GraphError {
         }
     }
 
+    /// The `details[].target` values (property names such as `identifierUris`), in order,
+    /// so a caller can attach the error to the setting it is about.
+    pub fn targets(&self) -> Vec<&str> {
+        match self {
+            Self::Api { details, .. } => {
+                details.iter().filter_map(|d| d.target.as_deref()).collect()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// Graph refused to change or remove an enabled scope or app role
+    /// (`CannotDeleteOrUpdateEnabledEntitlement`): it has to be disabled first.
+    pub fn is_enabled_entitlement_change(&self) -> bool {
+        self.has_code("CannotDeleteOrUpdateEnabledEntitlement")
+    }
+
+    /// 400 "Permission being assigned already exists on the object.": the principal already
+    /// has this app role on this service principal.
+    pub fn is_duplicate_assignment(&self) -> bool {
+        self.is_bad_request_saying("already exists on the object")
+    }
+
+    /// 400 "Permission being assigned was not found on application …": the app role id is not
+    /// one of the service principal's roles.
+    pub fn is_unknown_app_role(&self) -> bool {
+        self.is_bad_request_saying("was not found on application")
+    }
+
+    /// The answers Graph gives while a just-created principal or service principal has not
+    /// replicated yet: 404 `Request_ResourceNotFound`, or 400 "Not a valid reference update".
+    pub fn is_reference_lag(&self) -> bool {
+        self.is_not_found() || self.is_bad_request_saying("not a valid reference update")
+    }
+
+    fn has_code(&self, wanted: &str) -> bool {
+        matches!(self, Self::Api { code, details, .. }
+            if code == wanted || details.iter().any(|d| d.code == wanted))
+    }
+
+    /// A 400 whose message contains `needle` (ASCII case-insensitive). Graph gives these
+    /// refusals the generic code `Request_BadRequest`, so only the message tells them apart.
+    fn is_bad_request_saying(&self, needle: &str) -> bool {
+        match self {
+            Self::Api {
+                status: 400,
+                message,
+                ..
+            } => message.to_ascii_lowercase().contains(needle),
+            _ => false,
+        }
+    }
+
     /// A decode error for `context`.
     pub fn decode(context: impl Into<String>, message: impl ToString) -> Self {
         Self::Decode {
@@ -201,6 +254,8 @@ impl GraphError {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     #[test]
@@ -227,6 +282,53 @@ mod tests {
         assert_eq!(err.message(), Some("Resource 'x' does not exist."));
         assert_eq!(err.request_id(), Some("hdr-id"));
         assert!(err.is_not_found());
+    }
+
+    fn bad_request(message: &str) -> GraphError {
+        let body = json!({"error": {"code": "Request_BadRequest", "message": message}});
+        GraphError::from_response(400, None, body.to_string().as_bytes())
+    }
+
+    #[test]
+    fn targets_name_the_properties() {
+        let body = br#"{"error":{"code":"Request_BadRequest","message":"bad","details":[{"code":"InvalidValue","message":"a","target":"identifierUris"},{"code":"X","message":"b"},{"code":"InvalidValue","message":"c","target":"api.oauth2PermissionScopes"}]}}"#;
+        let err = GraphError::from_response(400, None, body);
+        assert_eq!(
+            err.targets(),
+            ["identifierUris", "api.oauth2PermissionScopes"]
+        );
+        assert!(GraphError::Transport("x".into()).targets().is_empty());
+    }
+
+    #[test]
+    fn names_the_assignment_refusals() {
+        let dup = bad_request("Permission being assigned already exists on the object.");
+        assert!(dup.is_duplicate_assignment() && !dup.is_unknown_app_role());
+        assert!(!dup.is_reference_lag());
+        let unknown = bad_request("Permission being assigned was not found on application '1234'.");
+        assert!(unknown.is_unknown_app_role() && !unknown.is_duplicate_assignment());
+        assert!(!unknown.is_reference_lag());
+        let lag = bad_request("Not a valid reference update.");
+        assert!(lag.is_reference_lag() && !lag.is_duplicate_assignment());
+        let missing = GraphError::from_response(
+            404,
+            None,
+            br#"{"error":{"code":"Request_ResourceNotFound","message":"Resource 'x' does not exist."}}"#,
+        );
+        assert!(missing.is_reference_lag());
+        let enabled = GraphError::from_response(
+            400,
+            None,
+            br#"{"error":{"code":"CannotDeleteOrUpdateEnabledEntitlement","message":"Permission (scope or role) cannot be deleted or updated unless disabled first."}}"#,
+        );
+        assert!(enabled.is_enabled_entitlement_change() && !enabled.is_reference_lag());
+        // the same words with another status are not these refusals
+        let server = GraphError::from_response(
+            500,
+            None,
+            br#"{"error":{"code":"x","message":"Not a valid reference update"}}"#,
+        );
+        assert!(!server.is_reference_lag());
     }
 
     #[test]

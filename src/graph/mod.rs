@@ -4,21 +4,33 @@
 //! Knows nothing about Terraform.
 
 pub mod applications;
+pub mod assignments;
 pub mod client;
 pub mod consistency;
+pub mod directory;
+pub mod edits;
 pub mod error;
 pub mod locks;
 pub mod paging;
+pub mod patch;
+mod shared;
 
 pub use crate::retry::RetryPolicy;
 pub use applications::{
-    ApiApplication, AppRole, Application, InstantiateResult, PermissionScope, RedirectUris,
-    ServicePrincipal,
+    ApiApplication, AppRole, Application, InstantiateResult, PermissionScope, Platform,
+    RedirectUris, ServicePrincipal,
 };
+pub use assignments::AppRoleAssignment;
 pub use client::{GraphClient, GraphConfig, GraphRequest, GraphResponse, Target};
-pub use consistency::{retry_while_lagging, wait_for_service_principal, wait_until};
+pub use consistency::{
+    retry_while_lagging, retry_while_reference_lags, wait_for_application,
+    wait_for_service_principal, wait_until,
+};
+pub use directory::{DirectoryObject, Group, MemberKind, User};
+pub use edits::find_scope;
 pub use error::{ErrorDetail, GraphError};
 pub use locks::ObjectLocks;
+pub use patch::{ApiPatch, ApplicationPatch, ServicePrincipalPatch};
 
 /// Result of Graph operations.
 pub type Result<T, E = GraphError> = std::result::Result<T, E>;

@@ -216,8 +216,8 @@ async fn remove_default_scope(
             })
             .collect();
         graph
-            .update_application(
-                object_id,
+            .patch(
+                &app_path(object_id),
                 &json!({"api": {"oauth2PermissionScopes": disabled}}),
             )
             .await?;
@@ -227,7 +227,10 @@ async fn remove_default_scope(
         .filter(|s| !is_default_scope(s))
         .collect();
     graph
-        .update_application(object_id, &json!({"api": {"oauth2PermissionScopes": kept}}))
+        .patch(
+            &app_path(object_id),
+            &json!({"api": {"oauth2PermissionScopes": kept}}),
+        )
         .await
 }
 
@@ -253,7 +256,10 @@ async fn add_default_scope(
         "userConsentDescription": format!("Allow the application to access {name} on your behalf."),
     }));
     graph
-        .update_application(&app.id, &json!({"api": {"oauth2PermissionScopes": scopes}}))
+        .patch(
+            &app_path(&app.id),
+            &json!({"api": {"oauth2PermissionScopes": scopes}}),
+        )
         .await
 }
 
@@ -432,8 +438,8 @@ impl EntraApplication {
             wait_for_service_principal(graph, &sp_id, timeout).await?;
             let _guard = graph.locks().lock(&app_id).await;
             graph
-                .update_application(
-                    &app_id,
+                .patch(
+                    &app_path(&app_id),
                     &json!({
                         "identifierUris": [desired.identifier_uri_for(&app.app_id)],
                         "api": {"requestedAccessTokenVersion": desired.token_version},
@@ -594,7 +600,7 @@ impl Resource<Clients> for EntraApplication {
             }
             if !patch.is_empty() {
                 graph
-                    .update_application(&object_id, &Json::Object(patch))
+                    .patch(&app_path(&object_id), &Json::Object(patch))
                     .await?;
             }
             if app.display_name != desired.display_name && !sp_id.is_empty() {

@@ -1,0 +1,102 @@
+//! App role assignments: users and groups assigned to an enterprise application.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+use super::client::{GraphClient, GraphRequest};
+use super::consistency::retry_while_reference_lags;
+use super::error::GraphError;
+use super::path_segment;
+
+/// An app role assignment (`/servicePrincipals/{id}/appRoleAssignedTo/{id}`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppRoleAssignment {
+    /// Opaque id (about 43 characters).
+    pub id: String,
+    /// The app role; `00000000-0000-0000-0000-000000000000` is the default access role.
+    pub app_role_id: String,
+    /// The user, group or service principal assigned.
+    pub principal_id: String,
+    /// `User`, `Group` or `ServicePrincipal`.
+    #[serde(default)]
+    pub principal_type: Option<String>,
+    /// The principal's display name.
+    #[serde(default)]
+    pub principal_display_name: Option<String>,
+    /// The service principal the role belongs to.
+    pub resource_id: String,
+    /// Its display name.
+    #[serde(default)]
+    pub resource_display_name: Option<String>,
+    /// Creation time (RFC 3339), as Graph gave it.
+    #[serde(default)]
+    pub created_date_time: Option<String>,
+    /// Every other field Graph sent, as sent.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// `servicePrincipals/{spId}/appRoleAssignedTo`, encoded.
+fn assigned_to_path(sp_id: &str) -> String {
+    format!(
+        "servicePrincipals/{}/appRoleAssignedTo",
+        path_segment(sp_id)
+    )
+}
+
+impl GraphClient {
+    /// `POST /servicePrincipals/{spId}/appRoleAssignedTo`: assigns the app role to the
+    /// principal. Graph's answers while a just-created principal or service principal has not
+    /// replicated ([`GraphError::is_reference_lag`]) are retried until `timeout`; a duplicate
+    /// ([`GraphError::is_duplicate_assignment`]) or an unknown role
+    /// ([`GraphError::is_unknown_app_role`]) returns at once. Those answers mean nothing was
+    /// made, so repeating the POST cannot make two.
+    pub async fn create_app_role_assignment(
+        &self,
+        sp_id: &str,
+        principal_id: &str,
+        app_role_id: &str,
+        timeout: Duration,
+    ) -> Result<AppRoleAssignment, GraphError> {
+        let request = GraphRequest::post(
+            assigned_to_path(sp_id),
+            json!({"principalId": principal_id, "resourceId": sp_id, "appRoleId": app_role_id}),
+        );
+        let what = format!(
+            "Graph to accept assigning app role {app_role_id} of service principal {sp_id} to {principal_id}"
+        );
+        retry_while_reference_lags(&what, timeout, || self.execute(&request)).await
+    }
+
+    /// `GET /servicePrincipals/{spId}/appRoleAssignedTo/{id}`; `None` on 404.
+    pub async fn get_app_role_assignment(
+        &self,
+        sp_id: &str,
+        id: &str,
+    ) -> Result<Option<AppRoleAssignment>, GraphError> {
+        let path = format!("{}/{}", assigned_to_path(sp_id), path_segment(id));
+        self.get_opt(&path).await
+    }
+
+    /// Every assignment to the service principal (all pages).
+    pub async fn list_app_role_assignments(
+        &self,
+        sp_id: &str,
+    ) -> Result<Vec<AppRoleAssignment>, GraphError> {
+        self.list(&assigned_to_path(sp_id)).await
+    }
+
+    /// `DELETE /servicePrincipals/{spId}/appRoleAssignedTo/{id}`; `false` when it was already
+    /// gone.
+    pub async fn delete_app_role_assignment(
+        &self,
+        sp_id: &str,
+        id: &str,
+    ) -> Result<bool, GraphError> {
+        let path = format!("{}/{}", assigned_to_path(sp_id), path_segment(id));
+        self.delete(&path).await
+    }
+}
