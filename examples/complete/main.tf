@@ -1,5 +1,6 @@
 # The whole Entra ID -> Kiro setup, as far as the provider goes today:
-# the non-gallery enterprise application Kiro signs in against.
+# the non-gallery enterprise application Kiro signs in against, its API
+# scopes and redirect URIs, and the group whose people use Kiro.
 #
 # Credentials and endpoints come from the environment (ARM_TENANT_ID,
 # ARM_CLIENT_ID, ARM_CLIENT_SECRET, KIRO_ENDPOINT_*), so the same file runs
@@ -26,6 +27,41 @@ resource "kiro_entra_application" "kiro" {
   # identifier_uri                 = api://<client id>   (the default)
 }
 
+variable "kiro_group" {
+  description = "The Entra group whose members use Kiro."
+  type        = string
+  default     = "Kiro Developers"
+}
+
+# "Expose an API": the two scopes Kiro asks for, for admins and users.
+resource "kiro_entra_api_scope" "kiro" {
+  for_each = {
+    completions   = "Kiro code completions"
+    conversations = "Kiro conversations"
+  }
+  application_id             = kiro_entra_application.kiro.object_id
+  value                      = "codewhisperer:${each.key}"
+  admin_consent_display_name = each.value
+  admin_consent_description  = "Lets Kiro use ${each.value} for the signed-in user."
+}
+
+# "Mobile and desktop applications": where the Kiro IDE receives sign-ins.
+resource "kiro_entra_redirect_uri" "kiro" {
+  for_each       = toset(["kiro://kiro.oauth/callback", "http://localhost/oauth/callback"])
+  application_id = kiro_entra_application.kiro.object_id
+  uri            = each.value
+}
+
+data "kiro_entra_group" "kiro" {
+  display_name = var.kiro_group
+}
+
+# "Users and groups": who may sign in to Kiro (and, later, is provisioned).
+resource "kiro_entra_assignment" "kiro" {
+  service_principal_id = kiro_entra_application.kiro.service_principal_id
+  principal_id         = data.kiro_entra_group.kiro.object_id
+}
+
 output "client_id" {
   description = "Give Kiro this as the application (client) id."
   value       = kiro_entra_application.kiro.client_id
@@ -42,4 +78,12 @@ output "identifier_uri" {
 
 output "service_principal_id" {
   value = kiro_entra_application.kiro.service_principal_id
+}
+
+output "scopes" {
+  value = sort([for s in kiro_entra_api_scope.kiro : s.value])
+}
+
+output "assigned_group_members" {
+  value = length(data.kiro_entra_group.kiro.member_user_ids)
 }

@@ -1,0 +1,234 @@
+//! `kiro_entra_assignment`: assigns a user or group to the enterprise
+//! application ("Users and groups"), which is what lets them sign in to Kiro
+//! and what SCIM provisioning sends to Kiro.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::clients::Clients;
+use crate::framework::diag::{AttrPath, Diagnostic, Diagnostics};
+use crate::framework::managed::{ManagedResource, Operation, Timeouts};
+use crate::framework::validators::{guid, is_guid};
+use crate::framework::value::TfValue;
+use crate::graph::assignments::AppRoleAssignment;
+use crate::graph::client::GraphClient;
+use crate::graph::consistency::wait_until;
+use crate::graph::error::GraphError;
+use crate::{attr, tf_model};
+
+use super::{GraphFailure, bad_import_id, import_parts};
+
+/// The `User` app role of the non-gallery template.
+pub const TEMPLATE_USER_ROLE: &str = "18d14569-c3bd-439b-9a66-3a2aee01d14f";
+/// How long a principal that Graph does not show may be new and still
+/// replicating, before it counts as missing.
+const PRINCIPAL_LAG: Duration = Duration::from_secs(60);
+
+tf_model! {
+    pub struct AssignmentModel {
+        /// `<service principal id>/<assignment id>`.
+        id: Option<String> [computed, use_state_for_unknown],
+        /// Object id of the enterprise application (`kiro_entra_application.<name>.service_principal_id`).
+        service_principal_id: String [required, requires_replace, validate(guid())],
+        /// Object id of the user or group to assign.
+        principal_id: String [required, requires_replace, validate(guid())],
+        /// The app role to assign; the default is the template's `User` role.
+        app_role_id: String [default(TfValue::string(TEMPLATE_USER_ROLE)), requires_replace, validate(guid())],
+        /// `User` or `Group`.
+        principal_type: Option<String> [computed, use_state_for_unknown],
+        /// The user's or group's display name.
+        principal_display_name: Option<String> [computed],
+    }
+}
+
+impl AssignmentModel {
+    fn observed(mut self, a: &AppRoleAssignment) -> Self {
+        self.id = Some(format!("{}/{}", self.service_principal_id, a.id));
+        self.principal_id = a.principal_id.clone();
+        self.app_role_id = a.app_role_id.clone();
+        self.principal_type = a.principal_type.clone();
+        self.principal_display_name = a.principal_display_name.clone();
+        self
+    }
+
+    fn assignment_id(&self) -> Option<&str> {
+        self.id
+            .as_deref()
+            .and_then(|id| id.split_once('/'))
+            .map(|(_, a)| a)
+    }
+}
+
+async fn find(
+    graph: &GraphClient,
+    sp_id: &str,
+    assignment_id: &str,
+) -> Result<Option<AppRoleAssignment>, GraphError> {
+    match graph.list_app_role_assignments(sp_id).await {
+        Ok(all) => Ok(all.into_iter().find(|a| a.id == assignment_id)),
+        // The enterprise application is gone, and its assignments with it.
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+pub struct EntraAssignment;
+
+#[async_trait]
+impl ManagedResource<Clients> for EntraAssignment {
+    type Model = AssignmentModel;
+    const TYPE_NAME: &'static str = "kiro_entra_assignment";
+    const DESCRIPTION: &'static str = "Assigns a user or group to the enterprise application \
+        (\"Users and groups\"). Assigned users can sign in to Kiro, and provisioning sends \
+        assigned users and groups (a group's direct members, not nested groups) to Kiro.";
+    const TIMEOUTS: Timeouts = Timeouts::minutes(5, 5, 5);
+
+    async fn create(
+        &self,
+        clients: &Clients,
+        plan: AssignmentModel,
+        op: &Operation,
+    ) -> Result<AssignmentModel, Diagnostics> {
+        let graph = &clients.graph;
+        // A principal Graph does not show may be new (lag) or gone: wait a
+        // little, then say which it is instead of retrying for the whole
+        // create timeout.
+        let lag = op.remaining().min(PRINCIPAL_LAG);
+        wait_until("the principal to be visible", lag, || {
+            graph.get_directory_object(&plan.principal_id)
+        })
+        .await
+        .map_err(|e| match e {
+            GraphError::Timeout { .. } => Diagnostic::error(
+                "Principal not found",
+                format!(
+                    "No user or group with object id {} exists in this tenant (waited {lag:?} in \
+                     case it was just created). If it was deleted, remove this assignment or \
+                     point it at another principal.",
+                    plan.principal_id
+                ),
+            )
+            .at(AttrPath::attr(attr!(AssignmentModel, principal_id)))
+            .into(),
+            e => e.fail("look up the principal"),
+        })?;
+        let made = graph
+            .create_app_role_assignment(
+                &plan.service_principal_id,
+                &plan.principal_id,
+                &plan.app_role_id,
+                op.remaining(),
+            )
+            .await;
+        match made {
+            Ok(a) => Ok(plan.observed(&a)),
+            Err(e) if e.is_duplicate_assignment() => {
+                let existing = graph
+                    .list_app_role_assignments(&plan.service_principal_id)
+                    .await
+                    .ok()
+                    .and_then(|all| {
+                        all.into_iter().find(|a| {
+                            a.principal_id == plan.principal_id && a.app_role_id == plan.app_role_id
+                        })
+                    });
+                let import = existing
+                    .map(|a| {
+                        format!(
+                            " To manage it with Terraform, import it: terraform import <resource \
+                             address> {}/{}",
+                            plan.service_principal_id, a.id
+                        )
+                    })
+                    .unwrap_or_default();
+                Err(Diagnostic::error(
+                    "This assignment already exists",
+                    format!(
+                        "Principal {} already has app role {} on service principal {}.{import}",
+                        plan.principal_id, plan.app_role_id, plan.service_principal_id
+                    ),
+                )
+                .at(AttrPath::attr(attr!(AssignmentModel, principal_id)))
+                .into())
+            }
+            Err(e) if e.is_unknown_app_role() => Err(Diagnostic::error(
+                "Unknown app role",
+                format!(
+                    "The enterprise application has no app role {} ({e}).",
+                    plan.app_role_id
+                ),
+            )
+            .at(AttrPath::attr(attr!(AssignmentModel, app_role_id)))
+            .into()),
+            Err(e) => Err(e.fail("assign the principal")),
+        }
+    }
+
+    async fn read(
+        &self,
+        clients: &Clients,
+        state: AssignmentModel,
+    ) -> Result<Option<AssignmentModel>, Diagnostics> {
+        let Some(assignment_id) = state.assignment_id().map(str::to_string) else {
+            return Ok(None);
+        };
+        let found = find(&clients.graph, &state.service_principal_id, &assignment_id)
+            .await
+            .map_err(|e| e.fail("read the assignment"))?;
+        if found.is_none() {
+            tracing::info!(%assignment_id, "assignment is gone (or its principal was deleted); removing it from state");
+        }
+        Ok(found.map(|a| state.observed(&a)))
+    }
+
+    async fn update(
+        &self,
+        _clients: &Clients,
+        _prior: AssignmentModel,
+        plan: AssignmentModel,
+        _op: &Operation,
+    ) -> Result<AssignmentModel, Diagnostics> {
+        // Every argument forces replacement; only `timeouts` can change here.
+        Ok(plan)
+    }
+
+    async fn delete(
+        &self,
+        clients: &Clients,
+        state: AssignmentModel,
+        _op: &Operation,
+    ) -> Result<(), Diagnostics> {
+        let Some(assignment_id) = state.assignment_id() else {
+            return Ok(());
+        };
+        clients
+            .graph
+            .delete_app_role_assignment(&state.service_principal_id, assignment_id)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.fail("remove the assignment"))
+    }
+
+    async fn import(&self, clients: &Clients, id: &str) -> Result<AssignmentModel, Diagnostics> {
+        let usage = "<service principal id>/<assignment id>";
+        let [sp_id, assignment_id] = import_parts(id, usage)?;
+        if !is_guid(&sp_id) {
+            return Err(bad_import_id(id, usage));
+        }
+        let found = find(&clients.graph, &sp_id, &assignment_id)
+            .await
+            .map_err(|e| e.fail("look up the assignment"))?
+            .ok_or_else(|| {
+                Diagnostics::from(Diagnostic::error(
+                    "Cannot import: assignment not found",
+                    format!("Service principal {sp_id} has no assignment {assignment_id}."),
+                ))
+            })?;
+        Ok(AssignmentModel {
+            service_principal_id: sp_id,
+            ..AssignmentModel::default()
+        }
+        .observed(&found))
+    }
+}

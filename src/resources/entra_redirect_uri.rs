@@ -1,0 +1,298 @@
+//! `kiro_entra_redirect_uri`: one redirect URI of an application, for the
+//! "Mobile and desktop applications" platform (Kiro's
+//! `kiro://kiro.oauth/callback` and `http://localhost/oauth/callback`), or
+//! `web` / `spa`. Other URIs of the application are left alone.
+
+use async_trait::async_trait;
+
+use crate::clients::Clients;
+use crate::framework::diag::{AttrPath, Diagnostic, Diagnostics};
+use crate::framework::managed::{ManagedResource, Operation, Timeouts};
+use crate::framework::validators::{guid, is_guid, one_of};
+use crate::framework::value::TfValue;
+use crate::graph::applications::Platform;
+use crate::{attr, tf_model};
+
+use super::{GraphFailure, Targets, bad_import_id, import_parts};
+
+const TARGETS: Targets = &[
+    ("publicClient.redirectUris", "uri"),
+    ("web.redirectUris", "uri"),
+    ("spa.redirectUris", "uri"),
+];
+const PLATFORMS: &[&str] = &["public_client", "web", "spa"];
+/// Graph's limit for one redirect URI.
+const MAX_URI_LENGTH: usize = 256;
+
+tf_model! {
+    pub struct RedirectUriModel {
+        /// `<application object id>/<platform>/<uri>`.
+        id: Option<String> [computed, use_state_for_unknown],
+        /// Object id of the application.
+        application_id: String [required, requires_replace, validate(guid())],
+        /// The redirect URI, e.g. `kiro://kiro.oauth/callback`. At most 256 characters, no
+        /// fragment, no wildcard; `http` only for `localhost`/`127.0.0.1`; custom schemes only
+        /// for `public_client`.
+        uri: String [required, requires_replace],
+        /// `public_client` ("Mobile and desktop applications"), `web` or `spa`
+        /// ("Single-page application").
+        platform: String [default(TfValue::string("public_client")), requires_replace, validate(one_of(PLATFORMS))],
+    }
+}
+
+/// Graph's rules for a redirect URI on `platform`, checked at plan time.
+pub fn check_redirect_uri(uri: &str, platform: Platform) -> Result<(), String> {
+    let length = uri.chars().count();
+    if length > MAX_URI_LENGTH {
+        return Err(format!(
+            "The URI is {length} characters long; Entra allows at most {MAX_URI_LENGTH}."
+        ));
+    }
+    if uri.contains('*') {
+        return Err(format!(
+            "{uri:?} contains a wildcard (*), which Entra does not allow here."
+        ));
+    }
+    let url = url::Url::parse(uri).map_err(|e| format!("{uri:?} is not an absolute URI ({e})."))?;
+    if url.fragment().is_some() {
+        return Err(format!(
+            "{uri:?} has a fragment (#…), which redirect URIs cannot have."
+        ));
+    }
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" => {
+            if matches!(url.host_str(), Some("localhost" | "127.0.0.1")) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{uri:?} uses http to a host other than localhost or 127.0.0.1; use https."
+                ))
+            }
+        }
+        scheme if platform == Platform::PublicClient => {
+            if url.cannot_be_a_base() && !uri.contains("://") {
+                Err(format!(
+                    "{uri:?} has no \"://\" after the scheme {scheme:?}, e.g. kiro://kiro.oauth/callback."
+                ))
+            } else {
+                Ok(())
+            }
+        }
+        scheme => Err(format!(
+            "{uri:?} has the custom scheme {scheme:?}, which only the public_client (Mobile and \
+             desktop applications) platform allows; {} URIs use https (or http for localhost).",
+            platform.as_str()
+        )),
+    }
+}
+
+fn id_of(application_id: &str, platform: Platform, uri: &str) -> String {
+    format!("{application_id}/{}/{uri}", platform.as_str())
+}
+
+impl RedirectUriModel {
+    fn platform(&self) -> Platform {
+        Platform::from_name(&self.platform).unwrap_or(Platform::PublicClient)
+    }
+
+    fn with_id(mut self) -> Self {
+        self.id = Some(id_of(&self.application_id, self.platform(), &self.uri));
+        self
+    }
+}
+
+pub struct EntraRedirectUri;
+
+#[async_trait]
+impl ManagedResource<Clients> for EntraRedirectUri {
+    type Model = RedirectUriModel;
+    const TYPE_NAME: &'static str = "kiro_entra_redirect_uri";
+    const DESCRIPTION: &'static str = "One redirect URI of an application. The application's \
+        other redirect URIs are left alone, and several of these resources on one application can \
+        be created in parallel without losing one another.";
+    const TIMEOUTS: Timeouts = Timeouts::minutes(5, 5, 5);
+
+    fn validate(&self, config: &TfValue, diags: &mut Diagnostics) {
+        let platform = match config.get_attr("platform") {
+            Some(TfValue::String(p)) => Platform::from_name(p),
+            Some(TfValue::Null) | None => Some(Platform::PublicClient),
+            _ => None, // unknown until apply, or reported by its own validator
+        };
+        if let (Some(TfValue::String(uri)), Some(platform)) = (config.get_attr("uri"), platform)
+            && let Err(problem) = check_redirect_uri(uri, platform)
+        {
+            diags.attr_error(
+                AttrPath::attr(attr!(RedirectUriModel, uri)),
+                "Invalid redirect URI",
+                problem,
+            );
+        }
+    }
+
+    async fn create(
+        &self,
+        clients: &Clients,
+        plan: RedirectUriModel,
+        op: &Operation,
+    ) -> Result<RedirectUriModel, Diagnostics> {
+        let graph = &clients.graph;
+        let platform = plan.platform();
+        let app = graph
+            .get_application(&plan.application_id)
+            .await
+            .map_err(|e| e.fail("read the application"))?
+            .ok_or_else(|| application_missing(&plan.application_id))?;
+        if app.redirect_uris(platform).iter().any(|u| u == &plan.uri) {
+            return Err(Diagnostic::error(
+                "This redirect URI already exists",
+                format!(
+                    "Application {} already has the {} redirect URI {:?}. To manage it with \
+                     Terraform, import it: terraform import <resource address> '{}'",
+                    plan.application_id,
+                    platform.as_str(),
+                    plan.uri,
+                    id_of(&plan.application_id, platform, &plan.uri)
+                ),
+            )
+            .at(AttrPath::attr(attr!(RedirectUriModel, uri)))
+            .into());
+        }
+        graph
+            .add_redirect_uri(&plan.application_id, platform, &plan.uri, op.remaining())
+            .await
+            .map_err(|e| e.fail_at("add the redirect URI", TARGETS))?;
+        Ok(plan.with_id())
+    }
+
+    async fn read(
+        &self,
+        clients: &Clients,
+        state: RedirectUriModel,
+    ) -> Result<Option<RedirectUriModel>, Diagnostics> {
+        let app = clients
+            .graph
+            .get_application_shared(&state.application_id)
+            .await
+            .map_err(|e| e.fail("read the application"))?;
+        let present = app.as_deref().is_some_and(|app| {
+            app.redirect_uris(state.platform())
+                .iter()
+                .any(|u| u == &state.uri)
+        });
+        if !present {
+            tracing::info!(uri = %state.uri, "redirect URI is gone; removing it from state");
+        }
+        Ok(present.then(|| state.with_id()))
+    }
+
+    async fn update(
+        &self,
+        _clients: &Clients,
+        _prior: RedirectUriModel,
+        plan: RedirectUriModel,
+        _op: &Operation,
+    ) -> Result<RedirectUriModel, Diagnostics> {
+        // Every argument forces replacement; only `timeouts` can change here.
+        Ok(plan.with_id())
+    }
+
+    async fn delete(
+        &self,
+        clients: &Clients,
+        state: RedirectUriModel,
+        op: &Operation,
+    ) -> Result<(), Diagnostics> {
+        match clients
+            .graph
+            .remove_redirect_uri(
+                &state.application_id,
+                state.platform(),
+                &state.uri,
+                op.remaining(),
+            )
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_not_found() => Ok(()),
+            Err(e) => Err(e.fail("remove the redirect URI")),
+        }
+    }
+
+    async fn import(&self, clients: &Clients, id: &str) -> Result<RedirectUriModel, Diagnostics> {
+        let usage = "<application object id>/<platform>/<uri>, e.g. \
+                     <object id>/public_client/kiro://kiro.oauth/callback";
+        let [application_id, platform_name, uri] = import_parts(id, usage)?;
+        let Some(platform) =
+            Platform::from_name(&platform_name).filter(|_| is_guid(&application_id))
+        else {
+            return Err(bad_import_id(id, usage));
+        };
+        let app = clients
+            .graph
+            .get_application(&application_id)
+            .await
+            .map_err(|e| e.fail("read the application"))?
+            .ok_or_else(|| application_missing(&application_id))?;
+        if !app.redirect_uris(platform).iter().any(|u| u == &uri) {
+            return Err(Diagnostic::error(
+                "Cannot import: redirect URI not found",
+                format!(
+                    "Application {application_id} has no {platform_name} redirect URI {uri:?}."
+                ),
+            )
+            .into());
+        }
+        Ok(RedirectUriModel {
+            id: None,
+            application_id,
+            uri,
+            platform: platform_name,
+        }
+        .with_id())
+    }
+}
+
+fn application_missing(application_id: &str) -> Diagnostics {
+    Diagnostic::error(
+        "Application not found",
+        format!("No application with object id {application_id} exists in this tenant."),
+    )
+    .at(AttrPath::attr(attr!(RedirectUriModel, application_id)))
+    .into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redirect_uri_rules_per_platform() {
+        use Platform::*;
+        for (uri, platform) in [
+            ("kiro://kiro.oauth/callback", PublicClient),
+            ("http://localhost/oauth/callback", PublicClient),
+            ("http://127.0.0.1:8080/cb", Web),
+            ("https://app.contoso.com/cb", Spa),
+            ("ms-app://s-1-15-2", PublicClient),
+        ] {
+            assert!(check_redirect_uri(uri, platform).is_ok(), "{uri}");
+        }
+        for (uri, platform) in [
+            ("kiro://kiro.oauth/callback", Web),
+            ("http://contoso.com/cb", PublicClient),
+            ("https://contoso.com/cb#frag", Web),
+            ("https://*.contoso.com/cb", Spa),
+            ("not a uri", PublicClient),
+            ("mailto:someone", PublicClient),
+        ] {
+            assert!(check_redirect_uri(uri, platform).is_err(), "{uri}");
+        }
+        let long = format!("https://contoso.com/{}", "a".repeat(240));
+        assert!(
+            check_redirect_uri(&long, Web)
+                .unwrap_err()
+                .contains("at most 256")
+        );
+    }
+}
