@@ -76,6 +76,8 @@ impl GraphClient {
         let mut wanted = scope;
         let id = wanted.id.clone();
         if let Some(current) = find_scope(&app, &id).cloned() {
+            // Graph's spelling of the GUID, so a case difference is not a change.
+            wanted.id.clone_from(&current.id);
             keep_unknown_fields(&mut wanted, &current);
             if current == wanted {
                 return Ok(current);

@@ -147,8 +147,17 @@ async fn put_scope_of_a_disabled_scope_writes_once_and_unchanged_writes_nothing(
         .put_scope("obj-1", scope(changed.clone()), WAIT)
         .await
         .unwrap();
+    assert_eq!(same, scope(changed.clone()));
+    // the id is a GUID: another spelling is the same scope
+    let mut upper = changed.clone();
+    upper["id"] = json!("A1");
+    let same = c.put_scope("obj-1", scope(upper), WAIT).await.unwrap();
     assert_eq!(same, scope(changed));
-    assert_eq!(fake.lines()[before..], ["GET applications/obj-1"]);
+    assert_eq!(
+        fake.lines()[before..],
+        ["GET applications/obj-1", "GET applications/obj-1"],
+        "no change, no write"
+    );
 }
 
 #[tokio::test]
