@@ -438,6 +438,57 @@ mod tests {
         }
     }
 
+    /// What Graph sends, with fields this client does not model at every level.
+    fn application_with_unknown_fields() -> Value {
+        json!({
+            "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#applications/$entity",
+            "id": "obj-1", "appId": "app-1", "displayName": "Kiro", "identifierUris": ["api://app-1"],
+            "signInAudience": "AzureADMyOrg", "createdDateTime": "2024-05-01T10:00:00Z",
+            "api": {"requestedAccessTokenVersion": 2, "acceptMappedClaims": null,
+                "preAuthorizedApplications": [{"appId": "x", "delegatedPermissionIds": ["s1"]}],
+                "oauth2PermissionScopes": [{"id": "s1", "value": "codewhisperer:completions",
+                    "type": "User", "isEnabled": true, "adminConsentDisplayName": "Use Kiro",
+                    "adminConsentDescription": "d", "userConsentDisplayName": null,
+                    "userConsentDescription": null, "origin": "Application"}]},
+            "appRoles": [{"id": "r1", "value": null, "displayName": "User", "description": null,
+                "isEnabled": true, "allowedMemberTypes": ["User"], "origin": "Application"}],
+            "publicClient": {"redirectUris": []},
+            "web": {"redirectUris": ["https://kiro.dev/cb"], "homePageUrl": "https://kiro.dev",
+                "logoutUrl": null, "implicitGrantSettings": {"enableIdTokenIssuance": false,
+                    "enableAccessTokenIssuance": false}},
+            "spa": {"redirectUris": []},
+            "someNewField": {"x": 1}
+        })
+    }
+
+    #[test]
+    fn models_keep_unknown_fields_through_a_round_trip() {
+        let sent = application_with_unknown_fields();
+        let app: Application = serde_json::from_value(sent.clone()).unwrap();
+        assert_eq!(app.extra["someNewField"], json!({"x": 1}));
+        let web = app.web.as_ref().unwrap();
+        assert_eq!(
+            web.extra["implicitGrantSettings"]["enableIdTokenIssuance"],
+            false
+        );
+        assert_eq!(app.scopes()[0].extra["origin"], "Application");
+        assert!(
+            app.api
+                .as_ref()
+                .unwrap()
+                .extra
+                .contains_key("preAuthorizedApplications")
+        );
+        assert_eq!(serde_json::to_value(&app).unwrap(), sent);
+
+        let sp = recorded_instantiate()["servicePrincipal"].clone();
+        let mut sp_sent = sp.clone();
+        sp_sent["servicePrincipalType"] = json!("Application");
+        let parsed: ServicePrincipal = serde_json::from_value(sp_sent.clone()).unwrap();
+        assert_eq!(parsed.extra["servicePrincipalType"], "Application");
+        assert_eq!(serde_json::to_value(&parsed).unwrap(), sp_sent);
+    }
+
     #[tokio::test]
     async fn operations_against_recorded_responses() {
         let base = serve(|_| axum::Router::new().fallback(fake_graph)).await;

@@ -17,15 +17,20 @@ use super::consistency::wait_for_application;
 use super::error::GraphError;
 use super::patch::ApplicationPatch;
 
-/// The scope with id `scope_id`, if the application has it.
+/// The scope with id `scope_id` (a GUID: compared ignoring case), if the application has it.
 pub fn find_scope<'a>(app: &'a Application, scope_id: &str) -> Option<&'a PermissionScope> {
-    app.scopes().iter().find(|s| s.id == scope_id)
+    app.scopes().iter().find(|s| same_id(&s.id, scope_id))
+}
+
+/// Scope ids are GUIDs; Graph may spell one in another case than the configuration.
+fn same_id(a: &str, b: &str) -> bool {
+    a.eq_ignore_ascii_case(b)
 }
 
 /// `scopes` with `scope` in place of the one with the same id, or appended.
 fn with_scope(scopes: &[PermissionScope], scope: &PermissionScope) -> Vec<PermissionScope> {
     let mut out = scopes.to_vec();
-    match out.iter_mut().find(|s| s.id == scope.id) {
+    match out.iter_mut().find(|s| same_id(&s.id, &scope.id)) {
         Some(slot) => *slot = scope.clone(),
         None => out.push(scope.clone()),
     }
@@ -71,6 +76,8 @@ impl GraphClient {
         let mut wanted = scope;
         let id = wanted.id.clone();
         if let Some(current) = find_scope(&app, &id).cloned() {
+            // Graph's spelling of the GUID, so a case difference is not a change.
+            wanted.id.clone_from(&current.id);
             keep_unknown_fields(&mut wanted, &current);
             if current == wanted {
                 return Ok(current);
@@ -125,7 +132,7 @@ impl GraphClient {
         let remaining: Vec<_> = app
             .scopes()
             .iter()
-            .filter(|s| s.id != scope_id)
+            .filter(|s| !same_id(&s.id, scope_id))
             .cloned()
             .collect();
         let what = format!("scope {scope_id} to be gone from application {app_object_id}");

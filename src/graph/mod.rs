@@ -95,6 +95,12 @@ mod tests {
     }
 }
 
+#[cfg(test)]
+mod directory_tests;
+#[cfg(test)]
+mod edits_tests;
+#[cfg(test)]
+pub(crate) mod fake;
 /// Local fake servers for unit tests.
 #[cfg(test)]
 mod retry_tests;
