@@ -15,7 +15,7 @@ use crate::framework::validators::{StringCheck, int_between, is_guid, max_length
 use crate::framework::value::TfValue;
 use crate::graph::applications::{Application, PermissionScope};
 use crate::graph::client::GraphClient;
-use crate::graph::consistency::{wait_for_service_principal, wait_until};
+use crate::graph::consistency::{wait_for_application, wait_for_service_principal, wait_until};
 use crate::graph::error::GraphError;
 use crate::graph::patch::{ApiPatch, ApplicationPatch, ServicePrincipalPatch};
 use crate::{attr, tf_model};
@@ -176,15 +176,24 @@ impl ApplicationModel {
     }
 }
 
+/// True when Graph shows what the model asks for.
+fn shows(app: &Application, want: &ApplicationModel) -> bool {
+    app.display_name == want.display_name
+        && app.identifier_uris == [want.wanted_identifier_uri(&app.app_id)]
+        && token_version(app) == want.requested_access_token_version
+        && default_scope(app).is_some() == want.keep_default_scope
+}
+
 /// Brings an existing application to what the model asks for: one PATCH
 /// for the plain properties, then the default scope (Graph's enabled-scope
-/// rule is handled by the scope operations).
+/// rule is handled by the scope operations); then waits until Graph shows
+/// all of it, so the state written is what the next plan reads.
 async fn converge(
     graph: &GraphClient,
     app: &Application,
     want: &ApplicationModel,
     op: &Operation,
-) -> Result<(), GraphError> {
+) -> Result<Application, GraphError> {
     let uri = want.wanted_identifier_uri(&app.app_id);
     let patch = ApplicationPatch {
         display_name: (app.display_name != want.display_name).then(|| want.display_name.clone()),
@@ -195,9 +204,7 @@ async fn converge(
         }),
         ..ApplicationPatch::default()
     };
-    if patch != ApplicationPatch::default() {
-        graph.update_application(&app.id, &patch).await?;
-    }
+    graph.update_application(&app.id, &patch).await?;
     match (default_scope(app), want.keep_default_scope) {
         (Some(scope), false) => {
             graph
@@ -211,7 +218,14 @@ async fn converge(
         }
         _ => {}
     }
-    Ok(())
+    wait_for_application(
+        graph,
+        &app.id,
+        "the application to show its new settings",
+        op.remaining(),
+        |app| shows(app, want),
+    )
+    .await
 }
 
 pub struct EntraApplication;
@@ -344,18 +358,11 @@ impl ManagedResource<Clients> for EntraApplication {
             )
             .await?;
             wait_for_service_principal(graph, &sp_id, op.remaining()).await?;
-            converge(graph, &app, &plan, op).await?;
-            graph.get_application(&app_id).await
+            converge(graph, &app, &plan, op).await
         };
         let app = finish
             .await
-            .map_err(|e| e.fail_at("finish setting up the new application", TARGETS))?
-            .ok_or_else(|| {
-                Diagnostic::error(
-                    "Application vanished",
-                    format!("Application {app_id} disappeared while it was being set up."),
-                )
-            })?;
+            .map_err(|e| e.fail_at("finish setting up the new application", TARGETS))?;
         Ok(plan.observed(&app, Some(sp_id), clients))
     }
 
@@ -405,9 +412,10 @@ impl ManagedResource<Clients> for EntraApplication {
                 graph.get_application(&object_id)
             })
             .await?;
-            converge(graph, &app, &plan, op).await?;
+            let renamed = app.display_name != plan.display_name;
+            let app = converge(graph, &app, &plan, op).await?;
             if let Some(sp_id) = prior.service_principal_id.as_deref()
-                && app.display_name != plan.display_name
+                && renamed
             {
                 // The enterprise application carries its own name.
                 let rename = ServicePrincipalPatch {
@@ -415,10 +423,7 @@ impl ManagedResource<Clients> for EntraApplication {
                 };
                 graph.update_service_principal(sp_id, &rename).await?;
             }
-            wait_until("the application to read back", op.remaining(), || {
-                graph.get_application(&object_id)
-            })
-            .await
+            Ok::<_, GraphError>(app)
         };
         let app = result
             .await
