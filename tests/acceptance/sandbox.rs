@@ -1,12 +1,12 @@
-//! Starts a `kiro-sandbox` process per test and talks to its control API.
+//! Starts a `kiro-sandbox` in-process per test (its own thread and runtime) and talks to its
+//! control API with ureq, this test binary's one HTTP client. A failing test prints what the
+//! sandbox saw.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-
+use kiro_sandbox::{Options, RunningSandbox, start_in_background};
 use serde_json::{Value, json};
 
 pub struct Sandbox {
-    child: Child,
+    running: RunningSandbox,
     pub url: String,
 }
 
@@ -20,30 +20,20 @@ pub struct Tenant {
 impl Sandbox {
     /// A fresh sandbox on a free loopback port.
     pub fn start() -> Sandbox {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_kiro-sandbox"))
-            .args(["--listen", "127.0.0.1:0", "--seed", "7"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start kiro-sandbox");
-        let stdout = child.stdout.take().expect("sandbox stdout");
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("read the sandbox's first line");
-        let url = line
-            .trim()
-            .strip_prefix("KIRO_SANDBOX_URL=")
-            .unwrap_or_else(|| panic!("unexpected first line from kiro-sandbox: {line:?}"))
-            .to_string();
-        Sandbox { child, url }
+        let running = start_in_background(Options {
+            seed: 7,
+            ..Options::default()
+        });
+        let url = running.url.clone();
+        Sandbox { running, url }
     }
 
     fn control(&self, path: &str) -> String {
         format!("{}/_sandbox/{}", self.url, path)
     }
 
-    fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+    /// One control API call; panics unless it answers 2xx. Returns the JSON body (or null).
+    pub(crate) fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
         let url = self.control(path);
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
@@ -221,8 +211,14 @@ impl Sandbox {
 }
 
 impl Drop for Sandbox {
+    /// The in-process sandbox stops when `running` drops; a failing test first shows its log.
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if std::thread::panicking() {
+            eprintln!(
+                "---- kiro-sandbox log ({}) ----\n{}---- end of kiro-sandbox log ----",
+                self.url,
+                self.running.log_text()
+            );
+        }
     }
 }

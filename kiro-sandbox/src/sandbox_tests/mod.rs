@@ -1,5 +1,5 @@
 //! HTTP-level tests: each test starts its own sandbox on 127.0.0.1:0 (faults are global to
-//! a sandbox) and talks to it with a tiny HTTP/1.1 client, so the tests need no extra crates.
+//! a sandbox) and talks to it with reqwest, the one HTTP client of these tests.
 
 mod app_rules;
 mod applications;
@@ -11,8 +11,6 @@ mod paging;
 use std::sync::Arc;
 
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 use crate::faults::{FaultSettings, FaultSettingsPatch};
 use crate::state::{Sandbox, TenantInfo};
@@ -22,6 +20,7 @@ pub const GRAPH_SCOPE: &str = "https://graph.microsoft.com/.default";
 
 pub struct Server {
     pub addr: String,
+    http: reqwest::Client,
     pub sb: Arc<Sandbox>,
     pub tenant: TenantInfo,
 }
@@ -60,7 +59,12 @@ pub async fn start() -> Server {
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
-    Server { addr, sb, tenant }
+    Server {
+        addr,
+        http: reqwest::Client::new(),
+        sb,
+        tenant,
+    }
 }
 
 impl Server {
@@ -91,29 +95,33 @@ impl Server {
         headers: &[(&str, &str)],
         body: &[u8],
     ) -> Result<Resp, String> {
-        let mut stream = TcpStream::connect(&self.addr)
-            .await
-            .map_err(|e| e.to_string())?;
-        let mut req = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
-            self.addr,
-            body.len()
-        );
-        for (k, v) in headers {
-            req.push_str(&format!("{k}: {v}\r\n"));
+        let method = reqwest::Method::from_bytes(method.as_bytes()).map_err(|e| e.to_string())?;
+        let mut req = self
+            .http
+            .request(method, format!("http://{}{path}", self.addr))
+            .body(body.to_vec());
+        for (name, value) in headers {
+            req = req.header(*name, *value);
         }
-        req.push_str("\r\n");
-        stream
-            .write_all(req.as_bytes())
-            .await
-            .map_err(|e| e.to_string())?;
-        stream.write_all(body).await.map_err(|e| e.to_string())?;
-        let mut buf = Vec::new();
-        stream
-            .read_to_end(&mut buf)
-            .await
-            .map_err(|e| e.to_string())?;
-        parse_response(&buf)
+        let resp = req.send().await.map_err(|e| format!("{e:?}"))?;
+        let status = resp.status().as_u16();
+        let headers = resp
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
+            .collect();
+        let bytes = resp.bytes().await.map_err(|e| format!("{e:?}"))?;
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
+        };
+        Ok(Resp {
+            status,
+            headers,
+            body,
+        })
     }
 
     pub async fn request(
@@ -190,67 +198,5 @@ impl Server {
     pub async fn control(&self, method: &str, path: &str, body: Option<Value>) -> Resp {
         self.request(method, &format!("/_sandbox/{path}"), None, body)
             .await
-    }
-}
-
-fn parse_response(buf: &[u8]) -> Result<Resp, String> {
-    if buf.is_empty() {
-        return Err("connection closed without a response".into());
-    }
-    let split = buf
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or("incomplete response head")?;
-    let head = String::from_utf8_lossy(&buf[..split]).to_string();
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next().unwrap_or("");
-    let status: u16 = status_line
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or("bad status line")?;
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
-        .collect();
-    let mut body = buf[split + 4..].to_vec();
-    if headers
-        .iter()
-        .any(|(k, v)| k == "transfer-encoding" && v.contains("chunked"))
-    {
-        body = dechunk(&body)?;
-    }
-    let body = if body.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_slice(&body)
-            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into()))
-    };
-    Ok(Resp {
-        status,
-        headers,
-        body,
-    })
-}
-
-fn dechunk(mut data: &[u8]) -> Result<Vec<u8>, String> {
-    let mut out = Vec::new();
-    loop {
-        let line_end = data
-            .windows(2)
-            .position(|w| w == b"\r\n")
-            .ok_or("bad chunk")?;
-        let size_text = String::from_utf8_lossy(&data[..line_end]).to_string();
-        let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16)
-            .map_err(|e| e.to_string())?;
-        data = &data[line_end + 2..];
-        if size == 0 {
-            return Ok(out);
-        }
-        if data.len() < size + 2 {
-            return Err("truncated chunk".into());
-        }
-        out.extend_from_slice(&data[..size]);
-        data = &data[size + 2..];
     }
 }

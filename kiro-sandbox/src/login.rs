@@ -14,10 +14,13 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 
-use crate::faults::{self, Fault};
+use crate::faults::Fault;
 use crate::state::{Sandbox, TOKEN_LIFETIME, Tenant, now_rfc3339};
 
 pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// The one operation of the login service, for counts and the fault layer.
+pub const OPERATION: &str = "login.token";
 
 pub fn router() -> Router<Arc<Sandbox>> {
     Router::new().route("/login/{tenant}/oauth2/v2.0/token", post(token))
@@ -110,23 +113,28 @@ impl LoginError {
     }
 }
 
+/// The client's `client-request-id`, echoed as the correlation id, or a fresh one.
+fn correlation_id(headers: &HeaderMap) -> String {
+    headers
+        .get("client-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+}
+
+/// The token endpoint's AADSTS answer to an injected fault; `None` means the connection is
+/// dropped.
+pub fn fault_response(fault: &Fault, headers: &HeaderMap) -> Option<Response> {
+    LoginError::from_fault(fault).map(|e| e.into_response(&correlation_id(headers)))
+}
+
 async fn token(
     State(sb): State<Arc<Sandbox>>,
     Path(tenant): Path<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let correlation_id = headers
-        .get("client-request-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    if let Some(fault) = sb.faults.gate("login.token").await {
-        return match LoginError::from_fault(&fault) {
-            Some(e) => e.into_response(&correlation_id),
-            None => faults::dropped_response(),
-        };
-    }
+    let correlation_id = correlation_id(&headers);
     let form: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
     match issue(&sb, &tenant, &form).await {
         Ok(token) => {

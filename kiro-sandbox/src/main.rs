@@ -1,38 +1,16 @@
-//! `kiro-sandbox`: an offline stand-in for Entra login and Microsoft Graph (later also Kiro's
-//! admin API and SCIM endpoint) that enforces the rules the real services enforce.
-//!
-//! One listener serves `/login/…` (token endpoint), `/graph/v1.0/…` (Graph) and
-//! `/_sandbox/…` (the control API). After binding it prints exactly one line to stdout,
-//! `KIRO_SANDBOX_URL=http://127.0.0.1:<port>`; logs go to stderr.
-
-mod control;
-mod directory;
-mod faults;
-mod graph;
-mod login;
-mod seed;
-mod state;
-
-#[cfg(test)]
-mod sandbox_tests;
+//! The `kiro-sandbox` executable: parses flags, binds, prints exactly one line to stdout,
+//! `KIRO_SANDBOX_URL=http://127.0.0.1:<port>`, and serves until Ctrl-C or SIGTERM; logs go
+//! to stderr (`KIRO_SANDBOX_LOG` filters them, default `info`).
 
 use std::io::Write;
 use std::net::SocketAddr;
-use std::sync::Arc;
 
-use axum::Router;
-use axum::http::StatusCode;
 use clap::Parser;
-use serde_json::json;
+use kiro_sandbox::{
+    DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_SEED, DEFAULT_TENANT_ID, FaultSettings,
+    Options, check_rate,
+};
 use tracing_subscriber::EnvFilter;
-
-use faults::{FaultSettings, check_rate};
-use state::Sandbox;
-
-pub const DEFAULT_TENANT_ID: &str = "00000000-0000-4000-8000-000000000001";
-pub const DEFAULT_CLIENT_ID: &str = "00000000-0000-4000-8000-0000000000c1";
-pub const DEFAULT_CLIENT_SECRET: &str = "sandbox-secret";
-pub const DEFAULT_DOMAIN: &str = "kirosandbox.onmicrosoft.com";
 
 /// Offline emulator of Microsoft Entra login and Microsoft Graph for kiro provider tests.
 ///
@@ -45,7 +23,7 @@ struct Cli {
     #[arg(long, default_value = "127.0.0.1:8787")]
     listen: SocketAddr,
     /// Seed for generated ids, seeded users/groups and fault decisions.
-    #[arg(long, default_value_t = 42)]
+    #[arg(long, default_value_t = DEFAULT_SEED)]
     seed: u64,
     /// Tenant id of the default tenant (its domain is kirosandbox.onmicrosoft.com).
     #[arg(long, default_value = DEFAULT_TENANT_ID)]
@@ -82,32 +60,23 @@ fn parse_rate(s: &str) -> Result<f64, String> {
 }
 
 impl Cli {
-    fn faults(&self) -> FaultSettings {
-        FaultSettings {
-            replication_lag_ms: self.replication_lag_ms,
-            latency_ms: self.latency_ms,
-            throttle_rate: self.throttle_rate,
-            retry_after_secs: self.retry_after_secs,
-            error_5xx_rate: self.error_5xx_rate,
-            drop_rate: self.drop_rate,
-            instantiate_false_404_rate: 0.0,
+    fn options(&self) -> Options {
+        Options {
+            seed: self.seed,
+            tenant_id: self.tenant_id,
+            client_id: self.client_id,
+            client_secret: self.client_secret.clone(),
+            faults: FaultSettings {
+                replication_lag_ms: self.replication_lag_ms,
+                latency_ms: self.latency_ms,
+                throttle_rate: self.throttle_rate,
+                retry_after_secs: self.retry_after_secs,
+                error_5xx_rate: self.error_5xx_rate,
+                drop_rate: self.drop_rate,
+                instantiate_false_404_rate: 0.0,
+            },
         }
     }
-}
-
-/// All routes on one router.
-pub fn app(sb: Arc<Sandbox>) -> Router {
-    Router::new()
-        .merge(login::router())
-        .merge(graph::router())
-        .merge(control::router())
-        .fallback(|| async {
-            (
-                StatusCode::NOT_FOUND,
-                axum::Json(json!({"error": "no such sandbox endpoint"})),
-            )
-        })
-        .with_state(sb)
 }
 
 #[tokio::main]
@@ -120,15 +89,6 @@ async fn main() -> std::process::ExitCode {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-
-    let sb = Arc::new(Sandbox::new(cli.seed, cli.faults()));
-    sb.add_tenant(
-        &cli.tenant_id.to_string(),
-        &cli.client_id.to_string(),
-        &cli.client_secret,
-        DEFAULT_DOMAIN,
-    )
-    .await;
 
     let listener = match tokio::net::TcpListener::bind(cli.listen).await {
         Ok(l) => l,
@@ -152,17 +112,16 @@ async fn main() -> std::process::ExitCode {
     let mut stdout = std::io::stdout();
     let _ = writeln!(stdout, "KIRO_SANDBOX_URL=http://{shown}");
     let _ = stdout.flush();
-    tracing::info!(%addr, tenant = %cli.tenant_id, "kiro-sandbox listening");
 
-    let served = axum::serve(listener, app(sb))
-        .with_graceful_shutdown(shutdown_signal())
-        .await;
-    match served {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("kiro-sandbox: {e}");
-            std::process::ExitCode::FAILURE
-        }
+    tokio::select! {
+        served = kiro_sandbox::serve(listener, cli.options()) => match served {
+            Ok(()) => std::process::ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("kiro-sandbox: {e}");
+                std::process::ExitCode::FAILURE
+            }
+        },
+        () = shutdown_signal() => std::process::ExitCode::SUCCESS,
     }
 }
 

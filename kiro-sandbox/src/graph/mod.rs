@@ -25,7 +25,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use serde_json::{Map, Value};
 
-use crate::faults::{self, Fault};
+use crate::faults::Fault;
 use crate::state::{Sandbox, Tenant, now_rfc3339};
 use errors::{GraphError, GraphResult};
 use route::Route;
@@ -93,6 +93,20 @@ impl Req<'_> {
     }
 }
 
+/// The operation name of a Graph request (`/graph/…`), for counts and the fault layer.
+pub fn operation(method: &Method, path: &str) -> String {
+    let rest = path.strip_prefix("/graph").unwrap_or(path);
+    route::parse(method, rest).0
+}
+
+/// Graph's answer to an injected fault; `None` means the connection is dropped.
+pub fn fault_response(fault: &Fault, headers: &HeaderMap) -> Option<Response> {
+    let ctx = Ctx::new(headers);
+    let mut resp = GraphError::from_fault(fault)?.into_response(&ctx);
+    stamp_request_ids(&ctx, &mut resp);
+    Some(resp)
+}
+
 async fn dispatch_root(
     State(sb): State<Arc<Sandbox>>,
     method: Method,
@@ -121,18 +135,16 @@ async fn dispatch(
 ) -> Response {
     let ctx = Ctx::new(&headers);
     let (op, route) = route::parse(&method, &rest);
-    let mut resp = match sb.faults.gate(&op).await {
-        Some(Fault::Dropped) => return faults::dropped_response(),
-        Some(fault) => match GraphError::from_fault(&fault) {
-            Some(e) => e.into_response(&ctx),
-            None => return faults::dropped_response(),
-        },
-        None => match run(&sb, &ctx, &headers, route, raw.as_deref(), &body).await {
-            Ok(r) => r,
-            Err(e) => e.into_response(&ctx),
-        },
+    let mut resp = match run(&sb, &ctx, &headers, route, raw.as_deref(), &body).await {
+        Ok(r) => r,
+        Err(e) => e.into_response(&ctx),
     };
     tracing::debug!(%op, status = resp.status().as_u16(), request_id = %ctx.request_id, "graph");
+    stamp_request_ids(&ctx, &mut resp);
+    resp
+}
+
+fn stamp_request_ids(ctx: &Ctx, resp: &mut Response) {
     let h = resp.headers_mut();
     for (name, value) in [
         ("request-id", &ctx.request_id),
@@ -142,7 +154,6 @@ async fn dispatch(
             h.insert(name, v);
         }
     }
-    resp
 }
 
 async fn run(

@@ -42,7 +42,8 @@ async fn tenants_faults_counts_and_health() {
     let r = s
         .control("PUT", "faults", Some(json!({"latency_ms": 1})))
         .await;
-    assert_eq!(r.body["latency_ms"], 1);
+    assert_eq!(r.body["graph"]["latency_ms"], 1);
+    assert_eq!(r.body["login"]["latency_ms"], 1);
     assert_eq!(s.control("GET", "faults", None).await.body, r.body);
 
     let tok = s.token().await;

@@ -3,7 +3,9 @@
 //!
 //! - `GET  /_sandbox/health` → `{"ok":true}`
 //! - `POST /_sandbox/tenants` `{}` → 201 `{tenant_id, client_id, client_secret, domain}`
-//! - `GET|PUT /_sandbox/faults` (PUT: any subset of the fields) → the full settings
+//! - `GET|PUT /_sandbox/faults` (PUT: any subset of the flat fields, which apply to every
+//!   service, and per-service overrides `{"login"|"graph"|"kiro": {…}}`) → the effective
+//!   settings per service
 //! - `GET /_sandbox/counts` → `{"counts":{op: n}}`; `DELETE` resets → 204
 //! - `GET /_sandbox/tenants/{t}/objects` → applications, service_principals, deleted_items,
 //!   users, groups (ignoring lag)

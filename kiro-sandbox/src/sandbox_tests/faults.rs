@@ -1,7 +1,7 @@
 use serde_json::json;
 
-use super::{TEMPLATE, start};
-use crate::faults::FaultSettingsPatch;
+use super::{GRAPH_SCOPE, TEMPLATE, start};
+use crate::faults::{FaultSettingsPatch, ServiceFaultsPatch};
 
 #[tokio::test]
 async fn throttling_answers_429_with_retry_after_and_has_no_side_effect() {
@@ -14,8 +14,16 @@ async fn throttling_answers_429_with_retry_after_and_has_no_side_effect() {
             Some(json!({"throttle_rate": 1.0, "retry_after_secs": 7})),
         )
         .await;
-    assert_eq!(r.body["throttle_rate"], 1.0);
-    assert_eq!(r.body["latency_ms"], 0, "omitted fields keep their value");
+    for service in ["login", "graph", "kiro"] {
+        assert_eq!(
+            r.body[service]["throttle_rate"], 1.0,
+            "flat fields: every service"
+        );
+        assert_eq!(
+            r.body[service]["latency_ms"], 0,
+            "omitted fields keep their value"
+        );
+    }
     let path = format!("applicationTemplates/{TEMPLATE}/instantiate");
     let r = s
         .graph(&tok, "POST", &path, Some(json!({"displayName":"Nope"})))
@@ -33,7 +41,7 @@ async fn throttling_answers_429_with_retry_after_and_has_no_side_effect() {
         ("grant_type", "client_credentials"),
         ("client_id", t.client_id.as_str()),
         ("client_secret", t.client_secret.as_str()),
-        ("scope", super::GRAPH_SCOPE),
+        ("scope", GRAPH_SCOPE),
     ];
     let r = s.login(&t.tenant_id, &form).await;
     assert_eq!(r.status, 429);
@@ -132,4 +140,73 @@ async fn latency_delays_requests() {
     let started = std::time::Instant::now();
     assert_eq!(s.graph(&tok, "GET", "applications", None).await.status, 200);
     assert!(started.elapsed() >= std::time::Duration::from_millis(60));
+}
+
+#[tokio::test]
+async fn per_service_overrides_fault_one_service_only() {
+    let s = start().await;
+    let r = s
+        .control(
+            "PUT",
+            "faults",
+            Some(json!({"graph": {"throttle_rate": 1.0, "retry_after_secs": 3}, "replication_lag_ms": 5})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.body["graph"]["throttle_rate"], 1.0);
+    assert_eq!(r.body["login"]["throttle_rate"], 0.0);
+    assert_eq!(r.body["kiro"]["throttle_rate"], 0.0);
+    assert_eq!(r.body["replication_lag_ms"], 5);
+    assert_eq!(s.control("GET", "faults", None).await.body, r.body);
+
+    // Login still works while Graph is throttled.
+    let tok = s.token().await;
+    let r = s.graph(&tok, "GET", "applications", None).await;
+    assert_eq!((r.status, r.header("retry-after")), (429, Some("3")));
+
+    let bad = s
+        .control(
+            "PUT",
+            "faults",
+            Some(json!({"graph": {"replication_lag_ms": 1}})),
+        )
+        .await;
+    assert_eq!(bad.status, 400, "lag is global, not per service");
+    let bad = s
+        .control("PUT", "faults", Some(json!({"graph": {"drop_rate": 3.0}})))
+        .await;
+    assert_eq!(bad.status, 400);
+    assert!(
+        bad.body["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("graph.drop_rate")
+    );
+
+    // Per-service overrides through the patch type, as tests and the CLI build them.
+    s.set_faults(FaultSettingsPatch {
+        graph: Some(ServiceFaultsPatch {
+            throttle_rate: Some(0.0),
+            ..Default::default()
+        }),
+        login: Some(ServiceFaultsPatch {
+            error_5xx_rate: Some(1.0),
+            ..Default::default()
+        }),
+        ..Default::default()
+    });
+    assert_eq!(s.graph(&tok, "GET", "applications", None).await.status, 200);
+    let t = &s.tenant;
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("client_id", t.client_id.as_str()),
+        ("client_secret", t.client_secret.as_str()),
+        ("scope", GRAPH_SCOPE),
+    ];
+    assert_eq!(s.login(&t.tenant_id, &form).await.status, 503);
+    let counts = s.control("GET", "counts", None).await.body["counts"].clone();
+    assert_eq!(counts["faults.throttled"], 1);
+    assert_eq!(counts["faults.5xx"], 1);
+    assert_eq!(counts["graph.applications.list"], 2);
+    assert_eq!(counts["login.token"], 2);
 }
