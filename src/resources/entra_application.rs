@@ -65,6 +65,25 @@ impl Desired {
             .clone()
             .unwrap_or_else(|| default_identifier_uri(client_id))
     }
+
+    /// Whether a read of the application shows every value this configuration writes.
+    /// Graph's reads lag behind its writes (a GET right after a PATCH may return the
+    /// previous version), so the state is taken from a read only once it does.
+    fn is_reflected_by(&self, app: &Application) -> bool {
+        let api = app.api.as_ref();
+        let token_version = api
+            .and_then(|a| a.requested_access_token_version)
+            .unwrap_or(1);
+        let has_default_scope = api.is_some_and(|a| {
+            a.oauth2_permission_scopes
+                .iter()
+                .any(|s: &PermissionScope| s.value.as_deref() == Some(DEFAULT_SCOPE))
+        });
+        app.display_name == self.display_name
+            && app.identifier_uris == [self.identifier_uri_for(&app.app_id)]
+            && i64::from(token_version) == self.token_version
+            && has_default_scope == self.keep_default_scope
+    }
 }
 
 fn default_identifier_uri(client_id: &str) -> String {
@@ -443,9 +462,14 @@ impl EntraApplication {
             if !desired.keep_default_scope {
                 remove_default_scope(graph, &app_id, &raw).await?;
             }
-            let (_, app) = wait_until("the application to read back", timeout, || {
-                get_app(graph, &app_id)
-            })
+            let (_, app) = wait_until(
+                "the application to read back its changes",
+                timeout,
+                || async {
+                    let read = get_app(graph, &app_id).await?;
+                    Ok(read.filter(|(_, app)| desired.is_reflected_by(app)))
+                },
+            )
             .await?;
             Ok::<_, GraphError>(app)
         };
@@ -611,9 +635,14 @@ impl Resource<Clients> for EntraApplication {
             } else {
                 remove_default_scope(graph, &object_id, &raw).await?;
             }
-            let (_, app) = wait_until("the application to read back", timeout, || {
-                get_app(graph, &object_id)
-            })
+            let (_, app) = wait_until(
+                "the application to read back its changes",
+                timeout,
+                || async {
+                    let read = get_app(graph, &object_id).await?;
+                    Ok(read.filter(|(_, app)| desired.is_reflected_by(app)))
+                },
+            )
             .await?;
             Ok::<_, GraphError>(app)
         };
