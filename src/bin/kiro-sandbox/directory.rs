@@ -53,6 +53,8 @@ impl Stored {
             return Some(&self.obj);
         }
         let replicated = self.earlier.iter().rev().find(|(at, _)| *at <= now);
+        // No earlier version is readable only when a test moved `visible_at` by hand; the
+        // newest version is then the one that exists.
         Some(replicated.map_or(&self.obj, |(_, obj)| obj))
     }
 
@@ -364,6 +366,53 @@ pub fn in_order(map: &HashMap<String, Stored>) -> Vec<&Stored> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    fn named(name: &str) -> Object {
+        let v = json!({"id": "x", "displayName": name});
+        v.as_object().unwrap().clone()
+    }
+
+    fn shown(s: &Stored) -> Option<&str> {
+        s.read(Instant::now())
+            .map(|o| o["displayName"].as_str().unwrap())
+    }
+
+    #[test]
+    fn reads_see_the_last_replicated_version() {
+        let long = Duration::from_secs(60);
+        let mut s = Stored::new(named("v1"), 1, Instant::now());
+        s.update(named("v2"), long);
+        s.update(named("v3"), long);
+        assert_eq!(shown(&s), Some("v1"), "neither change has replicated");
+        assert_eq!(s.obj["displayName"], "v3", "writers see the newest");
+        s.replicate(Instant::now());
+        assert_eq!(shown(&s), Some("v3"));
+        s.update(named("v4"), Duration::ZERO);
+        assert_eq!(shown(&s), Some("v4"), "no lag: visible at once");
+    }
+
+    #[test]
+    fn an_earlier_change_replicates_before_a_later_one() {
+        let mut s = Stored::new(named("v1"), 1, Instant::now());
+        s.update(named("v2"), Duration::from_millis(20));
+        std::thread::sleep(Duration::from_millis(40));
+        s.update(named("v3"), Duration::from_secs(60));
+        assert_eq!(shown(&s), Some("v2"));
+        assert_eq!(
+            s.earlier.len(),
+            1,
+            "v1 can no longer be read and is dropped"
+        );
+    }
+
+    #[test]
+    fn an_object_inside_its_creation_lag_is_not_readable() {
+        let mut s = Stored::new(named("v1"), 1, Instant::now() + Duration::from_secs(60));
+        s.update(named("v2"), Duration::from_secs(60));
+        assert_eq!(shown(&s), None);
+        s.replicate(Instant::now());
+        assert_eq!(shown(&s), Some("v2"));
+    }
 
     #[test]
     fn merge_keeps_omitted_api_sub_properties() {
