@@ -8,7 +8,7 @@
 //!   settings per service
 //! - `GET /_sandbox/counts` → `{"counts":{op: n}}`; `DELETE` resets → 204
 //! - `GET /_sandbox/tenants/{t}/objects` → applications, service_principals, deleted_items,
-//!   users, groups (ignoring lag)
+//!   users, groups (with `members`), assignments (ignoring lag)
 //! - `PATCH /_sandbox/tenants/{t}/applications/{id}` raw merge (drift) → 200 object;
 //!   `DELETE` the same path → 204 (out-of-band delete)
 //! - `POST /_sandbox/tenants/{t}/federated_tokens` `{client_id, token}` → 204
@@ -16,8 +16,23 @@
 //!   is compared with the assertion's `x5t`/`x5t#S256` header as is, e.g. base64url SHA-1)
 //! - `POST /_sandbox/tenants/{t}/bearer_tokens` `{token}` → 204: Graph accepts this externally
 //!   issued access token (e.g. from a fake `az account get-access-token`) for the tenant
+//! - `POST /_sandbox/replication/flush` → 204: every object, pending change (application,
+//!   service principal) and assignment of every tenant is visible to Graph reads now
+//! - `GET|PUT /_sandbox/settings` (PUT: `{page_size}`, 1–999) → the settings; `page_size`
+//!   (default 5) is the page length of user, group, member and assignment lists without `$top`
+//! - `POST /_sandbox/tenants/{t}/users` `{displayName}` → 201 user (its user principal name is
+//!   made from the name on the tenant's domain); `DELETE …/users/{id}` → 204, also removing its
+//!   group memberships and assignments. New users and groups reach Graph reads after the
+//!   replication lag, like ones an admin adds.
+//! - `POST /_sandbox/tenants/{t}/groups` `{displayName, members?: [ids], member_count?: n}`
+//!   (`member_count` makes n new users and adds them) → 201 group with `members` (ids);
+//!   `DELETE …/groups/{id}` → 204
+//! - `POST /_sandbox/tenants/{t}/assignments` `{principalId, resourceId, appRoleId}` → 201
+//!   assignment: made "in the portal", with Graph's rules but visible at once;
+//!   `DELETE …/assignments/{id}` → 204 (out-of-band removal)
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -30,6 +45,10 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use crate::directory::{in_order, merge};
+use entra::group_json;
+
+#[path = "control_entra.rs"]
+mod entra;
 use crate::faults::FaultSettingsPatch;
 use crate::state::{Client, Sandbox, Tenant, now_rfc3339};
 
@@ -61,6 +80,7 @@ pub fn router() -> Router<Arc<Sandbox>> {
             "/_sandbox/tenants/{tenant}/bearer_tokens",
             post(add_bearer_token),
         )
+        .merge(entra::router())
 }
 
 /// A control API failure, answered as `{"error":"…"}`.
@@ -135,21 +155,14 @@ async fn objects(State(sb): Sb, Path(key): Path<String>) -> Answer {
             .map(|s| Value::Object(s.obj.clone()))
             .collect::<Vec<_>>()
     };
-    let groups: Vec<Value> = dir
-        .groups
-        .iter()
-        .map(|g| {
-            let mut v = json!(g);
-            v["members"] = json!(g.members);
-            v
-        })
-        .collect();
+    let groups: Vec<Value> = dir.groups.iter().map(group_json).collect();
     Ok(axum::Json(json!({
         "applications": all(&dir.applications),
         "service_principals": all(&dir.service_principals),
         "deleted_items": all(&dir.deleted),
         "users": dir.users,
         "groups": groups,
+        "assignments": all(&dir.assignments),
     }))
     .into_response())
 }
@@ -169,9 +182,11 @@ async fn drift_application(
         .applications
         .get_mut(&id)
         .ok_or_else(|| fail(StatusCode::NOT_FOUND, format!("unknown application '{id}'")))?;
-    merge(&mut stored.obj, &patch);
-    let obj = stored.obj.clone();
-    t.directory.sync_service_principal(&id);
+    let mut next = stored.obj.clone();
+    merge(&mut next, &patch);
+    stored.update(next.clone(), Duration::ZERO);
+    t.directory.sync_service_principal(&id, Duration::ZERO);
+    let obj = next;
     Ok(axum::Json(Value::Object(obj)).into_response())
 }
 

@@ -1,4 +1,7 @@
-//! Deterministic seed data for each tenant: a handful of users and groups (one nested).
+//! Deterministic seed data for each tenant: a handful of users and groups (one nested), and
+//! the constructors the control API uses to add more.
+
+use std::time::Instant;
 
 use rand::Rng;
 use serde::Serialize;
@@ -17,6 +20,9 @@ pub struct User {
     pub mail_nickname: String,
     pub account_enabled: bool,
     pub user_type: String,
+    /// When Graph reads first see the user (replication lag).
+    #[serde(skip)]
+    pub visible_at: Instant,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -32,6 +38,85 @@ pub struct Group {
     /// Direct member object ids (users or groups).
     #[serde(skip)]
     pub members: Vec<String>,
+    /// When Graph reads first see the group (replication lag).
+    #[serde(skip)]
+    pub visible_at: Instant,
+}
+
+impl User {
+    /// A member user named `display_name` whose user principal name is made from the name
+    /// on `domain` (`Frank Ocean` → `frank.ocean@domain`); `taken` says which names are in
+    /// use, and a number is appended until the name is free.
+    pub fn named(
+        id: String,
+        display_name: &str,
+        domain: &str,
+        taken: impl Fn(&str) -> bool,
+        visible_at: Instant,
+    ) -> User {
+        let words: Vec<String> = display_name
+            .split_whitespace()
+            .map(|w| {
+                w.chars()
+                    .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                    .collect::<String>()
+                    .to_ascii_lowercase()
+            })
+            .filter(|w| !w.is_empty())
+            .collect();
+        let base = if words.is_empty() {
+            "user".to_string()
+        } else {
+            words.join(".")
+        };
+        let mut nick = base.clone();
+        let mut n = 1;
+        while taken(&format!("{nick}@{domain}")) {
+            n += 1;
+            nick = format!("{base}{n}");
+        }
+        let mut names = display_name.split_whitespace();
+        let given = names.next().unwrap_or_default().to_string();
+        let surname = names.collect::<Vec<_>>().join(" ");
+        User {
+            id,
+            display_name: display_name
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" "),
+            given_name: given,
+            surname,
+            user_principal_name: format!("{nick}@{domain}"),
+            mail: format!("{nick}@{domain}"),
+            mail_nickname: nick,
+            account_enabled: true,
+            user_type: "Member".to_string(),
+            visible_at,
+        }
+    }
+}
+
+impl Group {
+    /// A security group (not mail-enabled, not Microsoft 365) with these direct members.
+    pub fn security(
+        id: String,
+        display_name: &str,
+        description: &str,
+        members: Vec<String>,
+        visible_at: Instant,
+    ) -> Group {
+        Group {
+            id,
+            display_name: display_name.to_string(),
+            description: description.to_string(),
+            mail_nickname: display_name.to_ascii_lowercase().replace(' ', "-"),
+            security_enabled: true,
+            mail_enabled: false,
+            group_types: Vec::new(),
+            members,
+            visible_at,
+        }
+    }
 }
 
 const GIVEN: [&str; 5] = ["Alice", "Bob", "Carol", "Dave", "Erin"];
@@ -42,6 +127,7 @@ const SURNAMES: [&str; 8] = [
 /// Five users (alice…erin) and three groups: "Kiro Developers" (alice, bob, carol),
 /// "Kiro Admins" (dave, erin) and "Engineering" (the developers group, nested, plus dave).
 pub fn people(rng: &mut impl Rng, domain: &str) -> (Vec<User>, Vec<Group>) {
+    let now = Instant::now();
     let users: Vec<User> = GIVEN
         .iter()
         .map(|given| {
@@ -57,19 +143,13 @@ pub fn people(rng: &mut impl Rng, domain: &str) -> (Vec<User>, Vec<Group>) {
                 mail_nickname: nick,
                 account_enabled: true,
                 user_type: "Member".to_string(),
+                visible_at: now,
             }
         })
         .collect();
     let ids = |idx: &[usize]| idx.iter().map(|i| users[*i].id.clone()).collect::<Vec<_>>();
-    let mut group = |name: &str, description: &str, members: Vec<String>| Group {
-        id: new_guid(rng),
-        display_name: name.to_string(),
-        description: description.to_string(),
-        mail_nickname: name.to_ascii_lowercase().replace(' ', "-"),
-        security_enabled: true,
-        mail_enabled: false,
-        group_types: Vec::new(),
-        members,
+    let mut group = |name: &str, description: &str, members: Vec<String>| {
+        Group::security(new_guid(rng), name, description, members, now)
     };
     let developers = group("Kiro Developers", "Developers using Kiro", ids(&[0, 1, 2]));
     let admins = group("Kiro Admins", "Kiro administrators", ids(&[3, 4]));
@@ -100,5 +180,33 @@ mod tests {
             g1[2].members[0], g1[0].id,
             "Engineering nests Kiro Developers"
         );
+    }
+
+    #[test]
+    fn user_principal_names_come_from_the_display_name_and_stay_unique() {
+        let taken = |upn: &str| upn == "frank.ocean@x.test" || upn == "frank.ocean2@x.test";
+        let u = User::named(
+            "id".into(),
+            " Frank  Ocean ",
+            "x.test",
+            taken,
+            Instant::now(),
+        );
+        assert_eq!(u.user_principal_name, "frank.ocean3@x.test");
+        assert_eq!(
+            (u.given_name.as_str(), u.surname.as_str()),
+            ("Frank", "Ocean")
+        );
+        assert_eq!(u.display_name, "Frank Ocean");
+        let u = User::named(
+            "id".into(),
+            "Zoë O'Neil",
+            "x.test",
+            |_| false,
+            Instant::now(),
+        );
+        assert_eq!(u.user_principal_name, "zo.oneil@x.test");
+        let u = User::named("id".into(), "!!!", "x.test", |_| false, Instant::now());
+        assert_eq!(u.user_principal_name, "user@x.test");
     }
 }

@@ -67,7 +67,42 @@ impl Tenant {
     pub fn new_guid(&mut self) -> String {
         new_guid(&mut self.rng)
     }
+
+    /// A new app role assignment id: like Entra's, 43 url-safe base64 characters (32 bytes,
+    /// here the principal's id followed by 16 random bytes), opaque to clients.
+    pub fn new_assignment_id(&mut self, principal_id: &str) -> String {
+        use base64::Engine;
+        let principal = uuid::Uuid::parse_str(principal_id).unwrap_or_default();
+        let mut bytes = [0u8; 32];
+        bytes[..16].copy_from_slice(principal.as_bytes());
+        self.rng.fill(&mut bytes[16..]);
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    }
 }
+
+/// Sandbox-wide settings that are not faults (`GET|PUT /_sandbox/settings`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Settings {
+    /// Page size of user, group, member and app role assignment lists when the request
+    /// has no `$top`; small by default so tests cross page boundaries.
+    pub page_size: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self { page_size: 5 }
+    }
+}
+
+/// A partial update of [`Settings`]: omitted fields keep their value.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsPatch {
+    pub page_size: Option<usize>,
+}
+
+/// The largest page Graph serves (`$top` is capped at 999).
+pub const MAX_PAGE_SIZE: usize = 999;
 
 #[derive(Clone, Debug)]
 pub struct TokenInfo {
@@ -87,6 +122,7 @@ pub struct Sandbox {
     domains: RwLock<HashMap<String, String>>,
     tokens: StdMutex<HashMap<String, TokenInfo>>,
     rng: StdMutex<StdRng>,
+    settings: StdMutex<Settings>,
     pub faults: Faults,
 }
 
@@ -98,6 +134,7 @@ impl Sandbox {
             domains: RwLock::default(),
             tokens: StdMutex::default(),
             rng: StdMutex::new(StdRng::seed_from_u64(seed)),
+            settings: StdMutex::default(),
             faults: Faults::new(faults, seed),
         }
     }
@@ -151,6 +188,36 @@ impl Sandbox {
             None => key,
         };
         self.tenants.read().await.get(&id).cloned()
+    }
+
+    pub fn settings(&self) -> Settings {
+        self.settings
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Applies a settings patch after validating it; on error nothing changes.
+    pub fn update_settings(&self, patch: &SettingsPatch) -> Result<Settings, String> {
+        let mut settings = self.settings.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = patch.page_size {
+            if !(1..=MAX_PAGE_SIZE).contains(&n) {
+                return Err(format!(
+                    "page_size must be between 1 and {MAX_PAGE_SIZE}, got {n}"
+                ));
+            }
+            settings.page_size = n;
+        }
+        Ok(settings.clone())
+    }
+
+    /// Makes every pending object, change and assignment of every tenant visible now.
+    pub async fn flush_replication(&self) {
+        let tenants: Vec<_> = self.tenants.read().await.values().cloned().collect();
+        let now = Instant::now();
+        for t in tenants {
+            t.lock().await.directory.replicate_all(now);
+        }
     }
 
     pub fn issue_token(&self, tenant_id: &str, client_id: &str) -> String {
@@ -268,6 +335,34 @@ mod tests {
             ("tid2", "")
         );
         assert!(s.check_token(&t).is_some(), "earlier tokens stay valid");
+    }
+
+    #[test]
+    fn settings_reject_bad_page_sizes_and_keep_the_old_value() {
+        let s = Sandbox::new(1, FaultSettings::default());
+        assert_eq!(s.settings().page_size, 5);
+        let set = |n| SettingsPatch { page_size: Some(n) };
+        assert_eq!(s.update_settings(&set(999)).unwrap().page_size, 999);
+        assert!(s.update_settings(&set(0)).is_err());
+        assert!(s.update_settings(&set(1000)).is_err());
+        assert_eq!(s.settings().page_size, 999);
+    }
+
+    #[tokio::test]
+    async fn assignment_ids_are_opaque_url_safe_and_distinct() {
+        let s = Sandbox::new(1, FaultSettings::default());
+        let t = s.create_tenant().await;
+        let t = s.tenant(&t.tenant_id).await.unwrap();
+        let mut t = t.lock().await;
+        let principal = t.new_guid();
+        let a = t.new_assignment_id(&principal);
+        let b = t.new_assignment_id(&principal);
+        assert_eq!(a.len(), 43);
+        assert!(
+            a.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        );
+        assert_ne!(a, b);
     }
 
     #[test]

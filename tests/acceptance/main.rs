@@ -7,3 +7,4 @@ mod harness;
 mod plugin;
 mod provider_config;
 mod sandbox;
+mod sandbox_entra;

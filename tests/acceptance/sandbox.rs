@@ -176,10 +176,10 @@ impl Sandbox {
         );
     }
 
-    /// Asserts the tenant has no live applications or service principals.
+    /// Asserts the tenant has no live applications, service principals or assignments.
     pub fn assert_empty(&self, tenant: &Tenant) {
         let objects = self.objects(tenant);
-        for kind in ["applications", "service_principals"] {
+        for kind in ["applications", "service_principals", "assignments"] {
             let live = objects[kind].as_array().map(Vec::len).unwrap_or(0);
             assert_eq!(live, 0, "sandbox still has {kind}: {:#}", objects[kind]);
         }

@@ -12,7 +12,7 @@ use super::route::Key;
 use super::uris::normalize_uri;
 use super::validate::{Rules, check_application_patch};
 use super::{Req, entity, json, no_content};
-use crate::directory::{in_order, merge};
+use crate::directory::{merge, readable};
 use crate::state::{Tenant, now_rfc3339};
 
 pub const FILTER: FilterSpec = FilterSpec {
@@ -44,17 +44,17 @@ fn resolve(tenant: &Tenant, key: &Key) -> GraphResult<String> {
 pub fn get(tenant: &mut Tenant, key: &Key, req: &Req<'_>) -> GraphResult<Response> {
     let id = resolve(tenant, key)?;
     let app = &tenant.directory.applications[&id];
-    entity(req, "applications", &app.obj)
+    let seen = app.read(Instant::now()).unwrap_or(&app.obj);
+    entity(req, "applications", seen)
 }
 
 pub fn list(tenant: &mut Tenant, req: &Req<'_>) -> GraphResult<Response> {
     let q = ListQuery::parse(&req.query, &FILTER)?;
     let now = Instant::now();
-    let items = in_order(&tenant.directory.applications)
+    let items = readable(&tenant.directory.applications, now)
         .into_iter()
-        .filter(|s| s.is_visible(now))
-        .filter(|s| q.filter.as_ref().is_none_or(|f| f.matches(&s.obj)))
-        .map(|s| s.obj.clone())
+        .filter(|obj| q.filter.as_ref().is_none_or(|f| f.matches(obj)))
+        .cloned()
         .collect();
     Ok(json(
         StatusCode::OK,
@@ -62,6 +62,8 @@ pub fn list(tenant: &mut Tenant, req: &Req<'_>) -> GraphResult<Response> {
     ))
 }
 
+/// Validates the PATCH against the newest version (the writer's view) and stores the result;
+/// other reads see it only after the replication lag.
 pub fn patch(tenant: &mut Tenant, key: &Key, req: &Req<'_>) -> GraphResult<Response> {
     let id = resolve(tenant, key)?;
     let patch = req.json_object()?;
@@ -87,9 +89,9 @@ pub fn patch(tenant: &mut Tenant, key: &Key, req: &Req<'_>) -> GraphResult<Respo
     };
     check_application_patch(&current, &patch, &mut merged, &rules)?;
     if let Some(stored) = tenant.directory.applications.get_mut(&id) {
-        stored.obj = merged;
+        stored.update(merged, req.lag);
     }
-    tenant.directory.sync_service_principal(&id);
+    tenant.directory.sync_service_principal(&id, req.lag);
     Ok(no_content())
 }
 

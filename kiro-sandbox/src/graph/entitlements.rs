@@ -143,7 +143,8 @@ pub fn check_role(r: &Object) -> GraphResult<()> {
     Ok(())
 }
 
-/// An enabled scope or role must stay, unchanged (it may only be disabled in place).
+/// An enabled scope or role must stay in the list: unchanged while it stays enabled, or
+/// disabled in place (a PATCH that disables it may change its other fields too).
 pub fn check_enabled_kept(old: Option<&Value>, new: &Value, fields: &[&str]) -> GraphResult<()> {
     let Some(old) = old.and_then(Value::as_array) else {
         return Ok(());
@@ -160,8 +161,12 @@ pub fn check_enabled_kept(old: Option<&Value>, new: &Value, fields: &[&str]) -> 
                 .and_then(Value::as_str)
                 .is_some_and(|x| x.eq_ignore_ascii_case(id))
         });
-        let unchanged = same.is_some_and(|n| fields.iter().all(|f| field(o, f) == field(n, f)));
-        if !unchanged {
+        // A missing `isEnabled` reads back as false, so it disables the entry too.
+        let allowed = same.is_some_and(|n| {
+            n.get("isEnabled") != Some(&Value::Bool(true))
+                || fields.iter().all(|f| field(o, f) == field(n, f))
+        });
+        if !allowed {
             return Err(GraphError::bad_request(
                 "CannotDeleteOrUpdateEnabledEntitlement",
                 "Permission (scope or role) cannot be deleted or updated unless disabled first.",

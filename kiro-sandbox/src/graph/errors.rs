@@ -45,6 +45,20 @@ impl GraphError {
         self
     }
 
+    /// Names `target` (e.g. `api.oauth2PermissionScopes`) as the property at fault, so a
+    /// client can map the error to its own attribute: every detail gets that target, and an
+    /// error without details gets one.
+    pub fn at(mut self, target: &str) -> Self {
+        if self.details.is_empty() {
+            let code = self.code.clone();
+            return self.with_detail(&code, target);
+        }
+        for d in &mut self.details {
+            d.target = target.to_string();
+        }
+        self
+    }
+
     /// 404 for an object that does not exist (or is not replicated yet).
     pub fn not_found(id: &str) -> Self {
         Self::new(

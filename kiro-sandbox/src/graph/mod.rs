@@ -4,9 +4,11 @@
 //! path to [`route::parse`], which names the operation (for counts) before anything else.
 
 mod applications;
+pub mod assignments;
 mod deleted_items;
 mod entitlements;
 pub mod errors;
+mod people;
 mod query;
 mod route;
 mod service_principals;
@@ -199,6 +201,15 @@ fn handle(tenant: &mut Tenant, route: Route, req: &Req<'_>) -> GraphResult<Respo
         Route::GetDeletedItem(id) => deleted_items::get(tenant, &id, req),
         Route::PurgeDeletedItem(id) => deleted_items::purge(tenant, &id),
         Route::RestoreDeletedItem(id) => deleted_items::restore(tenant, &id, req),
+        Route::ListUsers => people::list_users(tenant, req),
+        Route::GetUser(key) => people::get_user(tenant, &key, req),
+        Route::ListGroups => people::list_groups(tenant, req),
+        Route::GetGroup(id) => people::get_group(tenant, &id, req),
+        Route::ListGroupMembers(id) => people::list_members(tenant, &id, req),
+        Route::ListAssignments(sp) => assignments::list(tenant, &sp, req),
+        Route::CreateAssignment(sp) => assignments::post(tenant, &sp, req),
+        Route::GetAssignment(sp, id) => assignments::get(tenant, &sp, &id, req),
+        Route::DeleteAssignment(sp, id) => assignments::delete(tenant, &sp, &id),
     }
 }
 

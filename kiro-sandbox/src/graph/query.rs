@@ -69,9 +69,22 @@ impl ListQuery {
     }
 
     /// The collection body for `items` (already filtered and ordered): one page of at most
-    /// `$top`, with `@odata.nextLink` when more remain. `path` is e.g. `applications`.
+    /// `$top` (Graph's default 100 without it), with `@odata.nextLink` when more remain.
+    /// `path` is e.g. `applications`.
     pub fn page(&self, ctx: &Ctx, path: &str, context_set: &str, items: Vec<Object>) -> Value {
-        let top = self.top.unwrap_or(DEFAULT_TOP);
+        self.page_of(DEFAULT_TOP, ctx, path, context_set, items)
+    }
+
+    /// Like [`ListQuery::page`], with `default_top` items per page when there is no `$top`.
+    pub fn page_of(
+        &self,
+        default_top: usize,
+        ctx: &Ctx,
+        path: &str,
+        context_set: &str,
+        items: Vec<Object>,
+    ) -> Value {
+        let top = self.top.unwrap_or(default_top).max(1);
         let end = (self.skip + top).min(items.len());
         let start = self.skip.min(end);
         let value: Vec<Value> = items[start..end]

@@ -36,6 +36,18 @@ pub enum Route {
     GetDeletedItem(String),
     PurgeDeletedItem(String),
     RestoreDeletedItem(String),
+    ListUsers,
+    /// `/users/{id | userPrincipalName}`
+    GetUser(String),
+    ListGroups,
+    GetGroup(String),
+    ListGroupMembers(String),
+    /// `/servicePrincipals/{spId}/appRoleAssignedTo`
+    ListAssignments(String),
+    CreateAssignment(String),
+    /// `/servicePrincipals/{spId}/appRoleAssignedTo/{assignmentId}`
+    GetAssignment(String, String),
+    DeleteAssignment(String, String),
 }
 
 /// The operation name (always, for counting) and the route or the Graph error to answer.
@@ -123,12 +135,69 @@ pub fn parse(method: &Method, path: &str) -> (String, GraphResult<Route>) {
                 Err(e) => ("graph.deletedItems.restore".into(), Err(e)),
             }
         }
+        ["serviceprincipals", _, "approleassignedto"] => {
+            let op = format!("graph.appRoleAssignedTo.{}", collection_action(method));
+            let sp = match object_id(segs[1]) {
+                Ok(id) => id,
+                Err(e) => return (op, Err(e)),
+            };
+            match *method {
+                Method::GET => (op, Ok(Route::ListAssignments(sp))),
+                Method::POST => (op, Ok(Route::CreateAssignment(sp))),
+                _ => (op, Err(GraphError::method_not_allowed())),
+            }
+        }
+        ["serviceprincipals", _, "approleassignedto", _] => {
+            let op = format!("graph.appRoleAssignedTo.{}", action(method));
+            let sp = match object_id(segs[1]) {
+                Ok(id) => id,
+                Err(e) => return (op, Err(e)),
+            };
+            // Assignment ids are case-sensitive base64url, so the segment is kept as sent.
+            let id = segs[3].to_string();
+            match *method {
+                Method::GET => (op, Ok(Route::GetAssignment(sp, id))),
+                Method::DELETE => (op, Ok(Route::DeleteAssignment(sp, id))),
+                _ => (op, Err(GraphError::method_not_allowed())),
+            }
+        }
+        ["users"] => collection("graph.users", method, Route::ListUsers),
+        ["users", _] => only(
+            method,
+            Method::GET,
+            "graph.users",
+            "get",
+            Route::GetUser(segs[1].to_string()),
+        ),
+        ["groups"] => collection("graph.groups", method, Route::ListGroups),
+        ["groups", _] => match object_id(segs[1]) {
+            Ok(id) => only(
+                method,
+                Method::GET,
+                "graph.groups",
+                "get",
+                Route::GetGroup(id),
+            ),
+            Err(e) => ("graph.groups.get".into(), Err(e)),
+        },
+        ["groups", _, "members"] => match object_id(segs[1]) {
+            Ok(id) => only(
+                method,
+                Method::GET,
+                "graph.groups.members",
+                "list",
+                Route::ListGroupMembers(id),
+            ),
+            Err(e) => ("graph.groups.members.list".into(), Err(e)),
+        },
         _ => {
             let known = [
                 "applicationtemplates",
                 "applications",
                 "serviceprincipals",
                 "directory",
+                "users",
+                "groups",
             ];
             let bad = if known.contains(&lower[0]) && segs.len() > 1 {
                 segs[segs.len() - 1]
@@ -146,6 +215,15 @@ fn unknown(e: GraphError) -> (String, GraphResult<Route>) {
 
 fn action(method: &Method) -> String {
     method.as_str().to_ascii_lowercase()
+}
+
+/// `list` for a GET of a collection, else the method's name (`post`, …).
+fn collection_action(method: &Method) -> String {
+    if *method == Method::GET {
+        "list".into()
+    } else {
+        action(method)
+    }
 }
 
 fn only(
@@ -276,5 +354,50 @@ mod tests {
         );
         let (_, r) = parse(&Method::GET, "beta/applications");
         assert_eq!(r.unwrap_err().code, "BadRequest");
+    }
+
+    #[test]
+    fn parses_users_groups_and_assignment_urls() {
+        let (op, r) = parse(&Method::GET, "v1.0/users/Alice@Contoso.com");
+        assert_eq!(op, "graph.users.get");
+        assert_eq!(r.unwrap(), Route::GetUser("Alice@Contoso.com".into()));
+        let (op, r) = parse(&Method::GET, "v1.0/users");
+        assert_eq!(
+            (op.as_str(), r.unwrap()),
+            ("graph.users.list", Route::ListUsers)
+        );
+        let (op, r) = parse(&Method::GET, &format!("v1.0/groups/{ID}/members"));
+        assert_eq!(op, "graph.groups.members.list");
+        assert_eq!(r.unwrap(), Route::ListGroupMembers(ID.into()));
+        let (_, r) = parse(&Method::GET, "v1.0/groups/nope");
+        assert_eq!(r.unwrap_err().message, "Invalid object identifier 'nope'.");
+        let (op, r) = parse(
+            &Method::POST,
+            &format!("v1.0/servicePrincipals/{ID}/appRoleAssignedTo"),
+        );
+        assert_eq!(op, "graph.appRoleAssignedTo.post");
+        assert_eq!(r.unwrap(), Route::CreateAssignment(ID.into()));
+        let (op, r) = parse(
+            &Method::GET,
+            &format!("v1.0/servicePrincipals/{ID}/appRoleAssignedTo"),
+        );
+        assert_eq!(op, "graph.appRoleAssignedTo.list");
+        assert_eq!(r.unwrap(), Route::ListAssignments(ID.into()));
+        let (op, r) = parse(
+            &Method::DELETE,
+            &format!("v1.0/servicePrincipals/{ID}/appRoleAssignedTo/AbC-_x"),
+        );
+        assert_eq!(op, "graph.appRoleAssignedTo.delete");
+        assert_eq!(
+            r.unwrap(),
+            Route::DeleteAssignment(ID.into(), "AbC-_x".into())
+        );
+        let (_, r) = parse(
+            &Method::PATCH,
+            &format!("v1.0/servicePrincipals/{ID}/appRoleAssignedTo/x"),
+        );
+        assert_eq!(r.unwrap_err().status.as_u16(), 405);
+        let (_, r) = parse(&Method::POST, "v1.0/users");
+        assert_eq!(r.unwrap_err().status.as_u16(), 405);
     }
 }

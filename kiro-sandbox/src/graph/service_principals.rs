@@ -9,7 +9,7 @@ use super::errors::{GraphError, GraphResult};
 use super::query::{FilterSpec, ListQuery};
 use super::route::Key;
 use super::{Req, entity, json, no_content};
-use crate::directory::{in_order, merge};
+use crate::directory::{merge, readable};
 use crate::state::Tenant;
 
 pub const FILTER: FilterSpec = FilterSpec {
@@ -41,21 +41,21 @@ fn resolve(tenant: &Tenant, key: &Key) -> GraphResult<String> {
 
 pub fn get(tenant: &mut Tenant, key: &Key, req: &Req<'_>) -> GraphResult<Response> {
     let id = resolve(tenant, key)?;
+    let sp = &tenant.directory.service_principals[&id];
     entity(
         req,
         "servicePrincipals",
-        &tenant.directory.service_principals[&id].obj,
+        sp.read(Instant::now()).unwrap_or(&sp.obj),
     )
 }
 
 pub fn list(tenant: &mut Tenant, req: &Req<'_>) -> GraphResult<Response> {
     let q = ListQuery::parse(&req.query, &FILTER)?;
     let now = Instant::now();
-    let items = in_order(&tenant.directory.service_principals)
+    let items = readable(&tenant.directory.service_principals, now)
         .into_iter()
-        .filter(|s| s.is_visible(now))
-        .filter(|s| q.filter.as_ref().is_none_or(|f| f.matches(&s.obj)))
-        .map(|s| s.obj.clone())
+        .filter(|obj| q.filter.as_ref().is_none_or(|f| f.matches(obj)))
+        .cloned()
         .collect();
     let body = q.page(req.ctx, "servicePrincipals", "servicePrincipals", items);
     Ok(json(StatusCode::OK, body))
@@ -70,7 +70,8 @@ const READ_ONLY: [&str; 5] = [
     "deletedDateTime",
 ];
 
-/// Merges a PATCH (e.g. the enterprise application's `displayName`).
+/// Merges a PATCH (e.g. the enterprise application's `displayName`) into the newest version;
+/// reads see it after the replication lag.
 pub fn patch(tenant: &mut Tenant, key: &Key, req: &Req<'_>) -> GraphResult<Response> {
     let id = resolve(tenant, key)?;
     let patch = req.json_object()?;
@@ -86,14 +87,16 @@ pub fn patch(tenant: &mut Tenant, key: &Key, req: &Req<'_>) -> GraphResult<Respo
         return Err(GraphError::invalid_value("displayName", "ServicePrincipal"));
     }
     if let Some(stored) = tenant.directory.service_principals.get_mut(&id) {
-        merge(&mut stored.obj, &patch);
+        let mut next = stored.obj.clone();
+        merge(&mut next, &patch);
+        stored.update(next, req.lag);
     }
     Ok(no_content())
 }
 
-/// Deletes the service principal only; its application stays.
+/// Deletes the service principal and its app role assignments; its application stays.
 pub fn delete(tenant: &mut Tenant, key: &Key) -> GraphResult<Response> {
     let id = resolve(tenant, key)?;
-    tenant.directory.service_principals.remove(&id);
+    tenant.directory.remove_service_principal(&id);
     Ok(no_content())
 }

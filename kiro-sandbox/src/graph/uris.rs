@@ -120,5 +120,5 @@ pub fn redirect_uri_problem(uri: &str, custom_schemes: bool) -> Option<&'static 
         _ if custom_schemes => None,
         _ => Some("must use https (http only for localhost); custom schemes are only allowed for public clients"),
     }
-    .or_else(|| (!custom_schemes && parsed.fragment().is_some()).then_some("contains a fragment"))
+    .or_else(|| parsed.fragment().is_some().then_some("contains a fragment"))
 }

@@ -84,19 +84,20 @@ pub fn check_application_patch(
         return Err(GraphError::invalid_value("signInAudience", "Application"));
     }
     if let Some(v) = patch.get("identifierUris") {
-        check_identifier_uris(v, rules)?;
+        check_identifier_uris(v, rules).map_err(|e| e.at("identifierUris"))?;
     }
     if let Some(api) = patch.get("api") {
         let api = api
             .as_object()
             .ok_or_else(|| GraphError::invalid_value("api", "Application"))?;
+        let scopes_target = "api.oauth2PermissionScopes";
         if let Some(v) = api.get("requestedAccessTokenVersion")
             && !(v.is_null() || v.as_i64() == Some(1) || v.as_i64() == Some(2))
         {
-            return Err(GraphError::invalid_value(
-                "requestedAccessTokenVersion",
-                "ApiApplication",
-            ));
+            return Err(
+                GraphError::invalid_value("requestedAccessTokenVersion", "ApiApplication")
+                    .at("api.requestedAccessTokenVersion"),
+            );
         }
         if let Some(scopes) = api.get("oauth2PermissionScopes") {
             check_entitlements(
@@ -104,25 +105,32 @@ pub fn check_application_patch(
                 "oauth2PermissionScopes",
                 "ApiApplication",
                 check_scope,
-            )?;
+            )
+            .map_err(|e| e.at(scopes_target))?;
             let old = current
                 .get("api")
                 .and_then(|a| a.get("oauth2PermissionScopes"));
-            check_enabled_kept(old, scopes, &SCOPE_FIELDS)?;
+            check_enabled_kept(old, scopes, &SCOPE_FIELDS).map_err(|e| e.at(scopes_target))?;
         }
     }
     if let Some(roles) = patch.get("appRoles") {
-        check_entitlements(roles, "appRoles", "Application", check_role)?;
-        check_enabled_kept(current.get("appRoles"), roles, &ROLE_FIELDS)?;
+        check_entitlements(roles, "appRoles", "Application", check_role)
+            .map_err(|e| e.at("appRoles"))?;
+        check_enabled_kept(current.get("appRoles"), roles, &ROLE_FIELDS)
+            .map_err(|e| e.at("appRoles"))?;
     }
     let mut total = 0;
+    // The limit on all platforms together is reported against the last list the PATCH set.
+    let mut total_target = "redirectUris".to_string();
     for (platform, resource, custom_schemes) in PLATFORMS {
         if let Some(p) = patch.get(platform) {
             let p = p
                 .as_object()
                 .ok_or_else(|| GraphError::invalid_value(platform, "Application"))?;
             if let Some(uris) = p.get("redirectUris") {
-                check_redirect_uris(uris, resource, custom_schemes)?;
+                let target = format!("{platform}.redirectUris");
+                check_redirect_uris(uris, resource, custom_schemes).map_err(|e| e.at(&target))?;
+                total_target = target;
             }
         }
         total += merged
@@ -136,7 +144,7 @@ pub fn check_application_patch(
             "Request_BadRequest",
             format!("An application can have at most 256 redirect URIs; this request would give it {total}."),
         )
-        .with_detail("InvalidValue", "redirectUris"));
+        .with_detail("InvalidValue", &total_target));
     }
     fill_defaults(merged);
     Ok(())

@@ -3,10 +3,15 @@
 
 mod app_rules;
 mod applications;
+mod assignments;
 mod control;
+mod control_entra;
 mod faults;
+mod lag;
 mod login;
 mod paging;
+mod people;
+mod whole_lists;
 
 use std::sync::Arc;
 
