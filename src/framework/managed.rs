@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 
-use super::diag::{Diagnostic, Diagnostics};
+use super::diag::{Diagnostic, Diagnostics, Severity};
 use super::model::Model;
 use super::plan::PlanContext;
 use super::resource::{Applied, ApplyRequest, DataSource, Resource};
@@ -65,6 +65,10 @@ pub struct Operation {
     existing: Mutex<Option<TfValue>>,
 }
 
+/// Said of a create that failed after the remote object was made.
+const KEPT: &str = "\n\nThe object was made and is kept in state, marked tainted: the next apply \
+                    replaces it.";
+
 /// Effectively unbounded, for operations without a `timeouts` entry.
 const UNBOUNDED: Duration = Duration::from_secs(24 * 3600);
 
@@ -82,9 +86,14 @@ impl Operation {
         self.timeout
     }
 
-    /// What is left of the limit; waits inside the operation use this.
+    /// What is left of the limit, less a small reserve; waits inside the
+    /// operation use this, so that they run out (and say what they were
+    /// waiting for) just before the whole operation's limit does.
     pub fn remaining(&self) -> Duration {
-        self.timeout.saturating_sub(self.started.elapsed())
+        let reserve = (self.timeout / 20).min(Duration::from_secs(5));
+        self.timeout
+            .saturating_sub(reserve)
+            .saturating_sub(self.started.elapsed())
     }
 
     /// Records that the remote object exists, as `model`. If the rest of
@@ -249,11 +258,7 @@ impl<R> Managed<R> {
     where
         R: ManagedResource<C>,
     {
-        let after = if kept {
-            " The object was made and is kept in state, marked tainted: the next apply replaces it."
-        } else {
-            ""
-        };
+        let after = if kept { KEPT } else { "" };
         Diagnostic::error(
             format!("Timed out: {operation} {}", R::TYPE_NAME),
             format!(
@@ -301,8 +306,13 @@ where
         let kept = op.existing().map(|v| with_timeouts(v, req.planned));
         match outcome {
             Ok(Ok(made)) => Applied::ok(with_timeouts(made.to_value(), req.planned)),
-            Ok(Err(diags)) => match kept {
-                Some(state) => Applied::partial(state, diags),
+            Ok(Err(mut diags)) => match kept {
+                Some(state) => {
+                    for d in diags.0.iter_mut().filter(|d| d.severity == Severity::Error) {
+                        d.detail.push_str(KEPT);
+                    }
+                    Applied::partial(state, diags)
+                }
                 None => Applied::failed(diags),
             },
             Err(_) => {
@@ -545,6 +555,7 @@ mod tests {
     async fn a_made_but_unfinished_object_is_kept() {
         let applied = create("half", None).await;
         assert!(applied.diagnostics.has_errors());
+        assert!(applied.diagnostics.0[0].detail.contains("kept in state"));
         let state = applied.state.expect("kept in state");
         assert_eq!(state.get_attr("id"), Some(&TfValue::string("w-1")));
     }

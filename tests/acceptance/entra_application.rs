@@ -408,7 +408,7 @@ fn timed_out_create_keeps_the_application_in_state() {
     assert_eq!(sandbox.applications(&tenant)[0]["id"], object_id.as_str());
 
     // Once Graph shows it, destroy removes what the failed create made.
-    std::thread::sleep(std::time::Duration::from_secs(4));
+    sandbox.flush_replication();
     ws.destroy();
     sandbox.assert_empty(&tenant);
 }
@@ -432,6 +432,10 @@ fn graph_rejection_names_code_and_request_id() {
     assert!(flat.contains("HostNameNotOnVerifiedDomain"), "{out}");
     assert!(flat.contains("request-id"), "{out}");
     assert!(flat.contains("Failed to add identifier URI"), "{out}");
+    assert!(
+        flat.contains("identifier_uri = \"https://unverified.example.com/kiro\""),
+        "the error points at the attribute Graph names:\n{out}"
+    );
     assert_eq!(
         ws.resource("kiro_entra_application.kiro")["display_name"],
         "Kiro"

@@ -1,8 +1,12 @@
 //! Acceptance tests: the real `terraform` CLI drives the provider binary
 //! against the offline sandbox. One binary, a fresh directory per test.
 
+mod configs;
 mod docs_and_examples;
+mod entra_api_scope;
 mod entra_application;
+mod entra_assignment;
+mod entra_redirect_uri;
 mod harness;
 mod plugin;
 mod provider_config;

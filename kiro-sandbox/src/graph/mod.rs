@@ -205,6 +205,7 @@ fn handle(tenant: &mut Tenant, route: Route, req: &Req<'_>) -> GraphResult<Respo
         Route::GetUser(key) => people::get_user(tenant, &key, req),
         Route::ListGroups => people::list_groups(tenant, req),
         Route::GetGroup(id) => people::get_group(tenant, &id, req),
+        Route::GetDirectoryObject(id) => people::get_directory_object(tenant, &id, req),
         Route::ListGroupMembers(id) => people::list_members(tenant, &id, req),
         Route::ListAssignments(sp) => assignments::list(tenant, &sp, req),
         Route::CreateAssignment(sp) => assignments::post(tenant, &sp, req),

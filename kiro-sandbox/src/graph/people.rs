@@ -82,6 +82,21 @@ pub fn get_user(tenant: &mut Tenant, key: &str, req: &Req<'_>) -> GraphResult<Re
     entity(req, "users", &to_object(user))
 }
 
+/// `GET /directoryObjects/{id}`: a user or a group, with its `@odata.type`.
+pub fn get_directory_object(tenant: &mut Tenant, id: &str, req: &Req<'_>) -> GraphResult<Response> {
+    let now = Instant::now();
+    let dir = &tenant.directory;
+    let object = match dir.users.iter().find(|u| u.id.eq_ignore_ascii_case(id)) {
+        Some(u) if u.visible_at <= now => typed(USER_TYPE, to_object(u)),
+        Some(_) => return Err(GraphError::not_found(id)),
+        None => {
+            let group = visible_group(tenant, id, now)?;
+            typed(GROUP_TYPE, to_object(group))
+        }
+    };
+    entity(req, "directoryObjects", &object)
+}
+
 pub fn list_users(tenant: &mut Tenant, req: &Req<'_>) -> GraphResult<Response> {
     let q = ListQuery::parse(&req.query, &USER_FILTER)?;
     let now = Instant::now();

@@ -39,6 +39,8 @@ pub enum Route {
     ListUsers,
     /// `/users/{id | userPrincipalName}`
     GetUser(String),
+    /// `/directoryObjects/{id}`: a user or group, typed by `@odata.type`
+    GetDirectoryObject(String),
     ListGroups,
     GetGroup(String),
     ListGroupMembers(String),
@@ -169,6 +171,16 @@ pub fn parse(method: &Method, path: &str) -> (String, GraphResult<Route>) {
             "get",
             Route::GetUser(segs[1].to_string()),
         ),
+        ["directoryobjects", _] => match object_id(segs[1]) {
+            Ok(id) => only(
+                method,
+                Method::GET,
+                "graph.directoryObjects",
+                "get",
+                Route::GetDirectoryObject(id),
+            ),
+            Err(e) => ("graph.directoryObjects.get".into(), Err(e)),
+        },
         ["groups"] => collection("graph.groups", method, Route::ListGroups),
         ["groups", _] => match object_id(segs[1]) {
             Ok(id) => only(
@@ -361,6 +373,15 @@ mod tests {
         let (op, r) = parse(&Method::GET, "v1.0/users/Alice@Contoso.com");
         assert_eq!(op, "graph.users.get");
         assert_eq!(r.unwrap(), Route::GetUser("Alice@Contoso.com".into()));
+        let (op, r) = parse(
+            &Method::GET,
+            "v1.0/directoryObjects/8adf8e6e-67b2-4cf2-a259-e3dc5476c621",
+        );
+        assert_eq!(op, "graph.directoryObjects.get");
+        assert_eq!(
+            r.unwrap(),
+            Route::GetDirectoryObject("8adf8e6e-67b2-4cf2-a259-e3dc5476c621".into())
+        );
         let (op, r) = parse(&Method::GET, "v1.0/users");
         assert_eq!(
             (op.as_str(), r.unwrap()),

@@ -242,3 +242,51 @@ async fn small_default_pages_top_and_the_page_size_setting() {
     let (_, pages) = all_pages(&s, &tok, "applications").await;
     assert_eq!(pages, 1, "applications keep Graph's default page of 100");
 }
+
+#[tokio::test]
+async fn directory_objects_tell_users_from_groups() {
+    let s = start().await;
+    let tok = s.token().await;
+    let user = s
+        .graph(
+            &tok,
+            "GET",
+            &format!("users/alice@{}", s.tenant.domain),
+            None,
+        )
+        .await;
+    let groups = s
+        .graph(
+            &tok,
+            "GET",
+            "groups?$filter=displayName%20eq%20'Kiro%20Admins'",
+            None,
+        )
+        .await;
+    let group_id = groups.body["value"][0]["id"].as_str().unwrap().to_string();
+    let user_id = user.body["id"].as_str().unwrap().to_string();
+    for (id, odata_type) in [
+        (user_id.as_str(), "#microsoft.graph.user"),
+        (group_id.as_str(), "#microsoft.graph.group"),
+    ] {
+        let r = s
+            .graph(&tok, "GET", &format!("directoryObjects/{id}"), None)
+            .await;
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        assert_eq!(r.body["@odata.type"], odata_type);
+        assert_eq!(r.body["id"], id);
+    }
+    let missing = s
+        .graph(
+            &tok,
+            "GET",
+            "directoryObjects/8adf8e6e-67b2-4cf2-a259-e3dc5476c621",
+            None,
+        )
+        .await;
+    assert_eq!(missing.status, 404);
+    assert_eq!(
+        missing.body["error"]["code"],
+        json!("Request_ResourceNotFound")
+    );
+}

@@ -1,0 +1,87 @@
+//! Configuration snippets and lifecycle steps that several resources' tests share.
+
+use crate::harness::Workspace;
+use crate::sandbox::{Sandbox, Tenant};
+
+/// The provider block for the tenant, then `body`.
+pub fn with_provider(sandbox: &Sandbox, tenant: &Tenant, body: &str) -> String {
+    format!("{}\n{body}", sandbox.provider_block(tenant, None))
+}
+
+/// `kiro_entra_application.kiro` named `display_name`.
+pub fn application(display_name: &str) -> String {
+    format!(
+        r#"resource "kiro_entra_application" "kiro" {{
+  display_name = "{display_name}"
+}}
+"#
+    )
+}
+
+/// A workspace with `body` (after the provider block), initialised.
+pub fn workspace(sandbox: &Sandbox, tenant: &Tenant, body: &str) -> Workspace {
+    let ws = Workspace::new();
+    ws.write_main(&with_provider(sandbox, tenant, body));
+    ws.init();
+    ws
+}
+
+/// A second working directory adopts an existing object through an
+/// `import` block with `-generate-config-out`; the generated configuration
+/// applies with nothing to change and plans clean. Returns the generated
+/// configuration. The adopted object is then forgotten again (`state rm`),
+/// so the first workspace still owns it.
+pub fn adopt_with_import_block(
+    sandbox: &Sandbox,
+    tenant: &Tenant,
+    resource_type: &str,
+    id: &str,
+) -> String {
+    let address = format!("{resource_type}.adopted");
+    let adopt = Workspace::new();
+    adopt.write_main(&format!(
+        "{}\nimport {{\n  to = {address}\n  id = \"{id}\"\n}}\n",
+        sandbox.provider_block(tenant, None)
+    ));
+    adopt.init();
+    adopt.ok(&["plan", "-no-color", "-generate-config-out=generated.tf"]);
+    let generated = adopt.read("generated.tf");
+    let apply = adopt.apply();
+    assert!(
+        apply
+            .stdout
+            .contains("1 imported, 0 added, 0 changed, 0 destroyed"),
+        "the import block adopts without changes:\n{}\n{generated}",
+        apply.stdout
+    );
+    adopt.assert_no_changes();
+    adopt.ok(&["state", "rm", &address]);
+    generated
+}
+
+/// `terraform state rm` then `terraform import` of `address` with `id`; the
+/// next plan is clean.
+pub fn reimport(ws: &Workspace, address: &str, id: &str) {
+    ws.ok(&["state", "rm", address]);
+    ws.ok(&["import", "-no-color", address, id]);
+    ws.assert_no_changes();
+}
+
+/// The plan wants to create `address` again (after an out-of-band delete).
+pub fn assert_plans_create(ws: &Workspace, address: &str) {
+    let (code, plan) = ws.plan_exit_code();
+    assert_eq!(code, 2, "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains(&format!("{address} will be created")),
+        "{}",
+        plan.stdout
+    );
+}
+
+/// The plan shows drift on `address` that mentions `needle`.
+pub fn assert_plans_change(ws: &Workspace, address: &str, needle: &str) {
+    let (code, plan) = ws.plan_exit_code();
+    assert_eq!(code, 2, "expected changes\n{}", plan.stdout);
+    assert!(plan.stdout.contains(address), "{}", plan.stdout);
+    assert!(plan.stdout.contains(needle), "{}", plan.stdout);
+}

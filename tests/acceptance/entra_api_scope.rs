@@ -1,0 +1,182 @@
+//! `kiro_entra_api_scope` through its whole life against the sandbox.
+
+use serde_json::{Value, json};
+
+use crate::configs::{
+    adopt_with_import_block, application, assert_plans_change, assert_plans_create, reimport,
+    with_provider, workspace,
+};
+use crate::sandbox::{Sandbox, Tenant};
+
+fn scope(name: &str, value: &str, description: &str, extra: &str) -> String {
+    format!(
+        r#"resource "kiro_entra_api_scope" "{name}" {{
+  application_id             = kiro_entra_application.kiro.object_id
+  value                      = "{value}"
+  admin_consent_display_name = "Kiro {name}"
+  admin_consent_description  = "{description}"
+{extra}}}
+"#
+    )
+}
+
+fn remote_scopes(sandbox: &Sandbox, tenant: &Tenant, app_id: &str) -> Vec<Value> {
+    sandbox.application(tenant, app_id)["api"]["oauth2PermissionScopes"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn remote_scope(sandbox: &Sandbox, tenant: &Tenant, app_id: &str, value: &str) -> Value {
+    remote_scopes(sandbox, tenant, app_id)
+        .into_iter()
+        .find(|s| s["value"] == value)
+        .unwrap_or_else(|| panic!("no scope {value} on {app_id}"))
+}
+
+#[test]
+fn api_scope_lifecycle() {
+    let sandbox = Sandbox::start();
+    let tenant = sandbox.new_tenant();
+    let body = |description: &str, extra: &str| {
+        format!(
+            "{}\n{}",
+            application("Kiro"),
+            scope(
+                "completions",
+                "codewhisperer:completions",
+                description,
+                extra
+            )
+        )
+    };
+    let ws = workspace(&sandbox, &tenant, &body("Inline completions", ""));
+    let address = "kiro_entra_api_scope.completions";
+
+    // Create.
+    ws.apply();
+    let state = ws.resource(address);
+    let app_id = ws.attr("kiro_entra_application.kiro", "object_id");
+    let scope_id = state["scope_id"].as_str().unwrap().to_string();
+    assert_eq!(state["id"], format!("{app_id}/scopes/{scope_id}"));
+    assert_eq!(state["type"], "User");
+    assert_eq!(state["enabled"], true);
+    let remote = remote_scope(&sandbox, &tenant, &app_id, "codewhisperer:completions");
+    assert_eq!(remote["id"], scope_id.as_str());
+    assert_eq!(remote["isEnabled"], true);
+    assert_eq!(remote["type"], "User");
+    assert_eq!(remote["adminConsentDescription"], "Inline completions");
+    ws.assert_no_changes();
+
+    // Update an enabled scope in place: the provider disables it first, as Graph requires.
+    ws.write_main(&with_provider(
+        &sandbox,
+        &tenant,
+        &body("Completions in the editor", "  type = \"Admin\"\n"),
+    ));
+    let (code, plan) = ws.plan_exit_code();
+    assert_eq!(code, 2);
+    assert!(plan.stdout.contains("update in-place"), "{}", plan.stdout);
+    ws.apply();
+    let remote = remote_scope(&sandbox, &tenant, &app_id, "codewhisperer:completions");
+    assert_eq!(
+        remote["adminConsentDescription"],
+        "Completions in the editor"
+    );
+    assert_eq!(remote["type"], "Admin");
+    assert_eq!(remote["isEnabled"], true, "re-enabled after the change");
+    assert_eq!(
+        remote["id"],
+        scope_id.as_str(),
+        "same scope, changed in place"
+    );
+    ws.assert_no_changes();
+
+    // Drift made in the portal shows and is repaired.
+    let mut scopes = remote_scopes(&sandbox, &tenant, &app_id);
+    scopes[0]["adminConsentDescription"] = json!("changed in the portal");
+    sandbox.drift_application(
+        &tenant,
+        &app_id,
+        json!({"api": {"oauth2PermissionScopes": scopes}}),
+    );
+    assert_plans_change(&ws, address, "changed in the portal");
+    ws.apply();
+    assert_eq!(
+        remote_scope(&sandbox, &tenant, &app_id, "codewhisperer:completions")["adminConsentDescription"],
+        "Completions in the editor"
+    );
+    ws.assert_no_changes();
+
+    // Import by ID, and adoption through an import block.
+    let id = format!("{app_id}/scopes/{scope_id}");
+    reimport(&ws, address, &id);
+    let generated = adopt_with_import_block(&sandbox, &tenant, "kiro_entra_api_scope", &id);
+    assert!(
+        generated.contains("\"codewhisperer:completions\""),
+        "{generated}"
+    );
+
+    // Deleted out of band: planned again and re-created.
+    sandbox.drift_application(
+        &tenant,
+        &app_id,
+        json!({"api": {"oauth2PermissionScopes": []}}),
+    );
+    assert_plans_create(&ws, address);
+    ws.apply();
+    assert_eq!(remote_scopes(&sandbox, &tenant, &app_id).len(), 1);
+    ws.assert_no_changes();
+
+    // Disabling, then destroying (an enabled scope is disabled before removal).
+    ws.write_main(&with_provider(
+        &sandbox,
+        &tenant,
+        &body(
+            "Completions in the editor",
+            "  type = \"Admin\"\n  enabled = false\n",
+        ),
+    ));
+    ws.apply();
+    assert_eq!(
+        remote_scope(&sandbox, &tenant, &app_id, "codewhisperer:completions")["isEnabled"],
+        false
+    );
+    ws.destroy();
+    sandbox.assert_empty(&tenant);
+}
+
+#[test]
+fn an_existing_scope_value_is_refused_with_an_import_hint() {
+    let sandbox = Sandbox::start();
+    let tenant = sandbox.new_tenant();
+    let one = scope("one", "codewhisperer:conversations", "Chat", "");
+    let ws = workspace(
+        &sandbox,
+        &tenant,
+        &format!("{}\n{one}", application("Kiro")),
+    );
+    ws.apply();
+    let app_id = ws.attr("kiro_entra_application.kiro", "object_id");
+    let scope_id = ws.attr("kiro_entra_api_scope.one", "scope_id");
+    let two = scope("two", "codewhisperer:conversations", "Chat again", "");
+    ws.write_main(&with_provider(
+        &sandbox,
+        &tenant,
+        &format!("{}\n{one}\n{two}", application("Kiro")),
+    ));
+    let out = ws.fails(&["apply", "-auto-approve", "-no-color"]).output();
+    assert!(out.contains("already exists"), "{out}");
+    assert!(
+        out.contains(&format!("{app_id}/scopes/{scope_id}")),
+        "{out}"
+    );
+    assert_eq!(remote_scopes(&sandbox, &tenant, &app_id).len(), 1);
+    ws.write_main(&with_provider(
+        &sandbox,
+        &tenant,
+        &format!("{}\n{one}", application("Kiro")),
+    ));
+    ws.destroy();
+    sandbox.assert_empty(&tenant);
+}
