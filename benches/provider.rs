@@ -1,6 +1,12 @@
 //! Measurements (printed, not asserted): handshake latency and memory of the
-//! provider process, plan wall time against the sandbox, and the Graph
-//! requests of a no-change plan. Run: `cargo bench --bench provider`.
+//! provider process; no-change plan wall time and requests of one
+//! application and of `examples/complete` against the sandbox; and, from
+//! Terraform's own trace log, how long Terraform waits for each provider
+//! start and for the answer to its first call.
+//!
+//! Run: `cargo bench --bench provider`. To measure another build of the
+//! provider (say, an older commit's) with the same harness, set
+//! `KIRO_PROVIDER_BIN=/path/to/terraform-provider-kiro`.
 
 #[path = "../tests/acceptance/harness.rs"]
 #[allow(dead_code)]
@@ -48,7 +54,7 @@ fn handshake() {
     let mut peak_kib = 0;
     for _ in 0..20 {
         let started = Instant::now();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_terraform-provider-kiro"))
+        let mut child = Command::new(harness::provider_binary())
             .env(
                 "TF_PLUGIN_MAGIC_COOKIE",
                 "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2",
@@ -104,8 +110,120 @@ fn plans() {
         sandbox.counts(),
         run.elapsed
     );
-    let times: Vec<Duration> = (0..5).map(|_| ws.plan_exit_code().1.elapsed).collect();
-    println!("plan wall time: median {:?} over 5 runs", median(times));
+    let times: Vec<Duration> = (0..7).map(|_| ws.plan_exit_code().1.elapsed).collect();
+    println!(
+        "plan wall time, one application: median {:?} over 7 runs",
+        median(times)
+    );
+    terraform_waits(&ws);
+    ws.destroy();
+}
+
+/// Milliseconds since midnight of a Terraform log line's timestamp
+/// (`2026-12-01T02:29:21.405Z [TRACE] …`).
+fn log_ms(line: &str) -> Option<f64> {
+    let time = line.get(11..23)?;
+    let mut parts = time.split(':');
+    let h: f64 = parts.next()?.parse().ok()?;
+    let m: f64 = parts.next()?.parse().ok()?;
+    let s: f64 = parts.next()?.parse().ok()?;
+    Some(((h * 60.0 + m) * 60.0 + s) * 1000.0)
+}
+
+/// From `TF_LOG=trace` plans: for every provider start, the time from
+/// "starting plugin" to "using plugin" (the handshake), and the time from
+/// Terraform's first call (`GRPCProvider: GetProviderSchema`) to the next
+/// line Terraform logs after the answer.
+fn terraform_waits(ws: &Workspace) {
+    let mut handshakes = Vec::new();
+    let mut first_calls = Vec::new();
+    let mut starts_per_plan = 0;
+    for _ in 0..5 {
+        let mut traced = Workspace::new();
+        traced.env("TF_LOG", "trace");
+        std::fs::copy(ws.dir.join("main.tf"), traced.dir.join("main.tf")).unwrap();
+        std::fs::copy(
+            ws.dir.join("terraform.tfstate"),
+            traced.dir.join("terraform.tfstate"),
+        )
+        .unwrap();
+        traced.init();
+        let run = traced.ok(&["plan", "-no-color"]);
+        let lines: Vec<&str> = run.stderr.lines().filter(|l| log_ms(l).is_some()).collect();
+        starts_per_plan = 0;
+        let mut started = None;
+        for (i, line) in lines.iter().enumerate() {
+            if line.contains("provider: starting plugin") {
+                started = log_ms(line);
+                starts_per_plan += 1;
+            } else if line.contains("provider: using plugin") {
+                if let (Some(a), Some(b)) = (started.take(), log_ms(line)) {
+                    handshakes.push(b - a);
+                }
+            } else if line.contains("GRPCProvider: GetProviderSchema")
+                && let (Some(a), Some(next)) = (
+                    log_ms(line),
+                    lines[i + 1..]
+                        .iter()
+                        .find(|l| !l.contains("provider.stdio"))
+                        .and_then(|l| log_ms(l)),
+                )
+            {
+                first_calls.push(next - a);
+            }
+        }
+    }
+    let med = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+    };
+    println!(
+        "terraform waits (trace log, 5 plans, {starts_per_plan} provider starts each): \
+         start -> handshake median {:.0} ms over {}; first call -> answer median {:.0} ms over {}",
+        med(handshakes.clone()),
+        handshakes.len(),
+        med(first_calls.clone()),
+        first_calls.len()
+    );
+}
+
+/// `examples/complete` as the README runs it, against a sandbox tenant.
+fn complete_example() {
+    let sandbox = Sandbox::start();
+    let tenant = sandbox.new_tenant();
+    let mut ws = Workspace::new();
+    ws.env("ARM_TENANT_ID", &tenant.tenant_id)
+        .env("ARM_CLIENT_ID", &tenant.client_id)
+        .env("ARM_CLIENT_SECRET", &tenant.client_secret)
+        .env("KIRO_ENDPOINT_LOGIN", &format!("{}/login", sandbox.url))
+        .env("KIRO_ENDPOINT_GRAPH", &format!("{}/graph", sandbox.url))
+        .env("KIRO_ENDPOINT_KIRO", &format!("{}/kiro", sandbox.url));
+    let example =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/complete/main.tf");
+    std::fs::copy(example, ws.dir.join("main.tf")).unwrap();
+    ws.init();
+    sandbox.reset_counts();
+    let apply = ws.apply();
+    println!(
+        "apply examples/complete: {:?}, {} Graph requests ({})",
+        apply.elapsed,
+        sandbox.count("graph."),
+        sandbox.counts()
+    );
+    sandbox.reset_counts();
+    let (code, run) = ws.plan_exit_code();
+    assert_eq!(code, 0, "{}", run.stdout);
+    println!(
+        "no-change plan of examples/complete: {} Graph requests ({}), {:?}",
+        sandbox.count("graph."),
+        sandbox.counts(),
+        run.elapsed
+    );
+    let times: Vec<Duration> = (0..7).map(|_| ws.plan_exit_code().1.elapsed).collect();
+    println!(
+        "plan wall time, examples/complete: median {:?} over 7 runs",
+        median(times)
+    );
     ws.destroy();
 }
 
@@ -117,4 +235,10 @@ fn main() {
     }
     handshake();
     plans();
+    if std::env::var_os("KIRO_PROVIDER_BIN").is_some() {
+        // An older build may lack the resources the example uses.
+        println!("examples/complete: measured only with this build's provider");
+    } else {
+        complete_example();
+    }
 }

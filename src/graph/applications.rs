@@ -101,7 +101,30 @@ pub struct PermissionScope {
     pub extra: Map<String, Value>,
 }
 
+/// The scope every application made from the non-gallery template starts with.
+pub const TEMPLATE_SCOPE_VALUE: &str = "user_impersonation";
+
 impl PermissionScope {
+    /// The template's `user_impersonation` scope as the portal makes it
+    /// (enabled, "Admins and users"), with a new id.
+    pub fn template_default(display_name: &str) -> PermissionScope {
+        PermissionScope {
+            id: uuid::Uuid::new_v4().to_string(),
+            value: Some(TEMPLATE_SCOPE_VALUE.into()),
+            kind: Some("User".into()),
+            is_enabled: true,
+            admin_consent_display_name: Some(format!("Access {display_name}")),
+            admin_consent_description: Some(format!(
+                "Allow the application to access {display_name} on behalf of the signed-in user."
+            )),
+            user_consent_display_name: Some(format!("Access {display_name}")),
+            user_consent_description: Some(format!(
+                "Allow the application to access {display_name} on your behalf."
+            )),
+            ..PermissionScope::default()
+        }
+    }
+
     /// True when every named setting (not `extra`) equals `other`'s: what a read-back must
     /// show after a write of `other`.
     pub fn same_settings(&self, other: &PermissionScope) -> bool {

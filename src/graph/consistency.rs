@@ -145,6 +145,44 @@ pub async fn wait_for_application(
     .await
 }
 
+/// Makes an application from a template, absorbing Graph's known fault:
+/// the instantiate call may answer 404 (or its answer may be lost) although
+/// it made the objects. Then the new application is looked up by name —
+/// one whose object id is not in `existing` — for at most `lookup`, instead
+/// of calling again and making a second one. Returns the application's and
+/// the service principal's object ids.
+pub async fn instantiate_or_find(
+    client: &GraphClient,
+    template_id: &str,
+    display_name: &str,
+    existing: &[String],
+    lookup: Duration,
+) -> Result<(String, String), GraphError> {
+    let err = match client.instantiate_template(template_id, display_name).await {
+        Ok(made) => return Ok((made.application.id, made.service_principal.id)),
+        Err(e) if e.is_not_found() || matches!(e, GraphError::Transport(_)) => e,
+        Err(e) => return Err(e),
+    };
+    tracing::warn!(error = %err, "instantiate gave no usable answer; looking the new application up by name");
+    let what = format!(
+        "a new application named {display_name:?} to appear after a create that got no usable \
+         answer ({err}); check the non-gallery template for this cloud and the identity's \
+         permissions"
+    );
+    let found = wait_until(&what, lookup, || async {
+        let apps = client
+            .list_applications_by_display_name(display_name)
+            .await?;
+        Ok(apps.into_iter().find(|a| !existing.contains(&a.id)))
+    })
+    .await?;
+    let sp = wait_until("the new service principal to appear", lookup, || {
+        client.find_service_principal_by_app_id(&found.app_id)
+    })
+    .await?;
+    Ok((found.id, sp.id))
+}
+
 /// Waits until `GET /servicePrincipals/{id}` stops answering 404.
 pub async fn wait_for_service_principal(
     client: &GraphClient,

@@ -23,7 +23,7 @@ pub use applications::{
 pub use assignments::AppRoleAssignment;
 pub use client::{GraphClient, GraphConfig, GraphRequest, GraphResponse, Target};
 pub use consistency::{
-    retry_while_lagging, retry_while_reference_lags, wait_for_application,
+    instantiate_or_find, retry_while_lagging, retry_while_reference_lags, wait_for_application,
     wait_for_service_principal, wait_until,
 };
 pub use directory::{DirectoryObject, Group, MemberKind, User};

@@ -13,18 +13,18 @@ use crate::framework::managed::{ManagedResource, Operation, Timeouts};
 use crate::framework::plan::PlanContext;
 use crate::framework::validators::{StringCheck, int_between, is_guid, max_length, not_blank};
 use crate::framework::value::TfValue;
-use crate::graph::applications::{Application, PermissionScope};
+use crate::graph::applications::{Application, PermissionScope, TEMPLATE_SCOPE_VALUE};
 use crate::graph::client::GraphClient;
-use crate::graph::consistency::{wait_for_application, wait_for_service_principal, wait_until};
+use crate::graph::consistency::{
+    instantiate_or_find, wait_for_application, wait_for_service_principal, wait_until,
+};
 use crate::graph::error::GraphError;
 use crate::graph::patch::{ApiPatch, ApplicationPatch, ServicePrincipalPatch};
 use crate::{attr, tf_model};
 
+use super::uri_rules::check_identifier_uri;
 use super::{GraphFailure, Targets};
 
-/// The scope every template application starts with; Kiro needs only its
-/// own scopes, so it is removed unless `keep_default_scope` is set.
-const DEFAULT_SCOPE: &str = "user_impersonation";
 /// How long to look for an application whose create call got no usable
 /// answer (Graph may answer 404 although it made it) before giving up: a
 /// real 404 (wrong template, missing permission) must not hang a whole
@@ -78,39 +78,6 @@ fn default_identifier_uri(client_id: &str) -> String {
     format!("api://{client_id}")
 }
 
-/// Plan-time check of an identifier URI (Graph's forms: `api://…`,
-/// `https://…`, `urn:…`), so a typo fails before any request.
-pub fn check_identifier_uri(uri: &str) -> Result<(), String> {
-    if uri.chars().any(char::is_whitespace) {
-        return Err(format!("{uri:?} contains white space."));
-    }
-    if uri.contains('*') {
-        return Err(format!(
-            "{uri:?} contains a wildcard (*), which Entra does not allow."
-        ));
-    }
-    let url = url::Url::parse(uri).map_err(|e| {
-        format!("{uri:?} is not a URI ({e}); use the form api://<client id> or https://<verified domain>/<path>.")
-    })?;
-    match url.scheme() {
-        "api" | "https" => {
-            if url.host_str().is_none_or(str::is_empty) {
-                return Err(format!(
-                    "{uri:?} has no host after the scheme, e.g. api://<client id>."
-                ));
-            }
-            if url.query().is_some() || url.fragment().is_some() {
-                return Err(format!("{uri:?} must not have a query string or fragment."));
-            }
-            Ok(())
-        }
-        "urn" => Ok(()),
-        other => Err(format!(
-            "{uri:?} has scheme {other:?}; identifier URIs use api://, https:// or urn:."
-        )),
-    }
-}
-
 /// Several URIs (added outside Terraform) show joined, so the plan shows
 /// the drift and the update writes the single one back.
 fn identifier_uri_state(uris: &[String]) -> Option<String> {
@@ -128,27 +95,8 @@ fn default_scope(app: &Application) -> Option<&PermissionScope> {
     app.api.as_ref().and_then(|a| {
         a.oauth2_permission_scopes
             .iter()
-            .find(|s| s.value.as_deref() == Some(DEFAULT_SCOPE))
+            .find(|s| s.value.as_deref() == Some(TEMPLATE_SCOPE_VALUE))
     })
-}
-
-/// The template's scope as the portal makes it, for `keep_default_scope`.
-fn template_scope(display_name: &str) -> PermissionScope {
-    PermissionScope {
-        id: uuid::Uuid::new_v4().to_string(),
-        value: Some(DEFAULT_SCOPE.into()),
-        kind: Some("User".into()),
-        is_enabled: true,
-        admin_consent_display_name: Some(format!("Access {display_name}")),
-        admin_consent_description: Some(format!(
-            "Allow the application to access {display_name} on behalf of the signed-in user."
-        )),
-        user_consent_display_name: Some(format!("Access {display_name}")),
-        user_consent_description: Some(format!(
-            "Allow the application to access {display_name} on your behalf."
-        )),
-        ..PermissionScope::default()
-    }
 }
 
 impl ApplicationModel {
@@ -213,7 +161,11 @@ async fn converge(
         }
         (None, true) => {
             graph
-                .put_scope(&app.id, template_scope(&want.display_name), op.remaining())
+                .put_scope(
+                    &app.id,
+                    PermissionScope::template_default(&want.display_name),
+                    op.remaining(),
+                )
                 .await?;
         }
         _ => {}
@@ -229,50 +181,6 @@ async fn converge(
 }
 
 pub struct EntraApplication;
-
-impl EntraApplication {
-    /// Makes the application from the template. Graph may answer 404 (or
-    /// drop the answer) although it made it: then the new application is
-    /// looked up by name instead of making a second one.
-    async fn instantiate(
-        clients: &Clients,
-        name: &str,
-        existing: &[Application],
-        op: &Operation,
-    ) -> Result<(String, String), Diagnostics> {
-        let graph = &clients.graph;
-        let template = clients.environment.non_gallery_template_id();
-        let err = match graph.instantiate_template(template, name).await {
-            Ok(made) => return Ok((made.application.id, made.service_principal.id)),
-            Err(e) if e.is_not_found() || matches!(e, GraphError::Transport(_)) => e,
-            Err(e) => return Err(e.fail("create the application from the non-gallery template")),
-        };
-        tracing::warn!(error = %err, "instantiate gave no usable answer; looking the new application up by name");
-        let lookup = op.remaining().min(LOST_CREATE_LOOKUP);
-        let found = wait_until("the new application to appear", lookup, || async {
-            let apps = graph.list_applications_by_display_name(name).await?;
-            Ok(apps
-                .into_iter()
-                .find(|a| existing.iter().all(|e| e.id != a.id)))
-        })
-        .await
-        .map_err(|_| {
-            err.fail(&format!(
-                "create the application (Graph gave no usable answer, and no new application \
-                 named {name:?} appeared within {lookup:?}; check the non-gallery template for \
-                 this cloud and the identity's permissions)"
-            ))
-        })?;
-        let sp = wait_until(
-            "the new service principal to appear",
-            op.remaining(),
-            || graph.find_service_principal_by_app_id(&found.app_id),
-        )
-        .await
-        .map_err(|e| e.fail("find the new service principal"))?;
-        Ok((found.id, sp.id))
-    }
-}
 
 #[async_trait]
 impl ManagedResource<Clients> for EntraApplication {
@@ -342,7 +250,13 @@ impl ManagedResource<Clients> for EntraApplication {
             .at(AttrPath::attr(attr!(ApplicationModel, display_name)))
             .into());
         }
-        let (app_id, sp_id) = Self::instantiate(clients, &plan.display_name, &existing, op).await?;
+        let existing: Vec<String> = existing.into_iter().map(|a| a.id).collect();
+        let template = clients.environment.non_gallery_template_id();
+        let lookup = op.remaining().min(LOST_CREATE_LOOKUP);
+        let (app_id, sp_id) =
+            instantiate_or_find(graph, template, &plan.display_name, &existing, lookup)
+                .await
+                .map_err(|e| e.fail("create the application from the non-gallery template"))?;
         tracing::info!(object_id = %app_id, "application created; waiting until Graph shows it");
         op.exists(&ApplicationModel {
             id: Some(app_id.clone()),
@@ -489,23 +403,6 @@ impl ManagedResource<Clients> for EntraApplication {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn identifier_uri_forms() {
-        assert!(check_identifier_uri("api://8adf8e6e-67b2-4cf2-a259-e3dc5476c621").is_ok());
-        assert!(check_identifier_uri("https://contoso.com/kiro").is_ok());
-        assert!(check_identifier_uri("urn:kiro:app").is_ok());
-        for bad in [
-            "not a uri",
-            "api://",
-            "http://contoso.com",
-            "api://x/*",
-            "kiro",
-            "https://x.com/?a=b",
-        ] {
-            assert!(check_identifier_uri(bad).is_err(), "{bad}");
-        }
-    }
 
     #[test]
     fn several_identifier_uris_show_as_drift() {

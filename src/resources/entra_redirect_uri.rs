@@ -13,6 +13,7 @@ use crate::framework::value::TfValue;
 use crate::graph::applications::Platform;
 use crate::{attr, tf_model};
 
+use super::uri_rules::check_redirect_uri;
 use super::{GraphFailure, Targets, bad_import_id, import_parts};
 
 const TARGETS: Targets = &[
@@ -21,8 +22,6 @@ const TARGETS: Targets = &[
     ("spa.redirectUris", "uri"),
 ];
 const PLATFORMS: &[&str] = &["public_client", "web", "spa"];
-/// Graph's limit for one redirect URI.
-const MAX_URI_LENGTH: usize = 256;
 
 tf_model! {
     pub struct RedirectUriModel {
@@ -37,53 +36,6 @@ tf_model! {
         /// `public_client` ("Mobile and desktop applications"), `web` or `spa`
         /// ("Single-page application").
         platform: String [default(TfValue::string("public_client")), requires_replace, validate(one_of(PLATFORMS))],
-    }
-}
-
-/// Graph's rules for a redirect URI on `platform`, checked at plan time.
-pub fn check_redirect_uri(uri: &str, platform: Platform) -> Result<(), String> {
-    let length = uri.chars().count();
-    if length > MAX_URI_LENGTH {
-        return Err(format!(
-            "The URI is {length} characters long; Entra allows at most {MAX_URI_LENGTH}."
-        ));
-    }
-    if uri.contains('*') {
-        return Err(format!(
-            "{uri:?} contains a wildcard (*), which Entra does not allow here."
-        ));
-    }
-    let url = url::Url::parse(uri).map_err(|e| format!("{uri:?} is not an absolute URI ({e})."))?;
-    if url.fragment().is_some() {
-        return Err(format!(
-            "{uri:?} has a fragment (#…), which redirect URIs cannot have."
-        ));
-    }
-    match url.scheme() {
-        "https" => Ok(()),
-        "http" => {
-            if matches!(url.host_str(), Some("localhost" | "127.0.0.1")) {
-                Ok(())
-            } else {
-                Err(format!(
-                    "{uri:?} uses http to a host other than localhost or 127.0.0.1; use https."
-                ))
-            }
-        }
-        scheme if platform == Platform::PublicClient => {
-            if url.cannot_be_a_base() && !uri.contains("://") {
-                Err(format!(
-                    "{uri:?} has no \"://\" after the scheme {scheme:?}, e.g. kiro://kiro.oauth/callback."
-                ))
-            } else {
-                Ok(())
-            }
-        }
-        scheme => Err(format!(
-            "{uri:?} has the custom scheme {scheme:?}, which only the public_client (Mobile and \
-             desktop applications) platform allows; {} URIs use https (or http for localhost).",
-            platform.as_str()
-        )),
     }
 }
 
@@ -260,39 +212,4 @@ fn application_missing(application_id: &str) -> Diagnostics {
     )
     .at(AttrPath::attr(attr!(RedirectUriModel, application_id)))
     .into()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn redirect_uri_rules_per_platform() {
-        use Platform::*;
-        for (uri, platform) in [
-            ("kiro://kiro.oauth/callback", PublicClient),
-            ("http://localhost/oauth/callback", PublicClient),
-            ("http://127.0.0.1:8080/cb", Web),
-            ("https://app.contoso.com/cb", Spa),
-            ("ms-app://s-1-15-2", PublicClient),
-        ] {
-            assert!(check_redirect_uri(uri, platform).is_ok(), "{uri}");
-        }
-        for (uri, platform) in [
-            ("kiro://kiro.oauth/callback", Web),
-            ("http://contoso.com/cb", PublicClient),
-            ("https://contoso.com/cb#frag", Web),
-            ("https://*.contoso.com/cb", Spa),
-            ("not a uri", PublicClient),
-            ("mailto:someone", PublicClient),
-        ] {
-            assert!(check_redirect_uri(uri, platform).is_err(), "{uri}");
-        }
-        let long = format!("https://contoso.com/{}", "a".repeat(240));
-        assert!(
-            check_redirect_uri(&long, Web)
-                .unwrap_err()
-                .contains("at most 256")
-        );
-    }
 }

@@ -7,6 +7,7 @@ pub mod entra_api_scope;
 pub mod entra_application;
 pub mod entra_assignment;
 pub mod entra_redirect_uri;
+pub mod uri_rules;
 
 use std::sync::Arc;
 

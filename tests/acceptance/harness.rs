@@ -15,6 +15,14 @@ pub const REQUIRED_PROVIDERS: &str = r#"terraform {
 }
 "#;
 
+/// The provider binary the workspaces install: this build, or (for the
+/// benchmark's before/after comparisons) the one `KIRO_PROVIDER_BIN` names.
+pub fn provider_binary() -> std::path::PathBuf {
+    std::env::var_os("KIRO_PROVIDER_BIN")
+        .map(Into::into)
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_terraform-provider-kiro").into())
+}
+
 pub struct Workspace {
     _root: tempfile::TempDir,
     pub dir: PathBuf,
@@ -53,7 +61,7 @@ impl Workspace {
         ));
         std::fs::create_dir_all(&platform).unwrap();
         std::os::unix::fs::symlink(
-            env!("CARGO_BIN_EXE_terraform-provider-kiro"),
+            provider_binary(),
             platform.join(format!("terraform-provider-kiro_v{PROVIDER_VERSION}")),
         )
         .unwrap();
