@@ -16,6 +16,7 @@ pub mod error_text;
 pub mod framework;
 pub mod graph;
 pub mod kiro;
+pub mod poll;
 pub mod provider;
 pub mod resources;
 pub mod retry;
