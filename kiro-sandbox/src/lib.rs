@@ -12,6 +12,7 @@ mod faults;
 mod graph;
 mod login;
 mod request_log;
+pub mod scim;
 mod seed;
 mod state;
 
