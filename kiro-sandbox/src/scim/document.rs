@@ -97,10 +97,10 @@ fn convert(attr: &Attr, value: &Value, path: &str) -> Result<Option<Value>, Scim
         };
         let mut out = Vec::new();
         for item in &items {
-            if let Some(v) = convert_one(attr, item, path)? {
-                if !out.contains(&v) {
-                    out.push(v);
-                }
+            if let Some(v) = convert_one(attr, item, path)?
+                && !out.contains(&v)
+            {
+                out.push(v);
             }
         }
         return Ok((!out.is_empty()).then_some(Value::Array(out)));
@@ -174,31 +174,31 @@ fn check_rules(res: Resource, doc: &Map<String, Value>) -> Result<(), ScimError>
             )));
         }
     }
-    if let Some(Value::String(ext)) = doc.get(EXTERNAL_ID.name) {
-        if !is_valid_external_id(ext) {
-            return Err(ScimError::invalid_value(format!(
-                "externalId `{ext}` may contain only letters, digits and `-`"
-            )));
-        }
+    if let Some(Value::String(ext)) = doc.get(EXTERNAL_ID.name)
+        && !is_valid_external_id(ext)
+    {
+        return Err(ScimError::invalid_value(format!(
+            "externalId `{ext}` may contain only letters, digits and `-`"
+        )));
     }
     if res == Resource::User {
         for name in SINGLE_VALUED_USER_ATTRIBUTES {
-            if let Some(Value::Array(items)) = doc.get(name) {
-                if items.len() > 1 {
-                    return Err(ScimError::invalid_value(format!(
-                        "Kiro keeps one value of `{name}`; got {}",
-                        items.len()
-                    )));
-                }
+            if let Some(Value::Array(items)) = doc.get(name)
+                && items.len() > 1
+            {
+                return Err(ScimError::invalid_value(format!(
+                    "Kiro keeps one value of `{name}`; got {}",
+                    items.len()
+                )));
             }
         }
     }
-    if let Some(Value::Array(members)) = doc.get("members") {
-        if let Some(m) = members.iter().find(|m| !m["value"].is_string()) {
-            return Err(ScimError::invalid_value(format!(
-                "each member needs a `value` (the member's id); got {m}"
-            )));
-        }
+    if let Some(Value::Array(members)) = doc.get("members")
+        && let Some(m) = members.iter().find(|m| !m["value"].is_string())
+    {
+        return Err(ScimError::invalid_value(format!(
+            "each member needs a `value` (the member's id); got {m}"
+        )));
     }
     Ok(())
 }
@@ -215,21 +215,14 @@ fn rfc3339(t: time::OffsetDateTime) -> String {
         .expect("a UTC timestamp formats as RFC 3339")
 }
 
-/// The full representation of a stored resource. `member_display` names a member (by id)
-/// the way Entra shows it.
-pub fn render(
-    res: Resource,
-    id: &str,
-    doc: &Map<String, Value>,
-    meta: &Meta,
-    base: &str,
-    member_display: &dyn Fn(&str) -> Option<String>,
-) -> Value {
+/// The full representation of a stored resource. Members get `$ref` and `type`; not the
+/// read-only `display`, which clients never sent and would see as a changed value.
+pub fn render(res: Resource, id: &str, doc: &Map<String, Value>, meta: &Meta, base: &str) -> Value {
     let mut schemas = vec![json!(res.schema())];
-    if let Some((urn, _)) = res.extension() {
-        if doc.contains_key(urn) {
-            schemas.push(json!(urn));
-        }
+    if let Some((urn, _)) = res.extension()
+        && doc.contains_key(urn)
+    {
+        schemas.push(json!(urn));
     }
     let mut out = Map::new();
     out.insert("schemas".into(), Value::Array(schemas));
@@ -242,9 +235,6 @@ pub fn render(
             let value = m["value"].as_str().unwrap_or_default().to_string();
             m["$ref"] = json!(format!("{base}/Users/{value}"));
             m["type"] = json!("User");
-            if let Some(display) = member_display(&value) {
-                m["display"] = json!(display);
-            }
         }
     }
     out.insert(
@@ -313,10 +303,10 @@ pub fn split_schema(res: Resource, path: &str) -> (Option<&'static str>, Option<
             tail => tail.strip_prefix(':').map(Some),
         }
     };
-    if let Some((urn, _)) = res.extension() {
-        if let Some(rest) = strip(urn) {
-            return (Some(urn), rest);
-        }
+    if let Some((urn, _)) = res.extension()
+        && let Some(rest) = strip(urn)
+    {
+        return (Some(urn), rest);
     }
     match strip(res.schema()) {
         Some(Some(rest)) => (None, Some(rest)),

@@ -249,9 +249,9 @@ fn dispatch(dir: &mut Directory, call: &Call) -> Result<Response, ScimError> {
                 "resource type",
             )
         }
-        [s, ..] if is(s, "Bulk") || is(s, "Me") => Err(ScimError::not_implemented(format!(
-            "Kiro's SCIM endpoint does not support /{s}"
-        ))),
+        [s, ..] if is(s, "Bulk") || is(s, "Me") || is(s, ".search") => Err(
+            ScimError::not_implemented(format!("Kiro's SCIM endpoint does not support /{s}")),
+        ),
         [s, rest @ ..] if is(s, "Users") || is(s, "Groups") => {
             let res = if is(s, "Users") {
                 Resource::User
@@ -314,15 +314,8 @@ fn discovery(all: Vec<Value>, id: Option<&str>, what: &str) -> Result<Response, 
     }
 }
 
-fn render(dir: &Directory, res: Resource, stored: &Stored, call: &Call) -> Value {
-    let full = document::render(
-        res,
-        &stored.id,
-        &stored.doc,
-        &stored.meta,
-        &call.base,
-        &|id| dir.display_of(id),
-    );
+fn render(res: Resource, stored: &Stored, call: &Call) -> Value {
+    let full = document::render(res, &stored.id, &stored.doc, &stored.meta, &call.base);
     project(
         res,
         full,
@@ -394,7 +387,7 @@ fn list(dir: &Directory, res: Resource, call: &Call) -> Result<Response, ScimErr
         .iter()
         .skip(start - 1)
         .take(count)
-        .map(|s| render(dir, res, s, call))
+        .map(|s| render(res, s, call))
         .collect();
     Ok(scim_json(
         StatusCode::OK,
@@ -436,7 +429,7 @@ fn create(dir: &mut Directory, res: Resource, call: &Call) -> Result<Response, S
         },
     };
     dir.list_mut(res).push(stored.clone());
-    let body = render(dir, res, &stored, call);
+    let body = render(res, &stored, call);
     let mut resp = scim_json(StatusCode::CREATED, &body);
     if let Some(loc) = body["meta"]["location"]
         .as_str()
@@ -449,7 +442,7 @@ fn create(dir: &mut Directory, res: Resource, call: &Call) -> Result<Response, S
 
 fn get(dir: &Directory, res: Resource, id: &str, call: &Call) -> Result<Response, ScimError> {
     let stored = find(dir, res, id)?;
-    Ok(scim_json(StatusCode::OK, &render(dir, res, stored, call)))
+    Ok(scim_json(StatusCode::OK, &render(res, stored, call)))
 }
 
 /// `externalId` is immutable once set (kiro-api.md): a write may repeat it, never change or
@@ -482,7 +475,7 @@ fn update(
     stored.doc = doc;
     stored.meta.last_modified = time::OffsetDateTime::now_utc();
     let stored = stored.clone();
-    Ok(scim_json(StatusCode::OK, &render(dir, res, &stored, call)))
+    Ok(scim_json(StatusCode::OK, &render(res, &stored, call)))
 }
 
 fn replace(

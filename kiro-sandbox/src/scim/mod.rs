@@ -85,8 +85,10 @@ impl ScimUser {
                 .unwrap_or(false),
             given_name: name_part("givenName"),
             family_name: name_part("familyName"),
-            email: s.doc["emails"]
-                .get(0)
+            email: s
+                .doc
+                .get("emails")
+                .and_then(|e| e.get(0))
                 .and_then(|e| e.get("value"))
                 .and_then(Value::as_str)
                 .map(str::to_string),
@@ -236,11 +238,6 @@ impl Directory {
             }
         }
         Ok(())
-    }
-
-    fn display_of(&self, user_id: &str) -> Option<String> {
-        let u = self.users.iter().find(|u| u.id == user_id)?;
-        text(&u.doc, "displayName").or_else(|| text(&u.doc, "userName"))
     }
 
     fn remove_user(&mut self, user_id: &str) -> bool {

@@ -105,7 +105,11 @@ fn apply_op(
                 "the value for {urn} must be an object"
             )));
         };
-        for (key, v) in fields {
+        // An extension object may repeat `schemas`; the resource's own list is the server's.
+        for (key, v) in fields
+            .iter()
+            .filter(|(k, _)| !k.eq_ignore_ascii_case("schemas"))
+        {
             apply_op(res, doc, op, Some(&format!("{urn}:{key}")), Some(v))?;
         }
         return Ok(());
@@ -166,7 +170,7 @@ fn apply_op(
                     .filter(|i| matches(i))
                     .for_each(|i| set_sub(i, sub, op, &value)),
                 (_, sub) => {
-                    if !items.iter().any(|i| matches(i)) {
+                    if !items.iter().any(&matches) {
                         // No element yet: Entra's `emails[type eq "work"].value` on a user
                         // without that email expects it to be created with the filter's values.
                         let mut fresh = Map::new();
