@@ -12,6 +12,7 @@ mod faults;
 mod graph;
 mod login;
 mod request_log;
+pub mod scim;
 mod seed;
 mod state;
 
@@ -73,9 +74,16 @@ impl Default for Options {
 /// All routes on one router: the services behind the one fault layer, the control API
 /// beside it, and the request log around everything.
 pub(crate) fn app(sb: Arc<Sandbox>) -> Router {
+    // Until the Kiro admin API issues SCIM access tokens, only tokens from the control route
+    // `POST /_sandbox/scim/directories` open a directory.
+    let scim = Arc::new(scim::Scim::new());
     let services = Router::new()
         .merge(login::router())
         .merge(graph::router())
+        .nest(
+            scim::MOUNT,
+            scim::router(scim.clone(), Arc::new(NoAdminScimTokens)),
+        )
         .route_layer(axum::middleware::from_fn_with_state(
             sb.clone(),
             fault_layer::fault_layer,
@@ -83,6 +91,7 @@ pub(crate) fn app(sb: Arc<Sandbox>) -> Router {
     Router::new()
         .merge(services)
         .merge(control::router())
+        .merge(scim::control_router(scim))
         .fallback(|| async {
             (
                 StatusCode::NOT_FOUND,
@@ -91,6 +100,15 @@ pub(crate) fn app(sb: Arc<Sandbox>) -> Router {
         })
         .layer(axum::middleware::from_fn(request_log::log_requests))
         .with_state(sb)
+}
+
+/// The admin API's SCIM access tokens, before the admin API exists: none.
+struct NoAdminScimTokens;
+
+impl scim::TokenCheck for NoAdminScimTokens {
+    fn check(&self, _directory: &str, _bearer: &str) -> bool {
+        false
+    }
 }
 
 /// Serves a new sandbox on `listener` until the future is dropped or the listener fails.
