@@ -72,8 +72,13 @@ impl Nameservers {
     /// [`Nameservers::At`] from `KIRO_DNS_RESOLVER` when set (and not empty), else
     /// [`Nameservers::System`].
     pub fn from_env() -> Result<Self, DnsError> {
-        match std::env::var(RESOLVER_ENV) {
-            Ok(value) if !value.trim().is_empty() => Self::parse(&value),
+        Self::from_setting(std::env::var(RESOLVER_ENV).ok().as_deref())
+    }
+
+    /// [`Nameservers::from_env`] for a given value of the variable (`None` = unset).
+    pub fn from_setting(value: Option<&str>) -> Result<Self, DnsError> {
+        match value {
+            Some(value) if !value.trim().is_empty() => Self::parse(value),
             _ => Ok(Self::System),
         }
     }
@@ -330,6 +335,18 @@ mod tests {
                 "{name}: {err:?}"
             );
         }
+        assert_eq!(
+            Nameservers::from_setting(None).unwrap(),
+            Nameservers::System
+        );
+        assert_eq!(
+            Nameservers::from_setting(Some(" ")).unwrap(),
+            Nameservers::System
+        );
+        assert_eq!(
+            Nameservers::from_setting(Some("127.0.0.1:5300")).unwrap(),
+            Nameservers::At("127.0.0.1:5300".parse().unwrap())
+        );
         assert_eq!(
             Nameservers::parse("[::1]:5353").unwrap(),
             Nameservers::At("[::1]:5353".parse().unwrap())

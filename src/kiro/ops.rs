@@ -32,6 +32,15 @@ fn gone_is_false(result: Result<Empty, KiroError>) -> Result<bool, KiroError> {
     }
 }
 
+/// A list under a profile that is gone (ResourceNotFoundException) reads as empty: whatever
+/// was under it is gone too.
+fn none_if_profile_gone<T>(result: Result<Vec<T>, KiroError>) -> Result<Vec<T>, KiroError> {
+    match result {
+        Err(e) if e.is_not_found() => Ok(Vec::new()),
+        other => other,
+    }
+}
+
 impl KiroClient {
     async fn invoke<T: DeserializeOwned>(
         &self,
@@ -158,15 +167,12 @@ impl KiroClient {
         domain_name: &str,
     ) -> Result<Option<LoginDomain>, KiroError> {
         let wanted = domain_name.trim_end_matches('.');
-        match self.list_login_domains(arn).await {
-            Ok(domains) => Ok(domains.into_iter().find(|d| {
-                d.domain_name
-                    .trim_end_matches('.')
-                    .eq_ignore_ascii_case(wanted)
-            })),
-            Err(e) if e.is_not_found() => Ok(None),
-            Err(e) => Err(e),
-        }
+        let domains = none_if_profile_gone(self.list_login_domains(arn).await)?;
+        Ok(domains.into_iter().find(|d| {
+            d.domain_name
+                .trim_end_matches('.')
+                .eq_ignore_ascii_case(wanted)
+        }))
     }
 
     /// Removes the domain from the profile; `false` when it was not associated.
@@ -210,6 +216,16 @@ impl KiroClient {
         };
         self.invoke_paged(LIST_SCIM_ACCESS_TOKENS, &body, SCIM_ACCESS_TOKENS_ITEMS)
             .await
+    }
+
+    /// The listed token with this id, or `None`, also when the profile itself is gone.
+    pub async fn get_scim_access_token(
+        &self,
+        arn: &ProfileArn,
+        token_id: &str,
+    ) -> Result<Option<ScimAccessToken>, KiroError> {
+        let tokens = none_if_profile_gone(self.list_scim_access_tokens(arn).await)?;
+        Ok(tokens.into_iter().find(|t| t.token_id == token_id))
     }
 
     /// Revokes a token at once; `false` when it was already gone.
@@ -281,6 +297,19 @@ impl KiroClient {
             principal_type,
         };
         gone_is_false(self.invoke(DELETE_ASSIGNMENT, &body).await)
+    }
+
+    /// The assignment of this principal, or `None`, also when the profile itself is gone.
+    pub async fn get_assignment(
+        &self,
+        arn: &ProfileArn,
+        principal_id: &str,
+        principal_type: &PrincipalType,
+    ) -> Result<Option<Assignment>, KiroError> {
+        let assignments = none_if_profile_gone(self.list_assignments(arn).await)?;
+        Ok(assignments
+            .into_iter()
+            .find(|a| a.principal_id == principal_id && &a.principal_type == principal_type))
     }
 
     /// The profile's assignments (all pages) **[assumed operation]**.

@@ -702,3 +702,64 @@ async fn the_scim_token_never_shows_in_debug_logs_or_errors() {
         assert!(!text.contains(SECRET_TOKEN), "{text}");
     }
 }
+
+#[tokio::test]
+async fn getters_match_in_the_list_and_read_a_gone_profile_as_none() {
+    let token = |id: &str| json!({"tokenId": id, "createdAt": 1, "expiresAt": 2});
+    let assignment = |id: &str, kind: &str| {
+        json!({"principalId": id, "principalType": kind,
+               "subscriptionType": "KIRO_POWER", "status": "CANCELED"})
+    };
+    let fake = Fake::scripted(vec![
+        ok(json!({"scimAccessTokens": [token("tok-0"), token("tok-1")]})),
+        ok(json!({"scimAccessTokens": [token("tok-0")]})),
+        error(404, "ResourceNotFoundException", "no such profile"),
+        ok(json!({"assignments": [assignment("x1", "USER"), assignment("x1", "GROUP")]})),
+        ok(json!({"assignments": [assignment("x1", "USER")]})),
+        error(404, "ResourceNotFoundException", "no such profile"),
+        error(403, "AccessDeniedException", "denied"),
+    ])
+    .await;
+    let c = &fake.client;
+    let found = c.get_scim_access_token(&arn(), "tok-1").await.unwrap();
+    assert_eq!(found.unwrap().token_id, "tok-1");
+    assert_eq!(
+        c.get_scim_access_token(&arn(), "tok-1").await.unwrap(),
+        None
+    );
+    assert_eq!(
+        c.get_scim_access_token(&arn(), "tok-1").await.unwrap(),
+        None
+    );
+    let group = c
+        .get_assignment(&arn(), "x1", &PrincipalType::Group)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (group.principal_type, group.subscription_type, group.status),
+        (
+            PrincipalType::Group,
+            SubscriptionType::KiroPower,
+            AssignmentStatus::Canceled
+        )
+    );
+    let missing = c.get_assignment(&arn(), "x1", &PrincipalType::Group).await;
+    assert_eq!(missing.unwrap(), None);
+    let gone = c.get_assignment(&arn(), "x1", &PrincipalType::User).await;
+    assert_eq!(gone.unwrap(), None);
+    // Any other error is an error, never `None`.
+    let err = c
+        .get_assignment(&arn(), "x1", &PrincipalType::User)
+        .await
+        .unwrap_err();
+    assert!(err.is_access_denied(), "{err}");
+    let seen = fake.take();
+    let page = json!({"profileArn": ARN, "maxResults": 100});
+    for s in &seen[..3] {
+        check(s, "ListScimAccessTokens", page.clone());
+    }
+    for s in &seen[3..] {
+        check(s, "ListAssignments", page.clone());
+    }
+}
