@@ -9,6 +9,7 @@
 //! - [`docs`]: the Registry pages, rendered from the schemas.
 
 pub mod clients;
+pub mod dns;
 pub mod docs;
 pub mod endpoint;
 pub mod entra;

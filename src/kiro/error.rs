@@ -90,6 +90,21 @@ impl KiroError {
         self.error_type() == Some("ConflictException")
     }
 
+    /// `ServiceQuotaExceededException`: a quota, e.g. 2 active SCIM access tokens per profile.
+    pub fn is_quota_exceeded(&self) -> bool {
+        self.error_type() == Some("ServiceQuotaExceededException")
+    }
+
+    /// `ValidationException`: bad input; the message says which field.
+    pub fn is_validation(&self) -> bool {
+        self.error_type() == Some("ValidationException")
+    }
+
+    /// `AccessDeniedException`: IAM denies the operation.
+    pub fn is_access_denied(&self) -> bool {
+        self.error_type() == Some("AccessDeniedException")
+    }
+
     /// `ThrottlingException`.
     pub fn is_throttling(&self) -> bool {
         self.error_type() == Some("ThrottlingException")

@@ -8,6 +8,8 @@
 pub mod client;
 pub mod credentials;
 pub mod error;
+pub mod ops;
+pub mod wire;
 
 pub use client::KiroClient;
 pub use credentials::{
@@ -15,6 +17,12 @@ pub use credentials::{
     load_with,
 };
 pub use error::KiroError;
+pub use wire::{
+    Assignment, AssignmentSpec, AssignmentStatus, CreateProfile, CreatedToken, Group, GroupFilter,
+    IdentitySource, LoginDomain, LoginDomainStatus, PrincipalType, Profile, ProfileArn,
+    ProfileStatus, ScimAccessToken, SubscriptionType, Tag, UpdateProfile, User, UserFilter,
+    VerificationRecord,
+};
 
 use serde_json::Value;
 
@@ -42,15 +50,15 @@ impl ServiceNames {
     /// Defaults for [`KiroService::Profiles`].
     pub fn profiles() -> Self {
         Self {
-            target_prefix: "AWSCodeWhispererService".into(),
-            signing_name: "codewhisperer".into(),
+            target_prefix: wire::PROFILES_TARGET_PREFIX.into(),
+            signing_name: wire::PROFILES_SIGNING_NAME.into(),
         }
     }
     /// Defaults for [`KiroService::Identity`].
     pub fn identity() -> Self {
         Self {
-            target_prefix: "AmazonQDeveloperService".into(),
-            signing_name: "q".into(),
+            target_prefix: wire::IDENTITY_TARGET_PREFIX.into(),
+            signing_name: wire::IDENTITY_SIGNING_NAME.into(),
         }
     }
 }
