@@ -88,10 +88,11 @@ mod tests {
         .await;
         assert_eq!(ready, Ok(Some(2)));
 
-        let never = until::<u32, (), _, _>("y", Duration::from_millis(250), Pace::QUICK, || async {
-            Ok((None, "PENDING".to_string()))
-        })
-        .await;
+        let never =
+            until::<u32, (), _, _>("y", Duration::from_millis(250), Pace::QUICK, || async {
+                Ok((None, "PENDING".to_string()))
+            })
+            .await;
         assert_eq!(never, Ok(None));
 
         let failed = until::<u32, &str, _, _>("z", Duration::from_secs(5), Pace::QUICK, || async {

@@ -3,10 +3,18 @@
 
 pub mod data_entra_group;
 pub mod data_entra_user;
+pub mod data_kiro_group;
+pub mod data_kiro_profile;
+pub mod data_kiro_user;
 pub mod entra_api_scope;
 pub mod entra_application;
 pub mod entra_assignment;
 pub mod entra_redirect_uri;
+pub mod kiro_access_token;
+pub mod kiro_domain;
+pub mod kiro_domain_verification;
+pub mod kiro_profile;
+pub mod kiro_subscription;
 pub mod uri_rules;
 
 use std::sync::Arc;
@@ -16,6 +24,7 @@ use crate::framework::diag::{AttrPath, Diagnostic, Diagnostics};
 use crate::framework::managed::{Managed, Query};
 use crate::framework::resource::{DataSource, Resource};
 use crate::graph::error::GraphError;
+use crate::kiro::{KiroClient, KiroError};
 
 pub fn all() -> Vec<Arc<dyn Resource<Clients>>> {
     vec![
@@ -23,6 +32,11 @@ pub fn all() -> Vec<Arc<dyn Resource<Clients>>> {
         Arc::new(Managed(entra_api_scope::EntraApiScope)),
         Arc::new(Managed(entra_redirect_uri::EntraRedirectUri)),
         Arc::new(Managed(entra_assignment::EntraAssignment)),
+        Arc::new(Managed(kiro_profile::KiroProfile)),
+        Arc::new(Managed(kiro_domain::KiroDomain)),
+        Arc::new(Managed(kiro_domain_verification::KiroDomainVerification)),
+        Arc::new(Managed(kiro_access_token::KiroAccessToken)),
+        Arc::new(Managed(kiro_subscription::KiroSubscription)),
     ]
 }
 
@@ -30,6 +44,9 @@ pub fn all_data_sources() -> Vec<Arc<dyn DataSource<Clients>>> {
     vec![
         Arc::new(Query(data_entra_user::EntraUser)),
         Arc::new(Query(data_entra_group::EntraGroup)),
+        Arc::new(Query(data_kiro_profile::KiroProfileLookup)),
+        Arc::new(Query(data_kiro_user::KiroUserLookup)),
+        Arc::new(Query(data_kiro_group::KiroGroupLookup)),
     ]
 }
 
@@ -63,6 +80,34 @@ impl GraphFailure for GraphError {
             Some(a) => diagnostic.at(AttrPath::attr(a)).into(),
             None => diagnostic.into(),
         }
+    }
+}
+
+/// The Kiro client, built on first use (the AWS credential chain and region
+/// are consulted only when a Kiro resource needs them).
+pub(crate) async fn kiro(clients: &Clients) -> Result<&KiroClient, Diagnostics> {
+    clients.kiro().await.map_err(|e| {
+        Diagnostic::error(
+            "Cannot set up the Kiro API client",
+            format!(
+                "{e}\nKiro resources need AWS credentials (the standard chain: environment, shared \
+                 files, SSO, web identity, instance role) and the profile's region (the provider's \
+                 `region`, or AWS_REGION)."
+            ),
+        )
+        .into()
+    })
+}
+
+/// A Kiro API failure as a diagnostic: what we were doing, then the
+/// service's error type, message and request id.
+pub(crate) trait KiroFailure {
+    fn fail(self, doing: &str) -> Diagnostics;
+}
+
+impl KiroFailure for KiroError {
+    fn fail(self, doing: &str) -> Diagnostics {
+        Diagnostic::error(format!("Failed to {doing}"), self.to_string()).into()
     }
 }
 

@@ -1,0 +1,295 @@
+//! `kiro_subscription`: subscribes a synced user or group to a Kiro plan,
+//! by Kiro's principal id or by the Entra object id that provisioning
+//! copies into `externalId` (then waiting until SCIM has delivered it).
+
+use async_trait::async_trait;
+
+use crate::clients::Clients;
+use crate::framework::diag::{AttrPath, Diagnostic, Diagnostics};
+use crate::framework::managed::{ManagedResource, Operation, Timeouts};
+use crate::framework::validators::{exactly_one_of, not_blank, one_of};
+use crate::framework::value::TfValue;
+use crate::kiro::KiroClient;
+use crate::kiro::wire::{
+    Assignment, AssignmentSpec, GroupFilter, PrincipalType, ProfileArn, SubscriptionType,
+    UserFilter,
+};
+use crate::poll::{self, Pace};
+use crate::{attr, tf_model};
+
+use super::{KiroFailure, bad_import_id, kiro};
+
+const PLANS: &[&str] = &["KIRO_PRO", "KIRO_PRO_PLUS", "KIRO_POWER"];
+
+tf_model! {
+    pub struct SubscriptionModel {
+        /// `<profile arn>|<principal type>|<principal id>`.
+        id: Option<String> [computed, use_state_for_unknown],
+        /// The profile's ARN (`kiro_profile.<name>.arn`).
+        profile_arn: String [required, requires_replace],
+        /// `USER` or `GROUP`.
+        principal_type: String [required, requires_replace, validate(one_of(&["USER", "GROUP"]))],
+        /// Kiro's id of the user or group. Exactly one of `principal_id` and `external_id`;
+        /// with `external_id` it is found and shown here.
+        principal_id: Option<String> [optional, computed, requires_replace, validate(not_blank())],
+        /// The Entra object id of the user or group, which provisioning copies into SCIM's
+        /// `externalId`. The create waits (within `timeouts.create`) until SCIM has delivered
+        /// the principal to Kiro.
+        external_id: Option<String> [optional, requires_replace, validate(not_blank())],
+        /// `KIRO_PRO`, `KIRO_PRO_PLUS` or `KIRO_POWER`; changes in place.
+        plan: String [required, validate(one_of(PLANS))],
+        /// `ACTIVE` or `CANCELED`.
+        status: Option<String> [computed],
+    }
+}
+
+impl SubscriptionModel {
+    fn kind(&self) -> PrincipalType {
+        PrincipalType::from_wire(&self.principal_type)
+    }
+
+    fn spec(&self, principal_id: &str) -> AssignmentSpec {
+        AssignmentSpec {
+            profile_arn: ProfileArn::from(self.profile_arn.as_str()),
+            principal_id: principal_id.to_string(),
+            principal_type: self.kind(),
+            subscription_type: SubscriptionType::from_wire(&self.plan),
+        }
+    }
+
+    fn observed(mut self, a: &Assignment) -> Self {
+        self.id = Some(format!(
+            "{}|{}|{}",
+            self.profile_arn, a.principal_type, a.principal_id
+        ));
+        self.principal_id = Some(a.principal_id.clone());
+        self.plan = a.subscription_type.to_string();
+        self.status = Some(a.status.to_string());
+        self
+    }
+}
+
+/// Kiro's id of the principal whose `externalId` is `external_id`, if SCIM
+/// has delivered it.
+async fn by_external_id(
+    kiro: &KiroClient,
+    arn: &ProfileArn,
+    kind: &PrincipalType,
+    external_id: &str,
+) -> Result<Option<String>, Diagnostics> {
+    let found = if *kind == PrincipalType::Group {
+        let filter = GroupFilter {
+            external_id: Some(external_id.to_string()),
+            ..GroupFilter::default()
+        };
+        kiro.list_groups(arn, &filter)
+            .await
+            .map(|g| g.into_iter().next().map(|g| g.group_id))
+    } else {
+        let filter = UserFilter {
+            external_id: Some(external_id.to_string()),
+            ..UserFilter::default()
+        };
+        kiro.list_users(arn, &filter)
+            .await
+            .map(|u| u.into_iter().next().map(|u| u.user_id))
+    };
+    found.map_err(|e| e.fail("look up the principal"))
+}
+
+async fn find(
+    kiro: &KiroClient,
+    m: &SubscriptionModel,
+    principal_id: &str,
+) -> Result<Option<Assignment>, Diagnostics> {
+    match kiro
+        .list_assignments(&ProfileArn::from(m.profile_arn.as_str()))
+        .await
+    {
+        Ok(all) => Ok(all
+            .into_iter()
+            .find(|a| a.principal_id == principal_id && a.principal_type == m.kind())),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e.fail("read the subscriptions")),
+    }
+}
+
+pub struct KiroSubscription;
+
+#[async_trait]
+impl ManagedResource<Clients> for KiroSubscription {
+    type Model = SubscriptionModel;
+    const TYPE_NAME: &'static str = "kiro_subscription";
+    const DESCRIPTION: &'static str = "Subscribes a user or group that provisioning synced into \
+        Kiro to a Kiro plan. Name the principal by Kiro's id, or by its Entra object id \
+        (`external_id`), in which case the create waits until SCIM has delivered it. The plan \
+        changes in place; a principal removed from Kiro plans the subscription again.";
+    const TIMEOUTS: Timeouts = Timeouts::minutes(30, 5, 5);
+
+    fn validate(&self, config: &TfValue, diags: &mut Diagnostics) {
+        exactly_one_of(
+            config,
+            &[
+                attr!(SubscriptionModel, principal_id),
+                attr!(SubscriptionModel, external_id),
+            ],
+            diags,
+        );
+    }
+
+    async fn create(
+        &self,
+        clients: &Clients,
+        plan: SubscriptionModel,
+        op: &Operation,
+    ) -> Result<SubscriptionModel, Diagnostics> {
+        let kiro = kiro(clients).await?;
+        let arn = ProfileArn::from(plan.profile_arn.as_str());
+        let principal_id = match (&plan.principal_id, &plan.external_id) {
+            (Some(id), _) => id.clone(),
+            (None, external) => {
+                let external = external.clone().unwrap_or_default();
+                let kind = plan.kind();
+                let what = format!(
+                    "SCIM to deliver the {} with externalId {external}",
+                    plan.principal_type
+                );
+                poll::until(&what, op.remaining(), Pace::PATIENT, || async {
+                    let found = by_external_id(kiro, &arn, &kind, &external).await?;
+                    Ok::<_, Diagnostics>((found, "not in Kiro yet".to_string()))
+                })
+                .await?
+                .ok_or_else(|| {
+                    Diagnostic::error(
+                        "Principal not delivered by SCIM",
+                        format!(
+                            "No {} with externalId {external} arrived in the Kiro profile through \
+                             SCIM within the create timeout ({:?}). Check that it is assigned to the \
+                             enterprise application and that provisioning runs (its last cycle and \
+                             any quarantine show on kiro_entra_provisioning).",
+                            plan.principal_type,
+                            op.timeout()
+                        ),
+                    )
+                    .at(AttrPath::attr(attr!(SubscriptionModel, external_id)))
+                })?
+            }
+        };
+        match kiro.create_assignment(&plan.spec(&principal_id)).await {
+            Ok(()) => {}
+            Err(e) if e.is_conflict() => {
+                return Err(Diagnostic::error(
+                    "This principal is already subscribed",
+                    format!(
+                        "{e}\nTo manage the subscription with Terraform, import it: terraform import \
+                         <resource address> '{}|{}|{principal_id}'",
+                        plan.profile_arn, plan.principal_type
+                    ),
+                )
+                .into());
+            }
+            Err(e) if e.is_not_found() => {
+                return Err(Diagnostic::error(
+                    "Principal not found in Kiro",
+                    format!("{e}\nOnly users and groups synced into the profile by SCIM can be subscribed."),
+                )
+                .at(AttrPath::attr(attr!(SubscriptionModel, principal_id)))
+                .into());
+            }
+            Err(e) => return Err(e.fail("subscribe the principal")),
+        }
+        let made = find(kiro, &plan, &principal_id).await?.ok_or_else(|| {
+            Diagnostic::error(
+                "Subscription not found",
+                format!("The subscription of {principal_id} did not read back."),
+            )
+        })?;
+        Ok(plan.observed(&made))
+    }
+
+    async fn read(
+        &self,
+        clients: &Clients,
+        state: SubscriptionModel,
+    ) -> Result<Option<SubscriptionModel>, Diagnostics> {
+        let Some(principal_id) = state.principal_id.clone() else {
+            return Ok(None);
+        };
+        let found = find(kiro(clients).await?, &state, &principal_id).await?;
+        if found.is_none() {
+            tracing::info!(%principal_id, "subscription (or its principal) is gone; removing it from state");
+        }
+        Ok(found.map(|a| state.observed(&a)))
+    }
+
+    async fn update(
+        &self,
+        clients: &Clients,
+        prior: SubscriptionModel,
+        plan: SubscriptionModel,
+        _op: &Operation,
+    ) -> Result<SubscriptionModel, Diagnostics> {
+        let kiro = kiro(clients).await?;
+        let principal_id = prior.principal_id.clone().unwrap_or_default();
+        kiro.update_assignment(&plan.spec(&principal_id))
+            .await
+            .map_err(|e| e.fail("change the subscription's plan"))?;
+        let plan = SubscriptionModel {
+            principal_id: Some(principal_id.clone()),
+            ..plan
+        };
+        let now = find(kiro, &plan, &principal_id).await?.ok_or_else(|| {
+            Diagnostic::error(
+                "Subscription not found",
+                format!("The subscription of {principal_id} did not read back."),
+            )
+        })?;
+        Ok(plan.observed(&now))
+    }
+
+    async fn delete(
+        &self,
+        clients: &Clients,
+        state: SubscriptionModel,
+        _op: &Operation,
+    ) -> Result<(), Diagnostics> {
+        let Some(principal_id) = state.principal_id.clone() else {
+            return Ok(());
+        };
+        let arn = ProfileArn::from(state.profile_arn.as_str());
+        match kiro(clients)
+            .await?
+            .delete_assignment(&arn, &principal_id, &state.kind())
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_not_found() => Ok(()),
+            Err(e) => Err(e.fail("cancel the subscription")),
+        }
+    }
+
+    async fn import(&self, clients: &Clients, id: &str) -> Result<SubscriptionModel, Diagnostics> {
+        let usage = "<profile arn>|<USER or GROUP>|<principal id>";
+        let parts: Vec<&str> = id.rsplitn(3, '|').collect();
+        let [principal_id, kind, arn] = parts[..] else {
+            return Err(bad_import_id(id, usage));
+        };
+        if !["USER", "GROUP"].contains(&kind) || principal_id.is_empty() {
+            return Err(bad_import_id(id, usage));
+        }
+        let model = SubscriptionModel {
+            profile_arn: arn.to_string(),
+            principal_type: kind.to_string(),
+            principal_id: Some(principal_id.to_string()),
+            ..SubscriptionModel::default()
+        };
+        let found = find(kiro(clients).await?, &model, principal_id).await?;
+        found.map(|a| model.clone().observed(&a)).ok_or_else(|| {
+            Diagnostic::error(
+                "Cannot import: subscription not found",
+                format!("Profile {arn} has no subscription for {kind} {principal_id}."),
+            )
+            .into()
+        })
+    }
+}
