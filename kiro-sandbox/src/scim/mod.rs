@@ -11,9 +11,11 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::get;
 use serde::Serialize;
 
+type Directory = (Vec<ScimUser>, Vec<ScimGroup>);
+
 #[derive(Default)]
 pub struct Scim {
-    directories: Mutex<HashMap<String, (Vec<ScimUser>, Vec<ScimGroup>)>>,
+    directories: Mutex<HashMap<String, Directory>>,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
@@ -42,7 +44,7 @@ impl Scim {
         Self::default()
     }
 
-    fn with<T>(&self, id: &str, f: impl FnOnce(&mut (Vec<ScimUser>, Vec<ScimGroup>)) -> T) -> T {
+    fn with<T>(&self, id: &str, f: impl FnOnce(&mut Directory) -> T) -> T {
         let mut dirs = self.directories.lock().unwrap_or_else(|e| e.into_inner());
         f(dirs.entry(id.to_string()).or_default())
     }
