@@ -281,8 +281,28 @@ async fn query_txt(dns: std::net::SocketAddr, name: &str) -> Message {
     answer
 }
 
+/// The same over TCP (two-byte length prefix each way).
+async fn query_txt_tcp(dns: std::net::SocketAddr, name: &str) -> Message {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(dns).await.unwrap();
+    let mut q = Message::query();
+    q.add_query(Query::query(
+        Name::from_ascii(name).unwrap(),
+        RecordType::TXT,
+    ));
+    let bytes = q.to_vec().unwrap();
+    let len = u16::try_from(bytes.len()).unwrap().to_be_bytes();
+    stream.write_all(&len).await.unwrap();
+    stream.write_all(&bytes).await.unwrap();
+    let mut len = [0u8; 2];
+    stream.read_exact(&mut len).await.unwrap();
+    let mut answer = vec![0u8; usize::from(u16::from_be_bytes(len))];
+    stream.read_exact(&mut answer).await.unwrap();
+    Message::from_vec(&answer).unwrap()
+}
+
 #[test]
-fn the_dns_stub_answers_published_txt_records_over_udp() {
+fn the_dns_stub_answers_published_txt_records_over_udp_and_tcp() {
     let running = crate::start_in_background(crate::Options::default());
     let http = reqwest::blocking::Client::new();
     let put = |values: Value| {
@@ -327,6 +347,11 @@ fn the_dns_stub_answers_published_txt_records_over_udp() {
         })
         .collect();
     assert_eq!(texts, vec!["kiro-verification=abc".to_string()]);
+    let over_tcp = rt.block_on(query_txt_tcp(
+        running.dns_addr,
+        "_kiro-verification.stub.example.",
+    ));
+    assert_eq!(over_tcp.answers.len(), 1);
     put(json!([]));
     let answer = rt.block_on(query_txt(
         running.dns_addr,
