@@ -18,8 +18,12 @@
 //!   issued access token (e.g. from a fake `az account get-access-token`) for the tenant
 //! - `POST /_sandbox/replication/flush` → 204: every object, pending change (application,
 //!   service principal) and assignment of every tenant is visible to Graph reads now
-//! - `GET|PUT /_sandbox/settings` (PUT: `{page_size}`, 1–999) → the settings; `page_size`
-//!   (default 5) is the page length of user, group, member and assignment lists without `$top`
+//! - `GET|PUT /_sandbox/settings` (PUT: any of `{page_size, domain_auto_verify_ms,
+//!   profile_activation_ms}`) → the settings; `page_size` (1–999, default 5) is the page length
+//!   of user, group, member and assignment lists without `$top`, and of Kiro lists without
+//!   `maxResults` (capped at 100); `domain_auto_verify_ms` (default null = off) verifies a
+//!   PENDING login domain that long after association even without its TXT record;
+//!   `profile_activation_ms` (default 0) is how long a new profile stays CREATING
 //! - `POST /_sandbox/tenants/{t}/users` `{displayName}` → 201 user (its user principal name is
 //!   made from the name on the tenant's domain); `DELETE …/users/{id}` → 204, also removing its
 //!   group memberships and assignments. New users and groups reach Graph reads after the
@@ -30,6 +34,30 @@
 //! - `POST /_sandbox/tenants/{t}/assignments` `{principalId, resourceId, appRoleId}` → 201
 //!   assignment: made "in the portal", with Graph's rules but visible at once;
 //!   `DELETE …/assignments/{id}` → 204 (out-of-band removal)
+//!
+//! Kiro (profiles are named by `arn`, in any account; errors name the admin API's error type):
+//! - `POST /_sandbox/aws/accounts` `{}` → 201 `{account_id, access_key_id,
+//!   secret_access_key}`; `{"session": true}` adds `session_token`, which every request
+//!   signed with that key must then carry as `X-Amz-Security-Token`
+//! - `GET /_sandbox/kiro/{account}/{region}/objects` → `{profiles, domains, tokens, users,
+//!   groups, assignments}`: profiles as ListProfiles shows them; the others each with
+//!   `profileArn`; tokens without secrets; users `{id, userName, externalId, displayName,
+//!   active}` and groups `{id, displayName, externalId, members}` from the SCIM directories;
+//!   pending domains are re-checked first
+//! - `PATCH /_sandbox/kiro/profiles?arn=…` `{profileName?, description? (null removes),
+//!   tags?: [{key, value}] (replaces)}` → 200 profile: a console change, no rule checks;
+//!   `DELETE /_sandbox/kiro/profiles?arn=…` → 204, with everything of the profile
+//! - `DELETE /_sandbox/kiro/domains?arn=…&domain=…`, `DELETE /_sandbox/kiro/tokens?arn=…&token_id=…`,
+//!   `DELETE /_sandbox/kiro/assignments?arn=…&principal_id=…` → 204 (out-of-band removals)
+//! - `POST /_sandbox/kiro/domains/fail?arn=…&domain=…` → 200 domain, now FAILED (stands in for
+//!   72 hours without the TXT record)
+//! - `POST /_sandbox/kiro/users?arn=…` `{userName, externalId?, displayName?}` → 201 user and
+//!   `POST /_sandbox/kiro/groups?arn=…` `{displayName, externalId?, members?: [ids]}` → 201
+//!   group: synced identities "as if SCIM delivered them"; `DELETE
+//!   /_sandbox/kiro/users?arn=…&id=…` → 204 (its assignments then list as CANCELED)
+//! - `PUT /_sandbox/dns/txt` `{name, values: [..]}` → 204 (an empty list removes the name):
+//!   the DNS stub answers these TXT records, and pending login domains see them at once;
+//!   `GET /_sandbox/dns` → `{"txt": {name: [values]}}`
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -49,6 +77,8 @@ use entra::group_json;
 
 #[path = "control_entra.rs"]
 mod entra;
+#[path = "kiro/control.rs"]
+mod kiro;
 use crate::faults::FaultSettingsPatch;
 use crate::state::{Client, Sandbox, Tenant, now_rfc3339};
 
@@ -81,6 +111,7 @@ pub fn router() -> Router<Arc<Sandbox>> {
             post(add_bearer_token),
         )
         .merge(entra::router())
+        .merge(kiro::router())
 }
 
 /// A control API failure, answered as `{"error":"…"}`.

@@ -1,15 +1,18 @@
-//! `kiro-sandbox`: an offline stand-in for Entra login and Microsoft Graph (later also Kiro's
-//! admin API and SCIM endpoint) that enforces the rules the real services enforce.
+//! `kiro-sandbox`: an offline stand-in for Entra login, Microsoft Graph, Kiro's admin API and
+//! its SCIM endpoint that enforces the rules the real services enforce.
 //!
-//! One listener serves `/login/…` (token endpoint), `/graph/v1.0/…` (Graph) and
-//! `/_sandbox/…` (the control API). [`serve`] runs it on a listener (the `kiro-sandbox`
-//! binary); [`start_in_background`] runs it on its own thread for tests and benchmarks.
+//! One listener serves `/login/…` (token endpoint), `/graph/v1.0/…` (Graph), `/kiro/` (Kiro's
+//! admin API, SigV4-verified), `/scim/{region}/{profile}/scim/v2/…` (SCIM) and `/_sandbox/…`
+//! (the control API); a DNS stub answers published TXT records on its own UDP+TCP port.
+//! [`serve`] runs both on given sockets (the `kiro-sandbox` binary); [`start_in_background`]
+//! runs them on their own thread for tests and benchmarks.
 
 mod control;
 mod directory;
 mod fault_layer;
 mod faults;
 mod graph;
+mod kiro;
 mod login;
 mod request_log;
 pub mod scim;
@@ -20,6 +23,7 @@ mod state;
 mod sandbox_tests;
 
 use std::io;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
@@ -30,6 +34,7 @@ use tokio::sync::oneshot;
 use tracing_subscriber::EnvFilter;
 
 pub use faults::{FaultSettings, check_rate};
+pub use kiro::dns::DnsListener;
 use request_log::MemoryLog;
 use state::Sandbox;
 
@@ -74,16 +79,12 @@ impl Default for Options {
 /// All routes on one router: the services behind the one fault layer, the control API
 /// beside it, and the request log around everything.
 pub(crate) fn app(sb: Arc<Sandbox>) -> Router {
-    // Until the Kiro admin API issues SCIM access tokens, only tokens from the control route
-    // `POST /_sandbox/scim/directories` open a directory.
-    let scim = Arc::new(scim::Scim::new());
+    let tokens: Arc<dyn scim::TokenCheck> = sb.kiro.clone();
     let services = Router::new()
         .merge(login::router())
         .merge(graph::router())
-        .nest(
-            scim::MOUNT,
-            scim::router(scim.clone(), Arc::new(NoAdminScimTokens)),
-        )
+        .merge(kiro::router())
+        .nest(scim::MOUNT, scim::router(sb.kiro.scim.clone(), tokens))
         .route_layer(axum::middleware::from_fn_with_state(
             sb.clone(),
             fault_layer::fault_layer,
@@ -91,7 +92,7 @@ pub(crate) fn app(sb: Arc<Sandbox>) -> Router {
     Router::new()
         .merge(services)
         .merge(control::router())
-        .merge(scim::control_router(scim))
+        .merge(scim::control_router(sb.kiro.scim.clone()))
         .fallback(|| async {
             (
                 StatusCode::NOT_FOUND,
@@ -102,18 +103,13 @@ pub(crate) fn app(sb: Arc<Sandbox>) -> Router {
         .with_state(sb)
 }
 
-/// The admin API's SCIM access tokens, before the admin API exists: none.
-struct NoAdminScimTokens;
-
-impl scim::TokenCheck for NoAdminScimTokens {
-    fn check(&self, _directory: &str, _bearer: &str) -> bool {
-        false
-    }
-}
-
-/// Serves a new sandbox on `listener` until the future is dropped or the listener fails.
-/// Logs go to whatever `tracing` subscriber is current.
-pub async fn serve(listener: tokio::net::TcpListener, options: Options) -> io::Result<()> {
+/// Serves a new sandbox on `listener` (HTTP) and `dns` (the DNS stub) until the future is
+/// dropped or a socket fails. Logs go to whatever `tracing` subscriber is current.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    dns: DnsListener,
+    options: Options,
+) -> io::Result<()> {
     let sb = Arc::new(Sandbox::new(options.seed, options.faults.clone()));
     sb.add_tenant(
         &options.tenant_id.to_string(),
@@ -123,8 +119,14 @@ pub async fn serve(listener: tokio::net::TcpListener, options: Options) -> io::R
     )
     .await;
     let addr = listener.local_addr()?;
-    tracing::info!(%addr, tenant = %options.tenant_id, "kiro-sandbox listening");
-    axum::serve(listener, app(sb)).await
+    let dns_addr = dns.local_addr()?;
+    tracing::info!(%addr, %dns_addr, tenant = %options.tenant_id, "kiro-sandbox listening");
+    kiro::spawn_domain_tick(&sb);
+    let records = sb.kiro.dns.clone();
+    tokio::select! {
+        served = axum::serve(listener, app(sb)) => served,
+        answered = kiro::dns::serve(dns, records) => answered,
+    }
 }
 
 /// A sandbox serving on `127.0.0.1:<free port>` from its own thread and tokio runtime, so
@@ -132,6 +134,8 @@ pub async fn serve(listener: tokio::net::TcpListener, options: Options) -> io::R
 pub struct RunningSandbox {
     /// `http://127.0.0.1:<port>`.
     pub url: String,
+    /// The DNS stub, `127.0.0.1:<port>` (UDP and TCP).
+    pub dns_addr: SocketAddr,
     log: MemoryLog,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
@@ -167,6 +171,11 @@ pub fn start_in_background(options: Options) -> RunningSandbox {
     let addr = listener
         .local_addr()
         .unwrap_or_else(|e| panic!("kiro-sandbox: no local address: {e}"));
+    let dns = DnsListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+        .unwrap_or_else(|e| panic!("kiro-sandbox: cannot bind the DNS stub on 127.0.0.1: {e}"));
+    let dns_addr = dns
+        .local_addr()
+        .unwrap_or_else(|e| panic!("kiro-sandbox: DNS stub has no local address: {e}"));
     let log = MemoryLog::default();
     work_around_single_dispatch_interest_bug();
     // Only the sandbox's own events below WARN: HTTP internals stay out of the log.
@@ -195,7 +204,7 @@ pub fn start_in_background(options: Options) -> RunningSandbox {
                 runtime.block_on(async move {
                     let served = async {
                         let listener = tokio::net::TcpListener::from_std(listener)?;
-                        serve(listener, options).await
+                        serve(listener, dns, options).await
                     };
                     tokio::select! {
                         result = served => {
@@ -211,6 +220,7 @@ pub fn start_in_background(options: Options) -> RunningSandbox {
         .unwrap_or_else(|e| panic!("kiro-sandbox: cannot start its thread: {e}"));
     RunningSandbox {
         url: format!("http://{addr}"),
+        dns_addr,
         log,
         stop: Some(stop),
         thread: Some(thread),

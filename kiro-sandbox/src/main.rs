@@ -1,27 +1,32 @@
-//! The `kiro-sandbox` executable: parses flags, binds, prints exactly one line to stdout,
-//! `KIRO_SANDBOX_URL=http://127.0.0.1:<port>`, and serves until Ctrl-C or SIGTERM; logs go
-//! to stderr (`KIRO_SANDBOX_LOG` filters them, default `info`).
+//! The `kiro-sandbox` executable: parses flags, binds, prints exactly two lines to stdout,
+//! `KIRO_SANDBOX_URL=http://127.0.0.1:<port>` and `KIRO_SANDBOX_DNS=127.0.0.1:<port>` (the DNS
+//! stub, UDP and TCP), and serves until Ctrl-C or SIGTERM; logs go to stderr
+//! (`KIRO_SANDBOX_LOG` filters them, default `info`).
 
 use std::io::Write;
 use std::net::SocketAddr;
 
 use clap::Parser;
 use kiro_sandbox::{
-    DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_SEED, DEFAULT_TENANT_ID, FaultSettings,
-    Options, check_rate,
+    DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_SEED, DEFAULT_TENANT_ID, DnsListener,
+    FaultSettings, Options, check_rate,
 };
 use tracing_subscriber::EnvFilter;
 
 /// Offline emulator of Microsoft Entra login and Microsoft Graph for kiro provider tests.
 ///
 /// Token endpoint: POST /login/{tenant}/oauth2/v2.0/token. Graph: /graph/v1.0/…
-/// Control API: /_sandbox/… (health, tenants, faults, counts, objects, drift).
+/// Kiro admin API: POST /kiro/ (AWS JSON 1.0, SigV4). SCIM: /scim/{region}/{profile}/scim/v2/…
+/// Control API: /_sandbox/… (health, tenants, AWS accounts, faults, counts, objects, drift, DNS).
 #[derive(Debug, Parser)]
 #[command(name = "kiro-sandbox", version)]
 struct Cli {
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, default_value = "127.0.0.1:8787")]
     listen: SocketAddr,
+    /// Address of the DNS stub (UDP and TCP); port 0 picks a port free for both.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    dns_listen: SocketAddr,
     /// Seed for generated ids, seeded users/groups and fault decisions.
     #[arg(long, default_value_t = DEFAULT_SEED)]
     seed: u64,
@@ -104,17 +109,37 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    let shown = if addr.ip().is_unspecified() {
-        SocketAddr::from(([127, 0, 0, 1], addr.port()))
-    } else {
-        addr
+    let dns = match DnsListener::bind(cli.dns_listen) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!(
+                "kiro-sandbox: cannot bind the DNS stub on {}: {e}",
+                cli.dns_listen
+            );
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let dns_addr = match dns.local_addr() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("kiro-sandbox: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let shown = |addr: SocketAddr| {
+        if addr.ip().is_unspecified() {
+            SocketAddr::from(([127, 0, 0, 1], addr.port()))
+        } else {
+            addr
+        }
     };
     let mut stdout = std::io::stdout();
-    let _ = writeln!(stdout, "KIRO_SANDBOX_URL=http://{shown}");
+    let _ = writeln!(stdout, "KIRO_SANDBOX_URL=http://{}", shown(addr));
+    let _ = writeln!(stdout, "KIRO_SANDBOX_DNS={}", shown(dns_addr));
     let _ = stdout.flush();
 
     tokio::select! {
-        served = kiro_sandbox::serve(listener, cli.options()) => match served {
+        served = kiro_sandbox::serve(listener, dns, cli.options()) => match served {
             Ok(()) => std::process::ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("kiro-sandbox: {e}");

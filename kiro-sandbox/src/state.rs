@@ -12,6 +12,7 @@ use tokio::sync::{Mutex, RwLock};
 
 use crate::directory::Directory;
 use crate::faults::{FaultSettings, Faults};
+use crate::kiro::store::Kiro;
 use crate::seed;
 
 /// Lifetime of issued access tokens (`expires_in` is one second less, like Entra).
@@ -85,12 +86,22 @@ impl Tenant {
 pub struct Settings {
     /// Page size of user, group, member and app role assignment lists when the request
     /// has no `$top`; small by default so tests cross page boundaries.
+    /// Kiro lists without `maxResults` use it too (at most 100).
     pub page_size: usize,
+    /// When set, a PENDING login domain turns VERIFIED this long after association even
+    /// without its TXT record.
+    pub domain_auto_verify_ms: Option<u64>,
+    /// How long a new Kiro profile stays CREATING before it is ACTIVE.
+    pub profile_activation_ms: u64,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Self { page_size: 5 }
+        Self {
+            page_size: 5,
+            domain_auto_verify_ms: None,
+            profile_activation_ms: 0,
+        }
     }
 }
 
@@ -99,6 +110,15 @@ impl Default for Settings {
 #[serde(deny_unknown_fields)]
 pub struct SettingsPatch {
     pub page_size: Option<usize>,
+    /// `null` turns auto-verification off; absent keeps the value.
+    #[serde(default, deserialize_with = "present")]
+    pub domain_auto_verify_ms: Option<Option<u64>>,
+    pub profile_activation_ms: Option<u64>,
+}
+
+/// Tells a member given as `null` (`Some(None)`) from an absent one (`None`).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<u64>>, D::Error> {
+    <Option<u64> as serde::Deserialize>::deserialize(d).map(Some)
 }
 
 /// The largest page Graph serves (`$top` is capped at 999).
@@ -124,6 +144,8 @@ pub struct Sandbox {
     rng: StdMutex<StdRng>,
     settings: StdMutex<Settings>,
     pub faults: Faults,
+    /// Kiro's admin API state, keyed by AWS account and region (not per Entra tenant).
+    pub kiro: Arc<Kiro>,
 }
 
 impl Sandbox {
@@ -136,6 +158,7 @@ impl Sandbox {
             rng: StdMutex::new(StdRng::seed_from_u64(seed)),
             settings: StdMutex::default(),
             faults: Faults::new(faults, seed),
+            kiro: Arc::new(Kiro::new(seed)),
         }
     }
 
@@ -207,6 +230,12 @@ impl Sandbox {
                 ));
             }
             settings.page_size = n;
+        }
+        if let Some(ms) = patch.domain_auto_verify_ms {
+            settings.domain_auto_verify_ms = ms;
+        }
+        if let Some(ms) = patch.profile_activation_ms {
+            settings.profile_activation_ms = ms;
         }
         Ok(settings.clone())
     }
@@ -341,7 +370,10 @@ mod tests {
     fn settings_reject_bad_page_sizes_and_keep_the_old_value() {
         let s = Sandbox::new(1, FaultSettings::default());
         assert_eq!(s.settings().page_size, 5);
-        let set = |n| SettingsPatch { page_size: Some(n) };
+        let set = |n| SettingsPatch {
+            page_size: Some(n),
+            ..SettingsPatch::default()
+        };
         assert_eq!(s.update_settings(&set(999)).unwrap().page_size, 999);
         assert!(s.update_settings(&set(0)).is_err());
         assert!(s.update_settings(&set(1000)).is_err());

@@ -12,3 +12,4 @@ mod plugin;
 mod provider_config;
 mod sandbox;
 mod sandbox_entra;
+mod sandbox_kiro;

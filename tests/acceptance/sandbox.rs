@@ -8,6 +8,8 @@ use serde_json::{Value, json};
 pub struct Sandbox {
     running: RunningSandbox,
     pub url: String,
+    /// The DNS stub (UDP and TCP), `127.0.0.1:<port>`.
+    pub dns: std::net::SocketAddr,
 }
 
 #[derive(Clone, Debug)]
@@ -25,7 +27,8 @@ impl Sandbox {
             ..Options::default()
         });
         let url = running.url.clone();
-        Sandbox { running, url }
+        let dns = running.dns_addr;
+        Sandbox { running, url, dns }
     }
 
     fn control(&self, path: &str) -> String {
