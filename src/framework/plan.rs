@@ -18,6 +18,7 @@ pub struct PlanContext<'a> {
     pub config: &'a TfValue,
     planned: BTreeMap<String, TfValue>,
     extra_replace: Vec<AttrPath>,
+    skip_replace: Vec<String>,
     pub diagnostics: Diagnostics,
 }
 
@@ -49,6 +50,13 @@ impl<'a> PlanContext<'a> {
         self.extra_replace.push(AttrPath::attr(name));
     }
 
+    /// Cancels a replacement the schema would force for `name`: the change
+    /// is only in form (e.g. letter case of a domain the service compares
+    /// case-insensitively), so the update stores the new form in place.
+    pub fn skip_replace(&mut self, name: &str) {
+        self.skip_replace.push(name.to_string());
+    }
+
     /// True when something the configuration controls differs from the
     /// prior state (always true on create).
     pub fn has_changes(&self) -> bool {
@@ -73,7 +81,10 @@ impl<'a> PlanContext<'a> {
         let mut replace = Vec::new();
         if !self.is_create() {
             for a in &self.schema.block.attributes {
-                if a.requires_replace && self.planned(&a.name) != self.prior(&a.name) {
+                if a.requires_replace
+                    && self.planned(&a.name) != self.prior(&a.name)
+                    && !self.skip_replace.contains(&a.name)
+                {
                     replace.push(AttrPath::attr(a.name.clone()));
                 }
             }
@@ -118,6 +129,7 @@ pub fn plan<'a>(
         config,
         planned,
         extra_replace: Vec::new(),
+        skip_replace: Vec::new(),
         diagnostics: Diagnostics::new(),
     };
     if !is_create && ctx.has_changes() {
@@ -233,5 +245,14 @@ mod tests {
         let cfg = config("a", "elsewhere");
         let (_, replace, _) = plan(&s, &prior, &proposed(&prior, &cfg), &cfg).finish();
         assert_eq!(replace, vec![AttrPath::attr("home")]);
+
+        let mut ctx = plan(&s, &prior, &proposed(&prior, &cfg), &cfg);
+        ctx.skip_replace("home");
+        let (planned, replace, _) = ctx.finish();
+        assert!(replace.is_empty(), "a change only in form updates in place");
+        assert_eq!(
+            planned.get_attr("home"),
+            Some(&TfValue::String("elsewhere".into()))
+        );
     }
 }

@@ -69,6 +69,21 @@ pub fn check_domain_name(name: &str) -> Result<(), String> {
     normalize_domain(name).map(|_| ())
 }
 
+/// A domain written differently (letter case, trailing dot, Unicode or
+/// punycode) is the same domain: the update stores the new form in place
+/// instead of replacing the object.
+pub fn skip_replace_if_same_domain(plan: &mut PlanContext<'_>, name: &str) {
+    let same = match (plan.prior(name).as_str(), plan.config(name).as_str()) {
+        (Some(before), Some(after)) => {
+            before != after && normalize_domain(before).ok() == normalize_domain(after).ok()
+        }
+        _ => false,
+    };
+    if same {
+        plan.skip_replace(name);
+    }
+}
+
 pub fn domain_id(arn: &str, domain: &str) -> String {
     format!("{arn}|{domain}")
 }
@@ -106,6 +121,7 @@ impl ManagedResource<Clients> for KiroDomain {
     const TIMEOUTS: Timeouts = Timeouts::minutes(5, 5, 5);
 
     async fn modify_plan(&self, _client: Option<&Clients>, plan: &mut PlanContext<'_>) {
+        skip_replace_if_same_domain(plan, attr!(DomainModel, domain_name));
         // The id shows the domain as the service will hold it.
         if plan.is_create()
             && let (Some(arn), Some(name)) = (
@@ -218,6 +234,7 @@ impl ManagedResource<Clients> for KiroDomain {
         let Some((arn, domain)) = id.rsplit_once('|') else {
             return Err(super::bad_import_id(id, usage));
         };
+        let written = domain.to_string();
         let domain = normalize_domain(domain).map_err(|_| super::bad_import_id(id, usage))?;
         let found = kiro(clients)
             .await?
@@ -231,9 +248,11 @@ impl ManagedResource<Clients> for KiroDomain {
             )
             .into());
         }
+        // The domain as the import ID writes it, so that it can match the
+        // configuration's form.
         Ok(DomainModel {
             profile_arn: arn.to_string(),
-            domain_name: domain,
+            domain_name: written,
             ..DomainModel::default()
         })
     }

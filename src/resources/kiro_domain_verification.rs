@@ -10,12 +10,15 @@ use crate::clients::Clients;
 use crate::dns;
 use crate::framework::diag::{Diagnostic, Diagnostics};
 use crate::framework::managed::{ManagedResource, Operation, Timeouts};
+use crate::framework::plan::PlanContext;
 use crate::framework::validators::StringCheck;
 use crate::kiro::wire::{LoginDomain, LoginDomainStatus, ProfileArn};
 use crate::poll::{self, Pace};
-use crate::tf_model;
+use crate::{attr, tf_model};
 
-use super::kiro_domain::{check_domain_name, domain_id, normalize_domain};
+use super::kiro_domain::{
+    check_domain_name, domain_id, normalize_domain, skip_replace_if_same_domain,
+};
 use super::{KiroFailure, kiro};
 
 tf_model! {
@@ -83,6 +86,10 @@ impl ManagedResource<Clients> for KiroDomainVerification {
         update: None,
         delete: None,
     };
+
+    async fn modify_plan(&self, _client: Option<&Clients>, plan: &mut PlanContext<'_>) {
+        skip_replace_if_same_domain(plan, attr!(VerificationModel, domain_name));
+    }
 
     async fn create(
         &self,

@@ -11,8 +11,8 @@ use crate::framework::validators::{exactly_one_of, not_blank, one_of};
 use crate::framework::value::TfValue;
 use crate::kiro::KiroClient;
 use crate::kiro::wire::{
-    Assignment, AssignmentSpec, GroupFilter, PrincipalType, ProfileArn, SubscriptionType,
-    UserFilter,
+    Assignment, AssignmentSpec, AssignmentStatus, GroupFilter, PrincipalType, ProfileArn,
+    SubscriptionType, UserFilter,
 };
 use crate::poll::{self, Pace};
 use crate::{attr, tf_model};
@@ -31,7 +31,7 @@ tf_model! {
         principal_type: String [required, requires_replace, validate(one_of(&["USER", "GROUP"]))],
         /// Kiro's id of the user or group. Exactly one of `principal_id` and `external_id`;
         /// with `external_id` it is found and shown here.
-        principal_id: Option<String> [optional, computed, requires_replace, validate(not_blank())],
+        principal_id: Option<String> [optional, computed, requires_replace, use_state_for_unknown, validate(not_blank())],
         /// The Entra object id of the user or group, which provisioning copies into SCIM's
         /// `externalId`. The create waits (within `timeouts.create`) until SCIM has delivered
         /// the principal to Kiro.
@@ -97,7 +97,20 @@ async fn by_external_id(
     found.map_err(|e| e.fail("look up the principal"))
 }
 
+/// The principal's subscription, if it is in force: a `CANCELED` one (its
+/// principal left Kiro, or it was cancelled in the console) counts as gone,
+/// so the plan creates it again.
 async fn find(
+    kiro: &KiroClient,
+    m: &SubscriptionModel,
+    principal_id: &str,
+) -> Result<Option<Assignment>, Diagnostics> {
+    Ok(find_any(kiro, m, principal_id)
+        .await?
+        .filter(|a| a.status != AssignmentStatus::Canceled))
+}
+
+async fn find_any(
     kiro: &KiroClient,
     m: &SubscriptionModel,
     principal_id: &str,
@@ -175,6 +188,14 @@ impl ManagedResource<Clients> for KiroSubscription {
                 })?
             }
         };
+        // A cancelled subscription of the same principal gives way to the new one.
+        if let Some(old) = find_any(kiro, &plan, &principal_id).await?
+            && old.status == AssignmentStatus::Canceled
+        {
+            kiro.delete_assignment(&arn, &principal_id, &plan.kind())
+                .await
+                .map_err(|e| e.fail("remove the cancelled subscription"))?;
+        }
         match kiro.create_assignment(&plan.spec(&principal_id)).await {
             Ok(()) => {}
             Err(e) if e.is_conflict() => {

@@ -37,13 +37,16 @@ pub fn adopt_with_import_block(
     resource_type: &str,
     id: &str,
 ) -> String {
+    adopt_in(|body| workspace(sandbox, tenant, body), resource_type, id)
+}
+
+/// [`adopt_with_import_block`] in workspaces that `make` sets up from a
+/// configuration body (e.g. with AWS credentials for the Kiro resources).
+pub fn adopt_in(make: impl Fn(&str) -> Workspace, resource_type: &str, id: &str) -> String {
     let address = format!("{resource_type}.adopted");
-    let adopt = Workspace::new();
-    adopt.write_main(&format!(
-        "{}\nimport {{\n  to = {address}\n  id = \"{id}\"\n}}\n",
-        sandbox.provider_block(tenant, None)
+    let adopt = make(&format!(
+        "import {{\n  to = {address}\n  id = \"{id}\"\n}}\n"
     ));
-    adopt.init();
     adopt.ok(&["plan", "-no-color", "-generate-config-out=generated.tf"]);
     let generated = adopt.read("generated.tf");
     let apply = adopt.apply();

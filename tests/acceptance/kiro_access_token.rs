@@ -1,0 +1,138 @@
+//! `kiro_access_token`: the SCIM token kept (sensitive) in state, rotation
+//! with `create_before_destroy`, Kiro's 2-token quota, and out-of-band deletes.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use crate::configs::assert_plans_create;
+use crate::kiro_fixtures::{REGION, kiro_config, kiro_workspace, profile};
+use crate::sandbox::Sandbox;
+
+fn token(name: &str, trigger: &str) -> String {
+    format!(
+        r#"resource "kiro_access_token" "{name}" {{
+  profile_arn       = kiro_profile.main.arn
+  description       = "Entra provisioning"
+  rotation_triggers = {{ rotated = "{trigger}" }}
+  lifecycle {{
+    create_before_destroy = true
+  }}
+}}
+"#
+    )
+}
+
+#[test]
+fn token_lifecycle_and_rotation() {
+    let sandbox = Sandbox::start();
+    let tenant = sandbox.new_tenant();
+    let account = sandbox.aws_account();
+    let body = |trigger: &str| {
+        format!(
+            "{}\n{}",
+            profile(&tenant, "kiro-tok", ""),
+            token("scim", trigger)
+        )
+    };
+    let ws = kiro_workspace(&sandbox, &tenant, &account, &body("2026-01"));
+    ws.apply();
+    let state = ws.resource("kiro_access_token.scim");
+    let arn = ws.attr("kiro_profile.main", "arn");
+    let first_id = state["token_id"].as_str().unwrap().to_string();
+    let secret = state["token"].as_str().unwrap().to_string();
+    assert!(secret.len() >= 20, "the secret is kept in state");
+    assert_eq!(state["id"], format!("{arn}|{first_id}"));
+    let plan = ws.ok(&["plan", "-no-color"]);
+    assert!(!plan.stdout.contains(&secret), "never in a plan");
+    ws.assert_no_changes();
+
+    // Rotation: the new token exists before the old one goes, so the profile
+    // never has more than 2 tokens, nor none.
+    ws.write_main(&kiro_config(&sandbox, &tenant, &body("2026-07")));
+    let done = AtomicBool::new(false);
+    let (max, min) = (AtomicUsize::new(0), AtomicUsize::new(usize::MAX));
+    let apply = std::thread::scope(|s| {
+        s.spawn(|| {
+            while !done.load(Ordering::SeqCst) {
+                let n = sandbox.kiro_objects(&account, REGION)["tokens"]
+                    .as_array()
+                    .map_or(0, Vec::len);
+                max.fetch_max(n, Ordering::SeqCst);
+                min.fetch_min(n, Ordering::SeqCst);
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        });
+        let run = ws.apply();
+        done.store(true, Ordering::SeqCst);
+        run
+    });
+    assert!(
+        apply.stdout.contains("create replacement and then destroy"),
+        "{}",
+        apply.stdout
+    );
+    assert!(
+        max.load(Ordering::SeqCst) <= 2,
+        "at most 2 tokens at any time"
+    );
+    assert!(min.load(Ordering::SeqCst) >= 1, "never without a token");
+    let tokens = sandbox.kiro_objects(&account, REGION)["tokens"].clone();
+    assert_eq!(tokens.as_array().unwrap().len(), 1);
+    assert_ne!(tokens[0]["tokenId"], first_id.as_str());
+    ws.assert_no_changes();
+
+    // Deleted in the console: noticed and planned again.
+    let id = ws.attr("kiro_access_token.scim", "token_id");
+    sandbox.delete_token_out_of_band(&arn, &id);
+    assert_plans_create(&ws, "kiro_access_token.scim");
+    ws.apply();
+
+    // Not importable, and says why.
+    let id = ws.attr("kiro_access_token.scim", "token_id");
+    ws.write_main(&kiro_config(
+        &sandbox,
+        &tenant,
+        &format!("{}\n{}", body("2026-07"), token("other", "x")),
+    ));
+    let out = ws
+        .fails(&[
+            "import",
+            "-no-color",
+            "kiro_access_token.other",
+            &format!("{arn}|{id}"),
+        ])
+        .output();
+    assert!(out.contains("cannot be imported"), "{out}");
+    ws.write_main(&kiro_config(&sandbox, &tenant, &body("2026-07")));
+
+    ws.destroy();
+    sandbox.assert_kiro_empty(&account, REGION);
+}
+
+#[test]
+fn the_quota_error_lists_the_tokens_and_how_to_free_one() {
+    let sandbox = Sandbox::start();
+    let tenant = sandbox.new_tenant();
+    let account = sandbox.aws_account();
+    let body = format!(
+        "{}\n{}\n{}\n{}",
+        profile(&tenant, "kiro-quota", ""),
+        token("a", "1"),
+        token("b", "1"),
+        token("c", "1").replace(
+            "  lifecycle {\n    create_before_destroy = true\n  }\n",
+            "  depends_on = [kiro_access_token.a, kiro_access_token.b]\n"
+        )
+    );
+    let ws = kiro_workspace(&sandbox, &tenant, &account, &body);
+    let out = ws.fails(&["apply", "-auto-approve", "-no-color"]).output();
+    let flat = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains("at most 2"), "{out}");
+    for name in ["a", "b"] {
+        let id = ws.attr(&format!("kiro_access_token.{name}"), "token_id");
+        assert!(flat.contains(&id), "lists token {id}:\n{out}");
+    }
+    assert!(flat.contains("Delete one"), "says how to free one:\n{out}");
+    ws.destroy();
+    sandbox.assert_kiro_empty(&account, REGION);
+}
