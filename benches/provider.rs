@@ -14,6 +14,9 @@ mod harness;
 #[path = "../tests/acceptance/sandbox.rs"]
 #[allow(dead_code)]
 mod sandbox;
+#[path = "../tests/acceptance/sandbox_kiro.rs"]
+#[allow(dead_code)]
+mod sandbox_kiro;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -191,13 +194,20 @@ fn terraform_waits(ws: &Workspace) {
 fn complete_example() {
     let sandbox = Sandbox::start();
     let tenant = sandbox.new_tenant();
+    let account = sandbox.aws_account();
     let mut ws = Workspace::new();
     ws.env("ARM_TENANT_ID", &tenant.tenant_id)
         .env("ARM_CLIENT_ID", &tenant.client_id)
         .env("ARM_CLIENT_SECRET", &tenant.client_secret)
         .env("KIRO_ENDPOINT_LOGIN", &format!("{}/login", sandbox.url))
         .env("KIRO_ENDPOINT_GRAPH", &format!("{}/graph", sandbox.url))
-        .env("KIRO_ENDPOINT_KIRO", &format!("{}/kiro", sandbox.url));
+        .env("KIRO_ENDPOINT_KIRO", &format!("{}/kiro", sandbox.url))
+        .env("AWS_ACCESS_KEY_ID", &account.access_key_id)
+        .env("AWS_SECRET_ACCESS_KEY", &account.secret_access_key)
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("KIRO_DNS_RESOLVER", &sandbox.dns_addr());
+    sandbox.set_domain_auto_verify(Some(500));
     let example =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/complete/main.tf");
     std::fs::copy(example, ws.dir.join("main.tf")).unwrap();
@@ -205,17 +215,19 @@ fn complete_example() {
     sandbox.reset_counts();
     let apply = ws.apply();
     println!(
-        "apply examples/complete: {:?}, {} Graph requests ({})",
+        "apply examples/complete: {:?}, {} Graph and {} Kiro requests ({})",
         apply.elapsed,
         sandbox.count("graph."),
+        sandbox.count("kiro."),
         sandbox.counts()
     );
     sandbox.reset_counts();
     let (code, run) = ws.plan_exit_code();
     assert_eq!(code, 0, "{}", run.stdout);
     println!(
-        "no-change plan of examples/complete: {} Graph requests ({}), {:?}",
+        "no-change plan of examples/complete: {} Graph and {} Kiro requests ({}), {:?}",
         sandbox.count("graph."),
+        sandbox.count("kiro."),
         sandbox.counts(),
         run.elapsed
     );

@@ -28,7 +28,7 @@ target/release/kiro-sandbox --listen "127.0.0.1:$port" > "$work/sandbox.out" 2> 
 sandbox_pid=$!
 trap 'kill $sandbox_pid 2>/dev/null || true' EXIT
 for _ in $(seq 50); do
-  grep -q KIRO_SANDBOX_URL "$work/sandbox.out" 2>/dev/null && break
+  grep -q KIRO_SANDBOX_DNS "$work/sandbox.out" 2>/dev/null && break
   sleep 0.1
 done
 url="$(sed -n 's/^KIRO_SANDBOX_URL=//p' "$work/sandbox.out")"
@@ -42,6 +42,18 @@ export ARM_CLIENT_SECRET=sandbox-secret
 export KIRO_ENDPOINT_LOGIN="$url/login"
 export KIRO_ENDPOINT_GRAPH="$url/graph"
 export KIRO_ENDPOINT_KIRO="$url/kiro"
+# Kiro: an AWS account of the sandbox (its keys sign the Kiro calls), the
+# sandbox's DNS stub for the provider's lookups, and domains that verify by
+# themselves after 2 s (in real life: publish the TXT record).
+account="$(curl -fsS -X POST -H 'Content-Type: application/json' -d '{}' "$url/_sandbox/aws/accounts")"
+json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
+export AWS_ACCESS_KEY_ID="$(json_field access_key_id <<<"$account")"
+export AWS_SECRET_ACCESS_KEY="$(json_field secret_access_key <<<"$account")"
+export AWS_REGION=us-east-1
+export AWS_EC2_METADATA_DISABLED=true
+export KIRO_DNS_RESOLVER="$(sed -n 's/^KIRO_SANDBOX_DNS=//p' "$work/sandbox.out")"
+curl -fsS -X PUT -H 'Content-Type: application/json' -d '{"domain_auto_verify_ms": 2000}' \
+  "$url/_sandbox/settings" > /dev/null
 export TF_CLI_CONFIG_FILE="$work/terraform.tfrc"
 export CHECKPOINT_DISABLE=1
 

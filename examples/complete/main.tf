@@ -1,10 +1,15 @@
 # The whole Entra ID -> Kiro setup, as far as the provider goes today:
 # the non-gallery enterprise application Kiro signs in against, its API
-# scopes and redirect URIs, and the group whose people use Kiro.
+# scopes and redirect URIs, the group whose people use Kiro, and the Kiro
+# profile trusting the application, with the company domain (verified) and
+# a SCIM access token for provisioning.
 #
 # Credentials and endpoints come from the environment (ARM_TENANT_ID,
-# ARM_CLIENT_ID, ARM_CLIENT_SECRET, KIRO_ENDPOINT_*), so the same file runs
-# against a real tenant or the offline sandbox (see ../run-sandbox.sh).
+# ARM_CLIENT_ID, ARM_CLIENT_SECRET, the AWS credential chain and AWS_REGION,
+# KIRO_ENDPOINT_*), so the same file runs against a real tenant and AWS
+# account or the offline sandbox (see ../run-sandbox.sh). Publish the domain's
+# TXT record with your DNS provider (see the kiro_domain docs for Route 53);
+# the sandbox verifies domains by itself.
 
 terraform {
   required_providers {
@@ -62,6 +67,38 @@ resource "kiro_entra_assignment" "kiro" {
   principal_id         = data.kiro_entra_group.kiro.object_id
 }
 
+variable "company_domain" {
+  description = "The domain people sign in with."
+  type        = string
+  default     = "kirosandbox.example"
+}
+
+# Kiro: the profile trusting the application's v2 issuer.
+resource "kiro_profile" "kiro" {
+  name       = "kiro"
+  issuer_url = kiro_entra_application.kiro.issuer_url
+  client_id  = kiro_entra_application.kiro.client_id
+}
+
+resource "kiro_domain" "company" {
+  profile_arn = kiro_profile.kiro.arn
+  domain_name = var.company_domain
+}
+
+resource "kiro_domain_verification" "company" {
+  profile_arn = kiro_domain.company.profile_arn
+  domain_name = kiro_domain.company.domain_name
+}
+
+# The SCIM token Entra's provisioning will use.
+resource "kiro_access_token" "scim" {
+  profile_arn = kiro_profile.kiro.arn
+  description = "Entra provisioning"
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
 output "client_id" {
   description = "Give Kiro this as the application (client) id."
   value       = kiro_entra_application.kiro.client_id
@@ -86,4 +123,18 @@ output "scopes" {
 
 output "assigned_group_members" {
   value = length(data.kiro_entra_group.kiro.member_user_ids)
+}
+
+output "profile_arn" {
+  value = kiro_profile.kiro.arn
+}
+
+output "scim_endpoint" {
+  description = "Give Entra's automatic provisioning this as the Tenant URL."
+  value       = kiro_profile.kiro.scim_endpoint
+}
+
+output "domain_txt_record" {
+  description = "The TXT record that verifies the company domain."
+  value       = "${kiro_domain.company.dns_record_name} ${kiro_domain.company.dns_record_type} ${kiro_domain.company.dns_record_value}"
 }

@@ -5,7 +5,7 @@
 //! and from Terraform values, so an attribute name cannot be misspelt in one
 //! place and right in another: the compiler checks every use.
 //!
-//! ```ignore
+//! ```text
 //! tf_model! {
 //!     pub struct RedirectUriModel {
 //!         /// `<application object id>/<platform>/<uri>`.

@@ -677,6 +677,14 @@ async fn the_scim_token_never_shows_in_debug_logs_or_errors() {
     let logs = Captured::default();
     let _guard =
         tracing::subscriber::set_default(tracing_subscriber::registry().with(logs.clone()));
+    // While exactly one `Dispatch` exists, tracing caches a call site's
+    // interest from whichever thread hits it first (tokio-rs/tracing#3611):
+    // another test's thread, with no subscriber, would silence these lines
+    // here. A second, never-dropped dispatch makes it ask every subscriber.
+    static SECOND_DISPATCH: std::sync::OnceLock<tracing::Dispatch> = std::sync::OnceLock::new();
+    SECOND_DISPATCH
+        .get_or_init(|| tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default()));
+    tracing::callsite::rebuild_interest_cache();
     let fake = Fake::scripted(vec![
         ok(json!({"tokenId": "tok-1", "token": SECRET_TOKEN,
             "createdAt": 1_704_164_645, "expiresAt": 1_735_700_645})),
