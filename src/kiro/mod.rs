@@ -133,6 +133,9 @@ impl KiroRequest {
 
 /// End-to-end tests of the transport against a local axum stub.
 #[cfg(test)]
+mod signing_tests;
+
+#[cfg(test)]
 mod tests {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicU32, Ordering};

@@ -14,7 +14,7 @@ use crate::graph::applications::PermissionScope;
 use crate::graph::edits::find_scope;
 use crate::{attr, tf_model};
 
-use super::{GraphFailure, Targets, import_parts};
+use super::{GraphFailure, Targets, application_missing, import_parts};
 
 const TARGETS: Targets = &[("api.oauth2PermissionScopes", "value")];
 
@@ -125,7 +125,9 @@ impl ManagedResource<Clients> for EntraApiScope {
             .get_application(&plan.application_id)
             .await
             .map_err(|e| e.fail("read the application"))?
-            .ok_or_else(|| application_missing(&plan.application_id))?;
+            .ok_or_else(|| {
+                application_missing(&plan.application_id, attr!(ApiScopeModel, application_id))
+            })?;
         if let Some(existing) = app
             .scopes()
             .iter()
@@ -244,7 +246,9 @@ impl ManagedResource<Clients> for EntraApiScope {
             .get_application(&application_id)
             .await
             .map_err(|e| e.fail("read the application"))?
-            .ok_or_else(|| application_missing(&application_id))?;
+            .ok_or_else(|| {
+                application_missing(&application_id, attr!(ApiScopeModel, application_id))
+            })?;
         if find_scope(&app, &scope_id).is_none() {
             return Err(Diagnostic::error(
                 "Cannot import: scope not found",
@@ -258,15 +262,6 @@ impl ManagedResource<Clients> for EntraApiScope {
             ..ApiScopeModel::default()
         })
     }
-}
-
-fn application_missing(application_id: &str) -> Diagnostics {
-    Diagnostic::error(
-        "Application not found",
-        format!("No application with object id {application_id} exists in this tenant."),
-    )
-    .at(AttrPath::attr(attr!(ApiScopeModel, application_id)))
-    .into()
 }
 
 #[cfg(test)]

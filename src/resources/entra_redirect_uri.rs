@@ -14,7 +14,7 @@ use crate::graph::applications::Platform;
 use crate::{attr, tf_model};
 
 use super::uri_rules::check_redirect_uri;
-use super::{GraphFailure, Targets, bad_import_id, import_parts};
+use super::{GraphFailure, Targets, application_missing, bad_import_id, import_parts};
 
 const TARGETS: Targets = &[
     ("publicClient.redirectUris", "uri"),
@@ -94,7 +94,12 @@ impl ManagedResource<Clients> for EntraRedirectUri {
             .get_application(&plan.application_id)
             .await
             .map_err(|e| e.fail("read the application"))?
-            .ok_or_else(|| application_missing(&plan.application_id))?;
+            .ok_or_else(|| {
+                application_missing(
+                    &plan.application_id,
+                    attr!(RedirectUriModel, application_id),
+                )
+            })?;
         if app.redirect_uris(platform).iter().any(|u| u == &plan.uri) {
             return Err(Diagnostic::error(
                 "This redirect URI already exists",
@@ -185,7 +190,9 @@ impl ManagedResource<Clients> for EntraRedirectUri {
             .get_application(&application_id)
             .await
             .map_err(|e| e.fail("read the application"))?
-            .ok_or_else(|| application_missing(&application_id))?;
+            .ok_or_else(|| {
+                application_missing(&application_id, attr!(RedirectUriModel, application_id))
+            })?;
         if !app.redirect_uris(platform).iter().any(|u| u == &uri) {
             return Err(Diagnostic::error(
                 "Cannot import: redirect URI not found",
@@ -203,13 +210,4 @@ impl ManagedResource<Clients> for EntraRedirectUri {
         }
         .with_id())
     }
-}
-
-fn application_missing(application_id: &str) -> Diagnostics {
-    Diagnostic::error(
-        "Application not found",
-        format!("No application with object id {application_id} exists in this tenant."),
-    )
-    .at(AttrPath::attr(attr!(RedirectUriModel, application_id)))
-    .into()
 }

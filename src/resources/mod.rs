@@ -111,6 +111,16 @@ impl KiroFailure for KiroError {
     }
 }
 
+/// The application a sub-resource (scope, redirect URI) names does not exist.
+pub(crate) fn application_missing(application_id: &str, attribute: &str) -> Diagnostics {
+    Diagnostic::error(
+        "Application not found",
+        format!("No application with object id {application_id} exists in this tenant."),
+    )
+    .at(AttrPath::attr(attribute))
+    .into()
+}
+
 /// Splits an import ID of the form `a/b/…` into exactly `N` non-empty parts;
 /// the last part keeps any further slashes (a redirect URI has them).
 pub(crate) fn import_parts<const N: usize>(
