@@ -128,16 +128,20 @@ where
 }
 
 /// The answers Graph gives on synchronization calls for a while after the service principal
-/// appears: 401, 403 or 409. (A 409 from creating a second job on a settled service principal
-/// looks the same; the timeout bounds that case.)
+/// appears: 401, 403 or 409. A 409 saying the job "already exists" is a real conflict (a
+/// second job on the same service principal), not lag.
 pub fn is_sync_lag(err: &GraphError) -> bool {
-    matches!(
-        err,
+    match err {
         GraphError::Api {
-            status: 401 | 403 | 409,
+            status: 401 | 403, ..
+        } => true,
+        GraphError::Api {
+            status: 409,
+            message,
             ..
-        }
-    )
+        } => !message.to_ascii_lowercase().contains("already exists"),
+        _ => false,
+    }
 }
 
 /// Retries a synchronization call (`op`) while Graph answers as if the service principal were
@@ -166,8 +170,9 @@ pub async fn provision_on_demand_once_assigned(
     subjects: &[Subject],
     timeout: Duration,
 ) -> Result<ProvisionResult, GraphError> {
+    const WHAT: &str = "the assignment to reach provisioning";
     let last_reason = std::sync::Mutex::new(None::<String>);
-    let result = wait_until("the assignment to reach provisioning", timeout, || async {
+    let polls = wait_until(WHAT, timeout, || async {
         let result = client
             .provision_on_demand(sp_id, job_id, rule_id, subjects)
             .await?;
@@ -176,8 +181,16 @@ pub async fn provision_on_demand_once_assigned(
             return Ok(None);
         }
         Ok(Some(result))
-    })
-    .await;
+    });
+    // A call can wait up to 10 s for the rate limiter; the deadline bounds that wait too.
+    let result = tokio::time::timeout(timeout, polls)
+        .await
+        .unwrap_or_else(|_| {
+            Err(GraphError::Timeout {
+                what: WHAT.to_string(),
+                waited: timeout,
+            })
+        });
     match result {
         Err(GraphError::Timeout { what, waited }) => {
             let last = last_reason.into_inner().unwrap_or_else(|p| p.into_inner());

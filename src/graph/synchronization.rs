@@ -489,7 +489,8 @@ pub enum Subject {
 }
 
 impl Subject {
-    fn to_json(&self) -> Value {
+    /// The subject as `provisionOnDemand` takes it.
+    pub(crate) fn to_json(&self) -> Value {
         match self {
             Self::User { object_id } => json!({"objectId": object_id, "objectTypeName": "User"}),
             Self::Group { object_id, members } => {

@@ -166,6 +166,22 @@ async fn sync_lag_answers_are_retried_and_other_errors_are_not() {
     assert_eq!(fake.lines().len(), 5, "a refusal is not retried");
 
     assert!(!is_sync_lag(&GraphError::Transport("x".into())));
+    // A second job is a real conflict: it returns at once.
+    fake.script(
+        "POST",
+        JOBS,
+        vec![(
+            409,
+            json!({"error": {"code": "Conflict", "message": "A synchronization job with template 'scim' already exists for this service principal."}}),
+        )],
+    );
+    let err = retry_while_sync_lags("job", Duration::from_secs(10), || {
+        c.create_sync_job(SP, "scim")
+    })
+    .await
+    .unwrap_err();
+    assert_eq!(err.status(), Some(409));
+    assert_eq!(fake.lines().len(), 6, "a duplicate job is not retried");
     let started = Instant::now();
     fake.script("GET", &job_path(""), vec![lag(403)]);
     let err = retry_while_sync_lags("the job", Duration::from_millis(300), || {
@@ -695,6 +711,9 @@ async fn not_assigned_answers_are_retried_until_the_assignment_arrives() {
     assert_eq!(fake.seen().len(), 3);
 
     fake.script("POST", &path, vec![not_assigned]);
+    // Two more calls fit Graph's 5 per 10 s; the third would wait for the limiter, and the
+    // deadline bounds that wait as well.
+    let started = Instant::now();
     let err = provision_on_demand_once_assigned(
         &c,
         SP,
@@ -707,6 +726,12 @@ async fn not_assigned_answers_are_retried_until_the_assignment_arrives() {
     .unwrap_err();
     assert!(matches!(err, GraphError::Timeout { .. }), "{err}");
     assert!(err.to_string().contains("NotEffectivelyEntitled"), "{err}");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(fake.seen().len(), 5);
 }
 
 #[tokio::test]
@@ -758,4 +783,53 @@ async fn the_client_waits_before_the_sixth_call_in_ten_seconds() {
         .await
         .unwrap_err(); // the fake knows no such path: 404, but the call was made at once
     assert_eq!(fake.seen().len(), 6);
+}
+
+#[tokio::test]
+async fn start_and_pause_are_repeated_after_a_transient_failure_but_restart_is_not() {
+    let fake = FakeGraph::start().await;
+    let c = fake.client();
+    let unavailable = (
+        503,
+        json!({"error": {"code": "ServiceUnavailable", "message": "try later"}}),
+    );
+    for action in ["/start", "/pause", "/restart"] {
+        fake.script(
+            "POST",
+            &job_path(action),
+            vec![unavailable.clone(), no_content()],
+        );
+    }
+    c.start_sync_job(SP, JOB).await.unwrap();
+    c.pause_sync_job(SP, JOB).await.unwrap();
+    let err = c.restart_sync_job(SP, JOB, "Full").await.unwrap_err();
+    assert_eq!(err.status(), Some(503));
+    let line = |action: &str| format!("POST {}", job_path(action));
+    assert_eq!(
+        fake.lines(),
+        [
+            line("/start"),
+            line("/start"),
+            line("/pause"),
+            line("/pause"),
+            line("/restart")
+        ]
+    );
+}
+
+#[test]
+fn a_group_without_members_is_sent_without_links() {
+    let group = Subject::Group {
+        object_id: "g-1".into(),
+        members: Vec::new(),
+    };
+    let user = user("u-1");
+    let sent: Vec<Value> = [group, user].iter().map(Subject::to_json).collect();
+    assert_eq!(
+        sent,
+        [
+            json!({"objectId": "g-1", "objectTypeName": "Group"}),
+            json!({"objectId": "u-1", "objectTypeName": "User"})
+        ]
+    );
 }
