@@ -209,11 +209,23 @@ fn secrets_json(secrets: &[SyncSecret]) -> Value {
         .collect()
 }
 
+/// A `{key, value}` pair as `GET …/secrets` returns it. The value is read as any JSON, so a
+/// shape we do not expect can never be quoted (secret and all) in a decode error.
 #[derive(Deserialize)]
 struct KeyValue {
     key: String,
     #[serde(default)]
-    value: Option<String>,
+    value: Value,
+}
+
+impl KeyValue {
+    fn value_text(self) -> String {
+        match self.value {
+            Value::Null => String::new(),
+            Value::String(s) => s,
+            other => other.to_string(),
+        }
+    }
 }
 
 // --- schema ----------------------------------------------------------------------------------
@@ -783,7 +795,7 @@ impl GraphClient {
     }
 
     /// `GET …/synchronization/secrets` as `(key, value)` pairs; Graph masks secret values
-    /// (`"*"`), and a key without a value reads as `""`.
+    /// (`"*"`), a key without a value reads as `""`, and a non-string value as its JSON text.
     pub async fn get_sync_secrets(&self, sp_id: &str) -> Result<Vec<(String, String)>, GraphError> {
         // Sensitive: a real Graph masks the token, but the body is not ours to log.
         let req = GraphRequest::get(secrets_path(sp_id)).sensitive();
@@ -791,7 +803,7 @@ impl GraphClient {
         Ok(list
             .value
             .into_iter()
-            .map(|kv| (kv.key, kv.value.unwrap_or_default()))
+            .map(|kv| (kv.key.clone(), kv.value_text()))
             .collect())
     }
 

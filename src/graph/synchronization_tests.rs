@@ -250,7 +250,8 @@ async fn secrets_are_written_whole_and_read_masked() {
             json!({"value": [
                 {"key": "BaseAddress", "value": "https://scim.example/scim/v2"},
                 {"key": "SecretToken", "value": "*"},
-                {"key": "SyncNotificationSettings"}
+                {"key": "SyncNotificationSettings"},
+                {"key": "SyncAll", "value": false}
             ]}),
         )],
     );
@@ -262,6 +263,7 @@ async fn secrets_are_written_whole_and_read_masked() {
             ("BaseAddress".into(), "https://scim.example/scim/v2".into()),
             ("SecretToken".into(), "*".into()),
             ("SyncNotificationSettings".into(), String::new()),
+            ("SyncAll".into(), "false".into()),
         ]
     );
     let writes = fake.writes();
