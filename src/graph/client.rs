@@ -14,6 +14,7 @@ use url::Url;
 use super::error::GraphError;
 use super::locks::ObjectLocks;
 use super::shared::SharedApplications;
+use super::synchronization::CallLimiter;
 use crate::entra::{TokenSource, is_loopback};
 use crate::retry::{RetryPolicy, parse_retry_after, retryable_status, retryable_transport};
 
@@ -164,6 +165,7 @@ struct Inner {
     user_agent: String,
     locks: ObjectLocks,
     applications: SharedApplications,
+    on_demand: CallLimiter,
 }
 
 impl fmt::Debug for GraphClient {
@@ -195,6 +197,7 @@ impl GraphClient {
                 user_agent: config.user_agent,
                 locks: ObjectLocks::default(),
                 applications: SharedApplications::default(),
+                on_demand: CallLimiter::default(),
             }),
         })
     }
@@ -207,6 +210,11 @@ impl GraphClient {
     /// The shared application reads of all clones of this client.
     pub(crate) fn shared_applications(&self) -> &SharedApplications {
         &self.inner.applications
+    }
+
+    /// The provision-on-demand rate limiter shared by all clones of this client.
+    pub(crate) fn on_demand_limiter(&self) -> &CallLimiter {
+        &self.inner.on_demand
     }
 
     /// The absolute URL a request goes to. Absolute targets must share the base origin, so a

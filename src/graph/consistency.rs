@@ -8,6 +8,7 @@ use tokio::time::Instant;
 use super::applications::{Application, ServicePrincipal};
 use super::client::GraphClient;
 use super::error::GraphError;
+use super::synchronization::{ProvisionResult, Subject};
 
 /// First pause between polls.
 pub const FIRST_POLL: Duration = Duration::from_millis(100);
@@ -124,6 +125,85 @@ where
     Fut: Future<Output = Result<T, GraphError>>,
 {
     retry_while_lagging(what, timeout, GraphError::is_reference_lag, op).await
+}
+
+/// The answers Graph gives on synchronization calls for a while after the service principal
+/// appears: 401, 403 or 409. A 409 saying the job "already exists" is a real conflict (a
+/// second job on the same service principal), not lag.
+pub fn is_sync_lag(err: &GraphError) -> bool {
+    match err {
+        GraphError::Api {
+            status: 401 | 403, ..
+        } => true,
+        GraphError::Api {
+            status: 409,
+            message,
+            ..
+        } => !message.to_ascii_lowercase().contains("already exists"),
+        _ => false,
+    }
+}
+
+/// Retries a synchronization call (`op`) while Graph answers as if the service principal were
+/// not ready for provisioning yet ([`is_sync_lag`]); every other error returns at once.
+pub async fn retry_while_sync_lags<T, F, Fut>(
+    what: &str,
+    timeout: Duration,
+    op: F,
+) -> Result<T, GraphError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, GraphError>>,
+{
+    retry_while_lagging(what, timeout, is_sync_lag, op).await
+}
+
+/// Provisions `subjects` on demand, calling again while Graph reads them as not assigned
+/// ([`ProvisionResult::is_not_assigned`]): a just-made assignment can take minutes to reach
+/// the provisioning service. Any other result, success or not, returns at once; on timeout
+/// the error quotes Graph's last reason.
+pub async fn provision_on_demand_once_assigned(
+    client: &GraphClient,
+    sp_id: &str,
+    job_id: &str,
+    rule_id: &str,
+    subjects: &[Subject],
+    timeout: Duration,
+) -> Result<ProvisionResult, GraphError> {
+    const WHAT: &str = "the assignment to reach provisioning";
+    let last_reason = std::sync::Mutex::new(None::<String>);
+    let polls = wait_until(WHAT, timeout, || async {
+        let result = client
+            .provision_on_demand(sp_id, job_id, rule_id, subjects)
+            .await?;
+        if result.is_not_assigned() {
+            *last_reason.lock().unwrap_or_else(|p| p.into_inner()) = result.reason.clone();
+            return Ok(None);
+        }
+        Ok(Some(result))
+    });
+    // A call can wait up to 10 s for the rate limiter; the deadline bounds that wait too.
+    let result = tokio::time::timeout(timeout, polls)
+        .await
+        .unwrap_or_else(|_| {
+            Err(GraphError::Timeout {
+                what: WHAT.to_string(),
+                waited: timeout,
+            })
+        });
+    match result {
+        Err(GraphError::Timeout { what, waited }) => {
+            let last = last_reason.into_inner().unwrap_or_else(|p| p.into_inner());
+            Err(GraphError::Timeout {
+                what: format!(
+                    "{what} (Graph still says: {})",
+                    last.as_deref().unwrap_or("not assigned")
+                ),
+                waited,
+            })
+        }
+        other => other,
+    }
 }
 
 /// Polls `GET /applications/{objectId}` until `shows` holds for what Graph returns, and

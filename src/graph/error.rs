@@ -64,6 +64,10 @@ pub enum GraphError {
     /// The client was configured with something unusable (e.g. plain http to a remote host).
     #[error("invalid Graph client configuration: {0}")]
     InvalidConfig(String),
+    /// A request the client refuses to send because Graph would refuse it (e.g. more group
+    /// members than provision on demand takes).
+    #[error("invalid request to Microsoft Graph: {0}")]
+    InvalidRequest(String),
     /// Graph kept throttling (429) until the retry budget was used up.
     #[error("Microsoft Graph is throttling requests: gave up after {attempts} attempts{}",
         retry_after.map(|d| format!(" (last Retry-After {}s)", d.as_secs())).unwrap_or_default())]

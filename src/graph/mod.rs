@@ -14,6 +14,7 @@ pub mod locks;
 pub mod paging;
 pub mod patch;
 mod shared;
+pub mod synchronization;
 
 pub use crate::retry::RetryPolicy;
 pub use applications::{
@@ -23,7 +24,8 @@ pub use applications::{
 pub use assignments::AppRoleAssignment;
 pub use client::{GraphClient, GraphConfig, GraphRequest, GraphResponse, Target};
 pub use consistency::{
-    instantiate_or_find, retry_while_lagging, retry_while_reference_lags, wait_for_application,
+    instantiate_or_find, provision_on_demand_once_assigned, retry_while_lagging,
+    retry_while_reference_lags, retry_while_sync_lags, wait_for_application,
     wait_for_service_principal, wait_until,
 };
 pub use directory::{DirectoryObject, Group, MemberKind, User};
@@ -31,6 +33,10 @@ pub use edits::find_scope;
 pub use error::{ErrorDetail, GraphError};
 pub use locks::ObjectLocks;
 pub use patch::{ApiPatch, ApplicationPatch, ServicePrincipalPatch};
+pub use synchronization::{
+    AttributeMapping, MappingSource, ProvisionOutcome, ProvisionResult, SecretKey, Subject,
+    SyncJob, SyncObject, SyncSchema, SyncSecret,
+};
 
 /// Result of Graph operations.
 pub type Result<T, E = GraphError> = std::result::Result<T, E>;
@@ -104,6 +110,8 @@ pub(crate) mod fake;
 /// Local fake servers for unit tests.
 #[cfg(test)]
 mod retry_tests;
+#[cfg(test)]
+mod synchronization_tests;
 
 #[cfg(test)]
 pub(crate) mod testing {
