@@ -5,6 +5,7 @@
 //! with capitalized ops and string booleans, `active` "False" on unassignment, DELETE of
 //! groups that left scope). The tenant lock is never held across an HTTP call.
 
+pub mod control;
 pub mod mapping;
 
 use std::collections::{HashMap, HashSet};
