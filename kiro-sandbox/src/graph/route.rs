@@ -201,7 +201,7 @@ pub fn parse(method: &Method, path: &str) -> (String, GraphResult<Route>) {
                 _ => (op, Err(GraphError::method_not_allowed())),
             }
         }
-        ["serviceprincipals", _, "synchronization", ..] => sync_route(method, &segs, &lower),
+        ["serviceprincipals", _, "synchronization", ..] => sync_route(method, segs, &lower),
         ["users"] => collection("graph.users", method, Route::ListUsers),
         ["users", _] => only(
             method,

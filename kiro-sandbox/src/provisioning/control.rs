@@ -18,9 +18,13 @@ fn fail(status: StatusCode, message: impl Into<String>) -> Response {
     (status, axum::Json(json!({"error": message.into()}))).into_response()
 }
 
-fn parse(bytes: &[u8]) -> Result<Value, Response> {
-    serde_json::from_slice(bytes)
-        .map_err(|e| fail(StatusCode::BAD_REQUEST, format!("invalid JSON body: {e}")))
+fn parse(bytes: &[u8]) -> Result<Value, Box<Response>> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        Box::new(fail(
+            StatusCode::BAD_REQUEST,
+            format!("invalid JSON body: {e}"),
+        ))
+    })
 }
 
 pub fn router() -> Router<Arc<Sandbox>> {
@@ -59,7 +63,7 @@ pub fn jobs_json(t: &Tenant) -> Vec<Value> {
 async fn run(State(sb): State<Arc<Sandbox>>, Path(key): Path<String>, bytes: Bytes) -> Response {
     let body = match parse(&bytes) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let Some(sp) = body["service_principal_id"].as_str() else {
         return fail(
@@ -85,7 +89,7 @@ async fn edit_schema(
 ) -> Response {
     let body = match parse(&bytes) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let Some(tenant) = sb.tenant(&key).await else {
         return fail(StatusCode::NOT_FOUND, format!("unknown tenant '{key}'"));
