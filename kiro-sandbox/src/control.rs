@@ -34,6 +34,18 @@
 //! - `POST /_sandbox/tenants/{t}/assignments` `{principalId, resourceId, appRoleId}` → 201
 //!   assignment: made "in the portal", with Graph's rules but visible at once;
 //!   `DELETE …/assignments/{id}` → 204 (out-of-band removal)
+//! - `GET /_sandbox/tenants/{t}/objects` also lists `sync_jobs`: `{service_principal_id, job
+//!   (as Graph shows it), secrets (masked), entry_errors, schema}`
+//! - `POST /_sandbox/tenants/{t}/provisioning/run` `{service_principal_id}` → 200 the summary of
+//!   one provisioning cycle run now `{state, error, counts, entryErrors, quarantined}`; 409 when
+//!   the job cannot run (no job, no secrets)
+//! - `PATCH /_sandbox/tenants/{t}/service_principals/{sp}/synchronization/schema`
+//!   `{"rule": "users"|"groups", "target": "externalId", "source": "[mail]" | null}` (null
+//!   deletes the mapping) or `{"schema": {…}}` (whole replacement, no checks): a portal edit →
+//!   200 the schema
+//! - settings `sync_lag_ms` (default 0: synchronization calls answer 401/403/409 that long
+//!   after the service principal appears) and `provisioning_interval_ms` (default null = off:
+//!   Active jobs run a cycle that often)
 //!
 //! Kiro (profiles are named by `arn`, in any account; errors name the admin API's error type):
 //! - `POST /_sandbox/aws/accounts` `{}` → 201 `{account_id, access_key_id,
@@ -112,6 +124,7 @@ pub fn router() -> Router<Arc<Sandbox>> {
         )
         .merge(entra::router())
         .merge(kiro::router())
+        .merge(crate::provisioning::control::router())
 }
 
 /// A control API failure, answered as `{"error":"…"}`.
@@ -194,6 +207,7 @@ async fn objects(State(sb): Sb, Path(key): Path<String>) -> Answer {
         "users": dir.users,
         "groups": groups,
         "assignments": all(&dir.assignments),
+        "sync_jobs": crate::provisioning::control::jobs_json(&t),
     }))
     .into_response())
 }

@@ -14,6 +14,7 @@ mod faults;
 mod graph;
 mod kiro;
 mod login;
+mod provisioning;
 mod request_log;
 pub mod scim;
 mod seed;
@@ -122,6 +123,7 @@ pub async fn serve(
     let dns_addr = dns.local_addr()?;
     tracing::info!(%addr, %dns_addr, tenant = %options.tenant_id, "kiro-sandbox listening");
     kiro::spawn_domain_tick(&sb);
+    provisioning::spawn_ticker(&sb);
     let records = sb.kiro.dns.clone();
     tokio::select! {
         served = axum::serve(listener, app(sb)) => served,

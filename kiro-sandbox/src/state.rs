@@ -44,6 +44,8 @@ pub struct Tenant {
     /// Keyed by lower-case client id.
     pub clients: HashMap<String, Client>,
     pub directory: Directory,
+    /// Provisioning (synchronization) secrets and jobs, keyed by lower-case service principal id.
+    pub sync: crate::graph::sync::SyncStore,
     rng: StdRng,
 }
 
@@ -56,6 +58,7 @@ impl Tenant {
             domains: vec![domain.to_string()],
             clients: HashMap::new(),
             directory: Directory::new(users, groups),
+            sync: Default::default(),
             rng,
         }
     }
@@ -93,6 +96,11 @@ pub struct Settings {
     pub domain_auto_verify_ms: Option<u64>,
     /// How long a new Kiro profile stays CREATING before it is ACTIVE.
     pub profile_activation_ms: u64,
+    /// How long after a service principal appears its synchronization calls still fail
+    /// (401/403/409), like Entra's provisioning service catching up.
+    pub sync_lag_ms: u64,
+    /// When set, an Active provisioning job runs a cycle this often (Entra: every 40 minutes).
+    pub provisioning_interval_ms: Option<u64>,
 }
 
 impl Default for Settings {
@@ -101,6 +109,8 @@ impl Default for Settings {
             page_size: 5,
             domain_auto_verify_ms: None,
             profile_activation_ms: 0,
+            sync_lag_ms: 0,
+            provisioning_interval_ms: None,
         }
     }
 }
@@ -114,6 +124,10 @@ pub struct SettingsPatch {
     #[serde(default, deserialize_with = "present")]
     pub domain_auto_verify_ms: Option<Option<u64>>,
     pub profile_activation_ms: Option<u64>,
+    pub sync_lag_ms: Option<u64>,
+    /// `null` turns periodic provisioning cycles off; absent keeps the value.
+    #[serde(default, deserialize_with = "present")]
+    pub provisioning_interval_ms: Option<Option<u64>>,
 }
 
 /// Tells a member given as `null` (`Some(None)`) from an absent one (`None`).
@@ -213,6 +227,11 @@ impl Sandbox {
         self.tenants.read().await.get(&id).cloned()
     }
 
+    /// Every tenant, for background work such as periodic provisioning cycles.
+    pub async fn all_tenants(&self) -> Vec<Arc<Mutex<Tenant>>> {
+        self.tenants.read().await.values().cloned().collect()
+    }
+
     pub fn settings(&self) -> Settings {
         self.settings
             .lock()
@@ -223,6 +242,9 @@ impl Sandbox {
     /// Applies a settings patch after validating it; on error nothing changes.
     pub fn update_settings(&self, patch: &SettingsPatch) -> Result<Settings, String> {
         let mut settings = self.settings.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(Some(0)) = patch.provisioning_interval_ms {
+            return Err("provisioning_interval_ms must be positive (null turns it off)".into());
+        }
         if let Some(n) = patch.page_size {
             if !(1..=MAX_PAGE_SIZE).contains(&n) {
                 return Err(format!(
@@ -236,6 +258,12 @@ impl Sandbox {
         }
         if let Some(ms) = patch.profile_activation_ms {
             settings.profile_activation_ms = ms;
+        }
+        if let Some(ms) = patch.sync_lag_ms {
+            settings.sync_lag_ms = ms;
+        }
+        if let Some(ms) = patch.provisioning_interval_ms {
+            settings.provisioning_interval_ms = ms;
         }
         Ok(settings.clone())
     }

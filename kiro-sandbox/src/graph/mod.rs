@@ -12,6 +12,7 @@ mod people;
 mod query;
 mod route;
 mod service_principals;
+pub mod sync;
 mod templates;
 mod uris;
 mod validate;
@@ -159,7 +160,7 @@ fn stamp_request_ids(ctx: &Ctx, resp: &mut Response) {
 }
 
 async fn run(
-    sb: &Sandbox,
+    sb: &Arc<Sandbox>,
     ctx: &Ctx,
     headers: &HeaderMap,
     route: GraphResult<Route>,
@@ -182,6 +183,11 @@ async fn run(
         lag: sb.faults.replication_lag(),
         sandbox: sb,
     };
+    if let Route::Sync(sp, sync_route) = route {
+        // Provisioning calls may reach out to the tenant URL, so they lock the tenant
+        // themselves and never across an HTTP call.
+        return sync::handle(sb, &tenant, &sp, sync_route, &req).await;
+    }
     let mut tenant = tenant.lock().await;
     handle(&mut tenant, route, &req)
 }
@@ -211,6 +217,7 @@ fn handle(tenant: &mut Tenant, route: Route, req: &Req<'_>) -> GraphResult<Respo
         Route::CreateAssignment(sp) => assignments::post(tenant, &sp, req),
         Route::GetAssignment(sp, id) => assignments::get(tenant, &sp, &id, req),
         Route::DeleteAssignment(sp, id) => assignments::delete(tenant, &sp, &id),
+        Route::Sync(..) => unreachable!("run() hands synchronization routes to sync::handle"),
     }
 }
 

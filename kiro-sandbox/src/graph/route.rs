@@ -50,6 +50,44 @@ pub enum Route {
     /// `/servicePrincipals/{spId}/appRoleAssignedTo/{assignmentId}`
     GetAssignment(String, String),
     DeleteAssignment(String, String),
+    /// `/servicePrincipals/{spId}/synchronization/…`
+    Sync(String, SyncRoute),
+}
+
+/// A provisioning (synchronization) call on one service principal.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SyncRoute {
+    ListJobs,
+    CreateJob,
+    GetJob(String),
+    DeleteJob(String),
+    GetSecrets,
+    PutSecrets,
+    GetSchema(String),
+    PutSchema(String),
+    /// `POST jobs/{id}/{action}`: validateCredentials, start, pause, restart, provisionOnDemand
+    Action(String, SyncAction),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum SyncAction {
+    ValidateCredentials,
+    Start,
+    Pause,
+    Restart,
+    ProvisionOnDemand,
+}
+
+impl SyncAction {
+    pub fn name(self) -> &'static str {
+        match self {
+            SyncAction::ValidateCredentials => "validateCredentials",
+            SyncAction::Start => "start",
+            SyncAction::Pause => "pause",
+            SyncAction::Restart => "restart",
+            SyncAction::ProvisionOnDemand => "provisionOnDemand",
+        }
+    }
 }
 
 /// The operation name (always, for counting) and the route or the Graph error to answer.
@@ -163,6 +201,7 @@ pub fn parse(method: &Method, path: &str) -> (String, GraphResult<Route>) {
                 _ => (op, Err(GraphError::method_not_allowed())),
             }
         }
+        ["serviceprincipals", _, "synchronization", ..] => sync_route(method, segs, &lower),
         ["users"] => collection("graph.users", method, Route::ListUsers),
         ["users", _] => only(
             method,
@@ -218,6 +257,55 @@ pub fn parse(method: &Method, path: &str) -> (String, GraphResult<Route>) {
             };
             unknown(GraphError::segment_not_found(bad))
         }
+    }
+}
+
+/// `servicePrincipals/{spId}/synchronization/…` (segments as sent and lower-cased). Job ids
+/// are kept as sent: they are opaque.
+fn sync_route(method: &Method, segs: &[&str], lower: &[&str]) -> (String, GraphResult<Route>) {
+    let area = |name: &str| format!("graph.synchronization.{name}");
+    let sp = match object_id(segs[1]) {
+        Ok(id) => id,
+        Err(e) => return (area(&action(method)), Err(e)),
+    };
+    let job = |i: usize| segs[i].to_string();
+    let (op, route) = match (&lower[3..], method.clone()) {
+        (["jobs"], Method::GET) => ("jobs.list", Some(SyncRoute::ListJobs)),
+        (["jobs"], Method::POST) => ("jobs.post", Some(SyncRoute::CreateJob)),
+        (["jobs", _], Method::GET) => ("jobs.get", Some(SyncRoute::GetJob(job(4)))),
+        (["jobs", _], Method::DELETE) => ("jobs.delete", Some(SyncRoute::DeleteJob(job(4)))),
+        (["secrets"], Method::GET) => ("secrets.get", Some(SyncRoute::GetSecrets)),
+        (["secrets"], Method::PUT) => ("secrets.put", Some(SyncRoute::PutSecrets)),
+        (["jobs", _, "schema"], Method::GET) => ("schema.get", Some(SyncRoute::GetSchema(job(4)))),
+        (["jobs", _, "schema"], Method::PUT) => ("schema.put", Some(SyncRoute::PutSchema(job(4)))),
+        (["jobs", _, name], Method::POST) => {
+            let act = match *name {
+                "validatecredentials" => Some(SyncAction::ValidateCredentials),
+                "start" => Some(SyncAction::Start),
+                "pause" => Some(SyncAction::Pause),
+                "restart" => Some(SyncAction::Restart),
+                "provisionondemand" => Some(SyncAction::ProvisionOnDemand),
+                _ => None,
+            };
+            match act {
+                Some(a) => {
+                    let op = format!("jobs.{}", a.name());
+                    return (area(&op), Ok(Route::Sync(sp, SyncRoute::Action(job(4), a))));
+                }
+                None => return (area("unknown"), Err(GraphError::segment_not_found(segs[5]))),
+            }
+        }
+        (["jobs"] | ["jobs", _] | ["secrets"] | ["jobs", _, "schema"], _) => {
+            return (area(&action(method)), Err(GraphError::method_not_allowed()));
+        }
+        _ => {
+            let last = segs.last().copied().unwrap_or("synchronization");
+            return (area("unknown"), Err(GraphError::segment_not_found(last)));
+        }
+    };
+    match route {
+        Some(r) => (area(op), Ok(Route::Sync(sp, r))),
+        None => (area(op), Err(GraphError::method_not_allowed())),
     }
 }
 

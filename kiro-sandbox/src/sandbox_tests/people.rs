@@ -220,8 +220,7 @@ async fn small_default_pages_top_and_the_page_size_setting() {
     let r = s
         .control("PUT", "settings", Some(json!({"page_size": 10})))
         .await;
-    let settings =
-        json!({"page_size": 10, "domain_auto_verify_ms": null, "profile_activation_ms": 0});
+    let settings = json!({"page_size": 10, "domain_auto_verify_ms": null, "profile_activation_ms": 0, "sync_lag_ms": 0, "provisioning_interval_ms": null});
     assert_eq!((r.status, r.body.clone()), (200, settings.clone()));
     assert_eq!(s.control("GET", "settings", None).await.body, settings);
     let (_, pages) = all_pages(&s, &tok, "users").await;

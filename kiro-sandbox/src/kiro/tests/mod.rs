@@ -4,6 +4,7 @@
 mod domains;
 mod identities;
 mod profiles;
+mod provisioning;
 mod signing;
 mod tokens;
 

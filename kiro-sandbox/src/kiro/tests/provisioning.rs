@@ -1,0 +1,308 @@
+//! End to end: an app from the template, a Kiro profile and SCIM token, a provisioning job
+//! configured through Graph, and cycles that land users and groups in the profile's SCIM
+//! directory the way Entra's provisioning service would.
+
+use serde_json::{Value, json};
+
+use super::{Q, start_kiro};
+
+const USER_ROLE: &str = "18d14569-c3bd-439b-9a66-3a2aee01d14f";
+
+#[tokio::test]
+async fn a_configured_job_provisions_assigned_users_and_groups_into_kiro() {
+    let k = start_kiro().await;
+    let s = &k.s;
+    let token = s.token().await;
+    let (_, sp) = s.instantiate(&token, "Kiro").await;
+    s.replicate_now().await;
+    let sp_id = sp["id"].as_str().unwrap().to_string();
+    let arn = k.create_profile("Provisioned").await;
+    let secret = k
+        .ok(
+            &format!("{Q}.CreateScimAccessToken"),
+            json!({"profileArn": arn}),
+        )
+        .await["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let profile_id = arn.rsplit('/').next().unwrap();
+    let base = format!("http://{}/scim/us-east-1/{profile_id}/scim/v2", s.addr);
+    let sync = format!("servicePrincipals/{sp_id}/synchronization");
+
+    let created = s
+        .graph(
+            &token,
+            "POST",
+            &format!("{sync}/jobs"),
+            Some(json!({"templateId": "scim"})),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    let job = created.body["id"].as_str().unwrap().to_string();
+    assert!(job.starts_with("scim."), "{job}");
+    assert_eq!(created.body["schedule"]["interval"], "PT40M");
+    assert_eq!(created.body["status"]["code"], "NotConfigured");
+    let again = s
+        .graph(
+            &token,
+            "POST",
+            &format!("{sync}/jobs"),
+            Some(json!({"templateId": "scim"})),
+        )
+        .await;
+    assert_eq!(again.status, 409);
+
+    let creds = |t: &str| json!({"useSavedCredentials": false, "credentials": [{"key": "BaseAddress", "value": base}, {"key": "SecretToken", "value": t}]});
+    let validate = format!("{sync}/jobs/{job}/validateCredentials");
+    let bad = s
+        .graph(&token, "POST", &validate, Some(creds("wrong")))
+        .await;
+    assert_eq!(bad.status, 400);
+    assert!(
+        bad.message().contains("the token is invalid"),
+        "{}",
+        bad.message()
+    );
+    let good = s
+        .graph(&token, "POST", &validate, Some(creds(&secret)))
+        .await;
+    assert_eq!(good.status, 204, "{:?}", good.body);
+
+    let unknown = s
+        .graph(
+            &token,
+            "PUT",
+            &format!("{sync}/secrets"),
+            Some(json!({"value": [{"key": "baseaddress", "value": base}]})),
+        )
+        .await;
+    assert_eq!(unknown.status, 400);
+    let put = s.graph(&token, "PUT", &format!("{sync}/secrets"), Some(json!({"value": [{"key": "BaseAddress", "value": base}, {"key": "SecretToken", "value": secret}]}))).await;
+    assert_eq!(put.status, 204);
+    let shown = s
+        .graph(&token, "GET", &format!("{sync}/secrets"), None)
+        .await;
+    assert_eq!(
+        shown.body["value"][1],
+        json!({"key": "SecretToken", "value": "*"})
+    );
+    assert_eq!(shown.body["value"][0]["value"], base.as_str());
+
+    // Edit the schema as the provider does: externalId from objectId, enterprise mappings
+    // and phone numbers dropped, but `department` kept for now.
+    let mut schema = s
+        .graph(&token, "GET", &format!("{sync}/jobs/{job}/schema"), None)
+        .await
+        .body;
+    for om in schema["synchronizationRules"][0]["objectMappings"]
+        .as_array_mut()
+        .unwrap()
+    {
+        let is_user = om["sourceObjectName"] == "User";
+        let attrs = om["attributeMappings"].as_array_mut().unwrap();
+        attrs.retain(|a| {
+            let t = a["targetAttributeName"].as_str().unwrap();
+            !t.starts_with("phoneNumbers")
+                && !t.ends_with(":employeeNumber")
+                && !t.ends_with(":manager")
+        });
+        for a in attrs.iter_mut() {
+            if a["targetAttributeName"] == "externalId" && is_user {
+                a["source"] = json!({"expression": "[objectId]", "name": "objectId", "type": "Attribute", "parameters": []});
+            }
+        }
+    }
+    let mut broken = schema.clone();
+    broken["synchronizationRules"][0]["objectMappings"][0]["attributeMappings"][0]["source"]["name"] =
+        json!("nope");
+    let r = s
+        .graph(
+            &token,
+            "PUT",
+            &format!("{sync}/jobs/{job}/schema"),
+            Some(broken),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{:?}", r.body);
+    let r = s
+        .graph(
+            &token,
+            "PUT",
+            &format!("{sync}/jobs/{job}/schema"),
+            Some(schema),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{:?}", r.body);
+
+    let objects = s.objects().await;
+    let alice = objects["users"][0]["id"].as_str().unwrap().to_string();
+    let admins = objects["groups"][1].clone();
+    assert_eq!(admins["displayName"], "Kiro Admins");
+    let admins_id = admins["id"].as_str().unwrap().to_string();
+    let mut assignment_ids = Vec::new();
+    for principal in [&alice, &admins_id] {
+        let r = s
+            .control(
+                "POST",
+                &format!("tenants/{}/assignments", s.tenant.tenant_id),
+                Some(
+                    json!({"principalId": principal, "resourceId": sp_id, "appRoleId": USER_ROLE}),
+                ),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        assignment_ids.push(r.body["id"].as_str().unwrap().to_string());
+    }
+    let r = s
+        .graph(&token, "POST", &format!("{sync}/jobs/{job}/start"), None)
+        .await;
+    assert_eq!(r.status, 204);
+    let run_path = format!("tenants/{}/provisioning/run", s.tenant.tenant_id);
+    let run_body = json!({"service_principal_id": sp_id});
+    // No user has a department yet, so the kept mapping exports nothing.
+    let summary = s
+        .control("POST", &run_path, Some(run_body.clone()))
+        .await
+        .body;
+    assert_eq!(summary["state"], "Succeeded", "{summary}");
+    let kiro = k.objects().await;
+    let users: Vec<&Value> = kiro["users"].as_array().unwrap().iter().collect();
+    assert_eq!(users.len(), 3, "alice and the two admins: {kiro}");
+    let entra_ids: Vec<&str> = objects["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["id"].as_str().unwrap())
+        .collect();
+    for u in &users {
+        assert!(
+            entra_ids.contains(&u["externalId"].as_str().unwrap()),
+            "externalId is the Entra object id: {u}"
+        );
+        assert_eq!(u["active"], true);
+    }
+    let groups = kiro["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), 1, "{kiro}");
+    assert_eq!(groups[0]["externalId"], admins_id.as_str());
+    assert_eq!(groups[0]["members"].as_array().unwrap().len(), 2);
+    let job_json = s
+        .graph(&token, "GET", &format!("{sync}/jobs/{job}"), None)
+        .await
+        .body;
+    assert_eq!(job_json["status"]["code"], "Active");
+    assert_eq!(job_json["status"]["lastExecution"]["state"], "Succeeded");
+
+    // Unassigning alice deactivates her in Kiro.
+    let r = s
+        .control(
+            "DELETE",
+            &format!(
+                "tenants/{}/assignments/{}",
+                s.tenant.tenant_id, assignment_ids[0]
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 204);
+    let summary = s
+        .control("POST", &run_path, Some(run_body.clone()))
+        .await
+        .body;
+    assert_eq!(summary["counts"]["usersDisabled"], 1, "{summary}");
+    let kiro = k.objects().await;
+    let alice_kiro = kiro["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["externalId"] == alice.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(alice_kiro["active"], false);
+
+    // Provision on demand of an unassigned user is skipped; of an admin succeeds.
+    let rule = "03f7d90d-bf71-41b1-bda6-aaf0ddbee5d8";
+    let pod = |id: &str| json!({"parameters": [{"ruleId": rule, "subjects": [{"objectId": id, "objectTypeName": "User"}]}]});
+    let bob = objects["users"][1]["id"].as_str().unwrap().to_string();
+    let r = s
+        .graph(
+            &token,
+            "POST",
+            &format!("{sync}/jobs/{job}/provisionOnDemand"),
+            Some(pod(&bob)),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let key: Value = serde_json::from_str(r.body["key"].as_str().unwrap()).unwrap();
+    assert_eq!(key["result"], "Skipped", "{key}");
+    let dave = objects["users"][3]["id"].as_str().unwrap().to_string();
+    let r = s
+        .graph(
+            &token,
+            "POST",
+            &format!("{sync}/jobs/{job}/provisionOnDemand"),
+            Some(pod(&dave)),
+        )
+        .await;
+    let key: Value = serde_json::from_str(r.body["key"].as_str().unwrap()).unwrap();
+    assert_eq!(key["result"], "Success", "{key}");
+    for _ in 0..3 {
+        s.graph(
+            &token,
+            "POST",
+            &format!("{sync}/jobs/{job}/provisionOnDemand"),
+            Some(pod(&dave)),
+        )
+        .await;
+    }
+    let r = s
+        .graph(
+            &token,
+            "POST",
+            &format!("{sync}/jobs/{job}/provisionOnDemand"),
+            Some(pod(&dave)),
+        )
+        .await;
+    assert_eq!(r.status, 429, "the sixth call in 10 s");
+
+    // A deleted SCIM token sends the job to quarantine; start clears it.
+    let tokens = k
+        .ok(
+            &format!("{Q}.ListScimAccessTokens"),
+            json!({"profileArn": arn}),
+        )
+        .await;
+    let token_id = tokens["scimAccessTokens"][0]["tokenId"].as_str().unwrap();
+    k.ok(
+        &format!("{Q}.DeleteScimAccessToken"),
+        json!({"profileArn": arn, "tokenId": token_id}),
+    )
+    .await;
+    let summary = s
+        .control("POST", &run_path, Some(run_body.clone()))
+        .await
+        .body;
+    assert_eq!(summary["quarantined"], true, "{summary}");
+    let job_json = s
+        .graph(&token, "GET", &format!("{sync}/jobs/{job}"), None)
+        .await
+        .body;
+    assert_eq!(job_json["status"]["code"], "Quarantine");
+    assert!(
+        job_json["status"]["quarantine"]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("401")
+    );
+    s.graph(&token, "POST", &format!("{sync}/jobs/{job}/pause"), None)
+        .await;
+    let r = s
+        .graph(&token, "POST", &format!("{sync}/jobs/{job}/start"), None)
+        .await;
+    assert_eq!(r.status, 204);
+    let job_json = s
+        .graph(&token, "GET", &format!("{sync}/jobs/{job}"), None)
+        .await
+        .body;
+    assert!(job_json["status"]["quarantine"].is_null());
+}

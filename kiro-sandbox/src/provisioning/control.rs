@@ -1,0 +1,121 @@
+//! Control routes of provisioning (documented in `control.rs`): run a cycle now, the portal's
+//! edit of a mapping, and the jobs as `objects` lists them.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{patch, post};
+use serde_json::{Value, json};
+
+use crate::graph::sync::{configured, schema};
+use crate::state::{Sandbox, Tenant};
+
+fn fail(status: StatusCode, message: impl Into<String>) -> Response {
+    (status, axum::Json(json!({"error": message.into()}))).into_response()
+}
+
+fn parse(bytes: &[u8]) -> Result<Value, Box<Response>> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        Box::new(fail(
+            StatusCode::BAD_REQUEST,
+            format!("invalid JSON body: {e}"),
+        ))
+    })
+}
+
+pub fn router() -> Router<Arc<Sandbox>> {
+    Router::new()
+        .route("/_sandbox/tenants/{tenant}/provisioning/run", post(run))
+        .route(
+            "/_sandbox/tenants/{tenant}/service_principals/{sp}/synchronization/schema",
+            patch(edit_schema),
+        )
+}
+
+/// Every job of the tenant with its secrets (masked) and status, for `objects`.
+pub fn jobs_json(t: &Tenant) -> Vec<Value> {
+    let mut jobs: Vec<Value> = t
+        .sync
+        .iter()
+        .filter_map(|(sp, s)| {
+            let job = s.job.as_ref()?;
+            Some(json!({
+                "service_principal_id": sp,
+                "job": job.json(configured(s)),
+                "secrets": s.masked_secrets(),
+                "entry_errors": job.entry_errors,
+                "schema": job.schema,
+            }))
+        })
+        .collect();
+    jobs.sort_by(|a, b| {
+        a["service_principal_id"]
+            .as_str()
+            .cmp(&b["service_principal_id"].as_str())
+    });
+    jobs
+}
+
+async fn run(State(sb): State<Arc<Sandbox>>, Path(key): Path<String>, bytes: Bytes) -> Response {
+    let body = match parse(&bytes) {
+        Ok(b) => b,
+        Err(r) => return *r,
+    };
+    let Some(sp) = body["service_principal_id"].as_str() else {
+        return fail(
+            StatusCode::BAD_REQUEST,
+            "body must be {\"service_principal_id\": \"…\"}",
+        );
+    };
+    let Some(tenant) = sb.tenant(&key).await else {
+        return fail(StatusCode::NOT_FOUND, format!("unknown tenant '{key}'"));
+    };
+    match super::run_cycle(tenant, sp.to_ascii_lowercase()).await {
+        Ok(summary) => axum::Json(summary).into_response(),
+        Err(e) => fail(StatusCode::CONFLICT, e),
+    }
+}
+
+/// `{"rule","target","source"}` (source `"[attr]"` or null to delete the mapping), or
+/// `{"schema": {…}}` replacing the whole schema without checks.
+async fn edit_schema(
+    State(sb): State<Arc<Sandbox>>,
+    Path((key, sp)): Path<(String, String)>,
+    bytes: Bytes,
+) -> Response {
+    let body = match parse(&bytes) {
+        Ok(b) => b,
+        Err(r) => return *r,
+    };
+    let Some(tenant) = sb.tenant(&key).await else {
+        return fail(StatusCode::NOT_FOUND, format!("unknown tenant '{key}'"));
+    };
+    let mut t = tenant.lock().await;
+    let sp = sp.to_ascii_lowercase();
+    let Some(job) = t.sync.get_mut(&sp).and_then(|s| s.job.as_mut()) else {
+        return fail(
+            StatusCode::NOT_FOUND,
+            format!("service principal '{sp}' has no synchronization job"),
+        );
+    };
+    if let Some(whole) = body.get("schema") {
+        let mut whole = whole.clone();
+        whole["id"] = json!(job.id);
+        job.schema = whole;
+        return axum::Json(job.schema.clone()).into_response();
+    }
+    let (Some(rule), Some(target)) = (body["rule"].as_str(), body["target"].as_str()) else {
+        return fail(
+            StatusCode::BAD_REQUEST,
+            "body must be {\"rule\", \"target\", \"source\"} or {\"schema\": {…}}",
+        );
+    };
+    match schema::edit_mapping(&mut job.schema, rule, target, body["source"].as_str()) {
+        Ok(()) => axum::Json(job.schema.clone()).into_response(),
+        Err(e) => fail(StatusCode::BAD_REQUEST, e),
+    }
+}
