@@ -23,3 +23,5 @@ pub mod resources;
 pub mod retry;
 pub mod secret;
 pub mod server;
+#[cfg(test)]
+pub(crate) mod test_logs;

@@ -1,7 +1,6 @@
 //! Synchronization jobs, secrets, Test Connection, schema edits and provision on demand
 //! against the recording fake.
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -293,43 +292,9 @@ async fn test_connection_sends_the_given_credentials_and_keeps_graphs_reason() {
     }
 }
 
-/// Captures every event of this crate, with its fields, at every level.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<String>>>);
-
-impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Captured {
-    fn on_event(
-        &self,
-        event: &tracing::Event<'_>,
-        _ctx: tracing_subscriber::layer::Context<'_, S>,
-    ) {
-        struct Text(String);
-        impl tracing::field::Visit for Text {
-            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
-                self.0.push_str(&format!(" {}={value:?}", field.name()));
-            }
-        }
-        if event.metadata().target().starts_with("kiro_provider") {
-            let mut text = Text(String::new());
-            event.record(&mut text);
-            self.0.lock().unwrap().push(text.0);
-        }
-    }
-}
-
 #[tokio::test]
 async fn secrets_never_reach_the_logs() {
-    use tracing_subscriber::layer::SubscriberExt;
-    let logs = Captured::default();
-    let _guard =
-        tracing::subscriber::set_default(tracing_subscriber::registry().with(logs.clone()));
-    // With a single dispatch, tracing caches a call site's interest from whichever thread
-    // hits it first (tokio-rs/tracing#3611); a second, never-dropped one makes it ask every
-    // subscriber, so this test sees the client's lines.
-    static SECOND_DISPATCH: std::sync::OnceLock<tracing::Dispatch> = std::sync::OnceLock::new();
-    SECOND_DISPATCH
-        .get_or_init(|| tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default()));
-    tracing::callsite::rebuild_interest_cache();
+    let (logs, _guard) = crate::test_logs::CapturedLogs::start();
 
     let fake = FakeGraph::start().await;
     let c = fake.client();
@@ -350,7 +315,7 @@ async fn secrets_never_reach_the_logs() {
         .unwrap_err();
     c.restart_sync_job(SP, JOB, "Watermark").await.unwrap();
 
-    let logged = logs.0.lock().unwrap().clone();
+    let logged = logs.lines();
     let all = logged.join("\n");
     // Proof the capture works: a body without secrets is logged at trace.
     assert!(all.contains("Watermark"), "{all}");

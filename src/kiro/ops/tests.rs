@@ -647,44 +647,9 @@ async fn responses_missing_required_fields_fail_closed_naming_the_operation() {
     assert!(c.list_tags_for_resource(ARN).await.unwrap().is_empty());
 }
 
-/// Captures the message and fields of this crate's log events.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<String>>>);
-
-impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Captured {
-    fn on_event(
-        &self,
-        event: &tracing::Event<'_>,
-        _ctx: tracing_subscriber::layer::Context<'_, S>,
-    ) {
-        struct Text(String);
-        impl tracing::field::Visit for Text {
-            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
-                self.0.push_str(&format!(" {}={value:?}", field.name()));
-            }
-        }
-        if event.metadata().target().starts_with("kiro_provider") {
-            let mut text = Text(String::new());
-            event.record(&mut text);
-            self.0.lock().unwrap().push(text.0);
-        }
-    }
-}
-
 #[tokio::test]
 async fn the_scim_token_never_shows_in_debug_logs_or_errors() {
-    use tracing_subscriber::layer::SubscriberExt;
-    let logs = Captured::default();
-    let _guard =
-        tracing::subscriber::set_default(tracing_subscriber::registry().with(logs.clone()));
-    // While exactly one `Dispatch` exists, tracing caches a call site's
-    // interest from whichever thread hits it first (tokio-rs/tracing#3611):
-    // another test's thread, with no subscriber, would silence these lines
-    // here. A second, never-dropped dispatch makes it ask every subscriber.
-    static SECOND_DISPATCH: std::sync::OnceLock<tracing::Dispatch> = std::sync::OnceLock::new();
-    SECOND_DISPATCH
-        .get_or_init(|| tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default()));
-    tracing::callsite::rebuild_interest_cache();
+    let (logs, _guard) = crate::test_logs::CapturedLogs::start();
     let fake = Fake::scripted(vec![
         ok(json!({"tokenId": "tok-1", "token": SECRET_TOKEN,
             "createdAt": 1_704_164_645, "expiresAt": 1_735_700_645})),
@@ -703,7 +668,7 @@ async fn the_scim_token_never_shows_in_debug_logs_or_errors() {
         assert!(matches!(err, KiroError::Decode { .. }), "{err}");
         shown.extend([err.to_string(), format!("{err:?}")]);
     }
-    let logged = logs.0.lock().unwrap().clone();
+    let logged = logs.lines();
     assert!(!logged.is_empty(), "the client logs each request");
     shown.extend(logged);
     for text in shown {
