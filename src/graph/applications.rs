@@ -358,7 +358,9 @@ impl GraphClient {
         let result = self.delete(&application_path(object_id)).await;
         match &result {
             // Graph may still answer GETs for a moment; the client's own delete wins.
-            Ok(_) => self.shared_applications().store(object_id, None),
+            Ok(_) => self
+                .shared_applications()
+                .store_application(object_id, None),
             Err(_) => self.shared_applications().forget(object_id),
         }
         result

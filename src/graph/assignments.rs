@@ -1,5 +1,6 @@
 //! App role assignments: users and groups assigned to an enterprise application.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -68,7 +69,9 @@ impl GraphClient {
         let what = format!(
             "Graph to accept assigning app role {app_role_id} of service principal {sp_id} to {principal_id}"
         );
-        retry_while_reference_lags(&what, timeout, || self.execute(&request)).await
+        let made = retry_while_reference_lags(&what, timeout, || self.execute(&request)).await;
+        self.shared_assignment_lists().forget(sp_id);
+        made
     }
 
     /// `GET /servicePrincipals/{spId}/appRoleAssignedTo/{id}`; `None` on 404.
@@ -89,6 +92,21 @@ impl GraphClient {
         self.list(&assigned_to_path(sp_id)).await
     }
 
+    /// Every assignment to the service principal, shared: concurrent and later calls for the
+    /// same service principal make one (paged) listing between them, until this client
+    /// assigns or removes an assignment there, which drops the shared copy. For refreshes of
+    /// many assignments of one enterprise application.
+    pub async fn list_app_role_assignments_shared(
+        &self,
+        sp_id: &str,
+    ) -> Result<Arc<Vec<AppRoleAssignment>>, GraphError> {
+        self.shared_assignment_lists()
+            .get(sp_id, || async {
+                Ok(Arc::new(self.list_app_role_assignments(sp_id).await?))
+            })
+            .await
+    }
+
     /// `DELETE /servicePrincipals/{spId}/appRoleAssignedTo/{id}`; `false` when it was already
     /// gone.
     pub async fn delete_app_role_assignment(
@@ -97,6 +115,8 @@ impl GraphClient {
         id: &str,
     ) -> Result<bool, GraphError> {
         let path = format!("{}/{}", assigned_to_path(sp_id), path_segment(id));
-        self.delete(&path).await
+        let deleted = self.delete(&path).await;
+        self.shared_assignment_lists().forget(sp_id);
+        deleted
     }
 }

@@ -13,7 +13,7 @@ use url::Url;
 
 use super::error::GraphError;
 use super::locks::ObjectLocks;
-use super::shared::SharedApplications;
+use super::shared::{SharedApplications, SharedAssignmentLists};
 use super::synchronization::CallLimiter;
 use crate::entra::{TokenSource, is_loopback};
 use crate::retry::{RetryPolicy, parse_retry_after, retryable_status, retryable_transport};
@@ -165,6 +165,7 @@ struct Inner {
     user_agent: String,
     locks: ObjectLocks,
     applications: SharedApplications,
+    assignment_lists: SharedAssignmentLists,
     on_demand: CallLimiter,
 }
 
@@ -197,6 +198,7 @@ impl GraphClient {
                 user_agent: config.user_agent,
                 locks: ObjectLocks::default(),
                 applications: SharedApplications::default(),
+                assignment_lists: SharedAssignmentLists::default(),
                 on_demand: CallLimiter::default(),
             }),
         })
@@ -210,6 +212,11 @@ impl GraphClient {
     /// The shared application reads of all clones of this client.
     pub(crate) fn shared_applications(&self) -> &SharedApplications {
         &self.inner.applications
+    }
+
+    /// The shared assignment lists (per service principal) of all clones of this client.
+    pub(crate) fn shared_assignment_lists(&self) -> &SharedAssignmentLists {
+        &self.inner.assignment_lists
     }
 
     /// The provision-on-demand rate limiter shared by all clones of this client.

@@ -258,3 +258,45 @@ async fn read_list_and_delete_assignments() {
         ]
     );
 }
+
+#[tokio::test]
+async fn assignment_lists_are_shared_until_the_client_assigns_or_removes() {
+    let fake = FakeGraph::start().await;
+    let one = json!({"value": [assignment("a-1", "u-1")]});
+    let two = json!({"value": [assignment("a-1", "u-1"), assignment("a-2", "u-2")]});
+    fake.script("GET", ASSIGNED, vec![(200, one), (200, two)]);
+    let c = fake.client();
+    let lists =
+        futures::future::join_all((0..5).map(|_| c.list_app_role_assignments_shared("sp-1"))).await;
+    for l in &lists {
+        assert_eq!(l.as_ref().unwrap().len(), 1);
+    }
+    let lists_made = || {
+        fake.lines()
+            .iter()
+            .filter(|l| **l == format!("GET {ASSIGNED}"))
+            .count()
+    };
+    assert_eq!(lists_made(), 1, "5 readers share one listing");
+
+    // The client's own write drops the shared copy; the next read lists again.
+    fake.script("POST", ASSIGNED, vec![(201, assignment("a-2", "u-2"))]);
+    c.create_app_role_assignment(
+        "sp-1",
+        "u-2",
+        "18d14569-c3bd-439b-9a66-3a2aee01d14f",
+        Duration::from_secs(1),
+    )
+    .await
+    .unwrap();
+    let after = c.list_app_role_assignments_shared("sp-1").await.unwrap();
+    assert_eq!((lists_made(), after.len()), (2, 2));
+    fake.script(
+        "DELETE",
+        &format!("{ASSIGNED}/a-2"),
+        vec![(204, Value::Null)],
+    );
+    c.delete_app_role_assignment("sp-1", "a-2").await.unwrap();
+    c.list_app_role_assignments_shared("sp-1").await.unwrap();
+    assert_eq!(lists_made(), 3, "a delete drops it too");
+}

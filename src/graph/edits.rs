@@ -251,7 +251,7 @@ impl GraphClient {
         let left = deadline.saturating_duration_since(Instant::now());
         let app = wait_for_application(self, object_id, what, left, shows).await?;
         self.shared_applications()
-            .store(object_id, Some(app.clone()));
+            .store_application(object_id, Some(app.clone()));
         Ok(app)
     }
 }

@@ -7,38 +7,70 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::OnceCell;
 
 use super::applications::Application;
+use super::assignments::AppRoleAssignment;
 use super::client::GraphClient;
 use super::error::GraphError;
 
-/// What a shared read yields: the application, or `None` when Graph answered 404.
+/// What a shared application read yields: the application, or `None` when Graph answered 404.
 type Shared = Option<Arc<Application>>;
 
-/// Per-application single-flight cells. A write replaces the cell, so a GET still in flight
-/// for the old cell can never fill the new one: callers after a write always see a read that
-/// started after it (or the value the write itself confirmed).
-#[derive(Debug, Default)]
-pub(crate) struct SharedApplications {
-    cells: Mutex<HashMap<String, Arc<OnceCell<Shared>>>>,
+/// Per-key single-flight cells of one kind of read. A write replaces the cell, so a GET still
+/// in flight for the old cell can never fill the new one: callers after a write always see a
+/// read that started after it (or the value the write itself confirmed).
+#[derive(Debug)]
+pub(crate) struct SharedReads<T> {
+    cells: Mutex<HashMap<String, Arc<OnceCell<T>>>>,
 }
 
-impl SharedApplications {
-    fn cell(&self, object_id: &str) -> Arc<OnceCell<Shared>> {
+impl<T> Default for SharedReads<T> {
+    fn default() -> Self {
+        SharedReads {
+            cells: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl<T: Clone> SharedReads<T> {
+    fn cell(&self, key: &str) -> Arc<OnceCell<T>> {
         let mut cells = self.cells.lock().unwrap_or_else(|p| p.into_inner());
-        cells.entry(object_id.to_string()).or_default().clone()
+        cells.entry(key.to_string()).or_default().clone()
+    }
+
+    /// The shared value for `key`, fetched by `fetch` once between writes.
+    pub(crate) async fn get<F, Fut>(&self, key: &str, fetch: F) -> Result<T, GraphError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<T, GraphError>>,
+    {
+        let cell = self.cell(key);
+        cell.get_or_try_init(fetch).await.cloned()
     }
 
     /// Drops the shared copy: the next read fetches again.
-    pub(crate) fn forget(&self, object_id: &str) {
+    pub(crate) fn forget(&self, key: &str) {
         let mut cells = self.cells.lock().unwrap_or_else(|p| p.into_inner());
-        cells.remove(object_id);
+        cells.remove(key);
     }
 
+    /// Replaces the shared copy with one the client knows to be current.
+    pub(crate) fn store(&self, key: &str, value: T) {
+        let cell = OnceCell::new_with(Some(value));
+        let mut cells = self.cells.lock().unwrap_or_else(|p| p.into_inner());
+        cells.insert(key.to_string(), Arc::new(cell));
+    }
+}
+
+/// Assignment lists, shared per service principal id.
+pub(crate) type SharedAssignmentLists = SharedReads<Arc<Vec<AppRoleAssignment>>>;
+
+/// Application reads, shared per object id.
+pub(crate) type SharedApplications = SharedReads<Shared>;
+
+impl SharedApplications {
     /// Replaces the shared copy with one the client knows to be current (a read-back after
     /// its own write, or `None` after its own delete).
-    pub(crate) fn store(&self, object_id: &str, value: Option<Application>) {
-        let cell = OnceCell::new_with(Some(value.map(Arc::new)));
-        let mut cells = self.cells.lock().unwrap_or_else(|p| p.into_inner());
-        cells.insert(object_id.to_string(), Arc::new(cell));
+    pub(crate) fn store_application(&self, object_id: &str, value: Option<Application>) {
+        self.store(object_id, value.map(Arc::new));
     }
 }
 
@@ -53,12 +85,10 @@ impl GraphClient {
         &self,
         object_id: &str,
     ) -> Result<Option<Arc<Application>>, GraphError> {
-        let cell = self.shared_applications().cell(object_id);
-        let value = cell
-            .get_or_try_init(|| async {
-                Ok::<_, GraphError>(self.get_application(object_id).await?.map(Arc::new))
+        self.shared_applications()
+            .get(object_id, || async {
+                Ok(self.get_application(object_id).await?.map(Arc::new))
             })
-            .await?;
-        Ok(value.clone())
+            .await
     }
 }

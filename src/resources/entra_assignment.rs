@@ -60,13 +60,15 @@ impl AssignmentModel {
     }
 }
 
+/// The assignment, from the service principal's list shared by every
+/// assignment of it in this refresh (one listing, not one per assignment).
 async fn find(
     graph: &GraphClient,
     sp_id: &str,
     assignment_id: &str,
 ) -> Result<Option<AppRoleAssignment>, GraphError> {
-    match graph.list_app_role_assignments(sp_id).await {
-        Ok(all) => Ok(all.into_iter().find(|a| a.id == assignment_id)),
+    match graph.list_app_role_assignments_shared(sp_id).await {
+        Ok(all) => Ok(all.iter().find(|a| a.id == assignment_id).cloned()),
         // The enterprise application is gone, and its assignments with it.
         Err(e) if e.is_not_found() => Ok(None),
         Err(e) => Err(e),
