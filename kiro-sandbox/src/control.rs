@@ -43,6 +43,10 @@
 //!   `{"rule": "users"|"groups", "target": "externalId", "source": "[mail]" | null}` (null
 //!   deletes the mapping) or `{"schema": {…}}` (whole replacement, no checks): a portal edit →
 //!   200 the schema
+//! - `DELETE /_sandbox/tenants/{t}/service_principals/{sp}/synchronization/job` → 204: the job
+//!   deleted in the portal (its secrets stay)
+//! - `GET /_sandbox/tenants/{t}/service_principals/{sp}/synchronization/secret_token` → 200
+//!   `{value}`: the saved token unmasked, for tests proving it never reaches Terraform's files
 //! - settings `sync_lag_ms` (default 0: synchronization calls answer 401/403/409 that long
 //!   after the service principal appears) and `provisioning_interval_ms` (default null = off:
 //!   Active jobs run a cycle that often)

@@ -182,6 +182,9 @@ fn schema_of<M: Model>(description: &str, timeouts: &Timeouts) -> Schema {
     for a in M::attributes() {
         block = block.attribute(a);
     }
+    for b in M::blocks() {
+        block = block.block(b);
+    }
     let operations = timeouts.operations();
     if !operations.is_empty() {
         block = block.block(timeouts_block(&operations));

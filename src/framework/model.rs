@@ -20,11 +20,17 @@
 //! (map), [`Sensitive`], and `Option<T>` of those for attributes that may be null (optional
 //! or computed). At apply time an unknown value (a computed attribute not yet set) reads as
 //! `None`.
+//!
+//! Nested blocks are fields too: [`Blocks<M>`] for a block written any number of times
+//! (`attribute_mapping { … }`) and [`OptionalBlock<M>`] for one written at most once
+//! (`kiro_scim_token { … }`), where `M` is another `tf_model!` struct. A block field's doc
+//! comment describes the block; block fields take no options (a nested model's own fields
+//! carry their validators).
 
 use std::collections::BTreeMap;
 
-use super::diag::{AttrPath, Diagnostic};
-use super::schema::Attribute;
+use super::diag::{AttrPath, Diagnostic, PathStep};
+use super::schema::{Attribute, Block, NestedBlock, Nesting};
 use super::typed::{FromTf, IntoTf};
 use super::types::Type;
 use super::value::TfValue;
@@ -38,6 +44,10 @@ pub trait Field: Sized + Default {
     /// only acceptable for `Option` fields.
     fn from_field(value: &TfValue, path: &AttrPath) -> Result<Self, Diagnostic>;
     fn to_field(&self) -> TfValue;
+    /// For a nested-block field: the schema block named `name`. Attributes answer `None`.
+    fn nested_block(_name: &str, _description: String) -> Option<NestedBlock> {
+        None
+    }
 }
 
 fn missing(path: &AttrPath) -> Diagnostic {
@@ -124,12 +134,118 @@ impl<T: Field> Field for Option<T> {
     }
 }
 
+/// A nested block written any number of times, in order (`Nesting::List`); none is an
+/// empty list.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Blocks<M>(pub Vec<M>);
+
+/// A nested block written at most once (`Nesting::Single`); `None` when left out.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OptionalBlock<M>(pub Option<M>);
+
+impl<M> Default for Blocks<M> {
+    fn default() -> Self {
+        Blocks(Vec::new())
+    }
+}
+
+impl<M> Default for OptionalBlock<M> {
+    fn default() -> Self {
+        OptionalBlock(None)
+    }
+}
+
+impl<M> std::ops::Deref for Blocks<M> {
+    type Target = Vec<M>;
+    fn deref(&self) -> &Vec<M> {
+        &self.0
+    }
+}
+
+impl<M> std::ops::Deref for OptionalBlock<M> {
+    type Target = Option<M>;
+    fn deref(&self) -> &Option<M> {
+        &self.0
+    }
+}
+
+/// `diagnostic`, which a nested model reported relative to itself, placed under `prefix`.
+fn nested(mut diagnostic: Diagnostic, prefix: &AttrPath) -> Diagnostic {
+    let inner: Vec<PathStep> = diagnostic.attribute.take().map(|p| p.0).unwrap_or_default();
+    let mut path = prefix.clone();
+    path.0.extend(inner);
+    diagnostic.at(path)
+}
+
+impl<M: Model + Clone + std::fmt::Debug + PartialEq> Field for Blocks<M> {
+    fn tf_type() -> Type {
+        Type::List(Box::new(M::block(String::new()).value_type()))
+    }
+    fn from_field(value: &TfValue, path: &AttrPath) -> Result<Self, Diagnostic> {
+        match value {
+            TfValue::Null => Ok(Blocks(Vec::new())),
+            TfValue::List(items) | TfValue::Set(items) => items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| {
+                    M::from_value(item).map_err(|d| nested(d, &path.then_index(i as i64)))
+                })
+                .collect::<Result<Vec<M>, Diagnostic>>()
+                .map(Blocks),
+            _ => Err(missing(path)),
+        }
+    }
+    fn to_field(&self) -> TfValue {
+        TfValue::List(self.0.iter().map(Model::to_value).collect())
+    }
+    fn nested_block(name: &str, description: String) -> Option<NestedBlock> {
+        Some(NestedBlock::new(name, Nesting::List, M::block(description)))
+    }
+}
+
+impl<M: Model + Clone + std::fmt::Debug + PartialEq> Field for OptionalBlock<M> {
+    fn tf_type() -> Type {
+        M::block(String::new()).value_type()
+    }
+    fn from_field(value: &TfValue, path: &AttrPath) -> Result<Self, Diagnostic> {
+        if value.is_null() {
+            return Ok(OptionalBlock(None));
+        }
+        M::from_value(value)
+            .map(|m| OptionalBlock(Some(m)))
+            .map_err(|d| nested(d, path))
+    }
+    fn to_field(&self) -> TfValue {
+        self.0
+            .as_ref()
+            .map(Model::to_value)
+            .unwrap_or(TfValue::Null)
+    }
+    fn nested_block(name: &str, description: String) -> Option<NestedBlock> {
+        // Terraform wants min = max items for a single block; 0/0 means "optional".
+        Some(NestedBlock::new(
+            name,
+            Nesting::Single,
+            M::block(description),
+        ))
+    }
+}
+
 /// What [`tf_model!`](crate::tf_model) implements for a model struct.
 pub trait Model: Sized + Send + Sync + 'static {
     /// The attribute names, in declaration order.
     fn attribute_names() -> Vec<&'static str>;
-    /// The schema attributes, built from the field declarations.
+    /// The schema attributes, built from the field declarations (block fields excluded).
     fn attributes() -> Vec<Attribute>;
+    /// The nested blocks, from the [`Blocks`] and [`OptionalBlock`] fields.
+    fn blocks() -> Vec<NestedBlock>;
+    /// The model as a schema block with this description.
+    fn block(description: String) -> Block {
+        let mut block = Block::new(description);
+        block.attributes = Self::attributes();
+        block.blocks = Self::blocks();
+        block
+    }
     /// From an object value (state, plan, or config).
     fn from_value(value: &TfValue) -> Result<Self, Diagnostic>;
     /// From a stored state, which may be partial: right after an import it
@@ -209,14 +325,33 @@ macro_rules! tf_model {
             }
 
             fn attributes() -> Vec<$crate::framework::schema::Attribute> {
-                vec![$(
-                    $crate::framework::schema::Attribute::new(
+                let mut attributes = Vec::new();
+                $(
+                    if <$ty as $crate::framework::model::Field>::nested_block("", String::new()).is_none() {
+                        attributes.push(
+                            $crate::framework::schema::Attribute::new(
+                                $crate::framework::model::tf_name(stringify!($field)),
+                                <$ty as $crate::framework::model::Field>::tf_type(),
+                            )
+                            .describe($crate::framework::model::doc_text(&[$($doc),*]))
+                            $($( .$opt($($($arg),*)?) )*)?
+                        );
+                    }
+                )*
+                attributes
+            }
+
+            fn blocks() -> Vec<$crate::framework::schema::NestedBlock> {
+                let mut blocks = Vec::new();
+                $(
+                    if let Some(block) = <$ty as $crate::framework::model::Field>::nested_block(
                         $crate::framework::model::tf_name(stringify!($field)),
-                        <$ty as $crate::framework::model::Field>::tf_type(),
-                    )
-                    .describe($crate::framework::model::doc_text(&[$($doc),*]))
-                    $($( .$opt($($($arg),*)?) )*)?
-                ),*]
+                        $crate::framework::model::doc_text(&[$($doc),*]),
+                    ) {
+                        blocks.push(block);
+                    }
+                )*
+                blocks
             }
 
             fn from_value(
@@ -344,6 +479,85 @@ mod tests {
         attrs.insert("name".into(), TfValue::Null);
         let err = Thing::from_value(&TfValue::Object(attrs)).unwrap_err();
         assert_eq!(err.attribute, Some(AttrPath::attr("name")));
+    }
+
+    crate::tf_model! {
+        /// A nested block's model.
+        struct Mapping {
+            /// Target.
+            target: String [required, validate(not_blank())],
+            /// Source.
+            source: Option<String> [optional],
+        }
+    }
+
+    crate::tf_model! {
+        struct WithBlocks {
+            id: Option<String> [computed],
+            /// Mappings, any number.
+            mapping: Blocks<Mapping>,
+            /// At most one.
+            token: OptionalBlock<Mapping>,
+        }
+    }
+
+    #[test]
+    fn block_fields_become_nested_blocks_not_attributes() {
+        let attrs = WithBlocks::attributes();
+        assert_eq!(attrs.len(), 1);
+        assert_eq!(attrs[0].name, "id");
+        let blocks = WithBlocks::blocks();
+        assert_eq!(blocks.len(), 2);
+        assert_eq!(blocks[0].type_name, "mapping");
+        assert_eq!(blocks[0].nesting, Nesting::List);
+        assert_eq!(blocks[0].block.description, "Mappings, any number.");
+        assert_eq!(blocks[0].block.attributes.len(), 2);
+        assert!(blocks[0].block.attributes[0].required);
+        assert_eq!(blocks[0].block.attributes[0].validators.len(), 1);
+        assert_eq!(blocks[1].nesting, Nesting::Single);
+        assert_eq!((blocks[1].min_items, blocks[1].max_items), (0, 0));
+        let Type::Object { attrs, .. } = WithBlocks::block(String::new()).value_type() else {
+            unreachable!()
+        };
+        assert!(matches!(attrs["mapping"], Type::List(_)));
+        assert!(matches!(attrs["token"], Type::Object { .. }));
+    }
+
+    #[test]
+    fn blocks_round_trip_and_errors_point_inside_them() {
+        let m = |t: &str| Mapping {
+            target: t.into(),
+            source: None,
+        };
+        let value = WithBlocks {
+            id: None,
+            mapping: Blocks(vec![m("a"), m("b")]),
+            token: OptionalBlock(Some(m("c"))),
+        }
+        .to_value();
+        let back = WithBlocks::from_value(&value).unwrap();
+        assert_eq!(back.mapping.len(), 2);
+        assert_eq!(back.token.as_ref().unwrap().target, "c");
+
+        let none = WithBlocks::default().to_value();
+        assert_eq!(none.get_attr("mapping"), Some(&TfValue::List(vec![])));
+        assert_eq!(none.get_attr("token"), Some(&TfValue::Null));
+        let back = WithBlocks::from_value(&none).unwrap();
+        assert!(back.mapping.is_empty() && back.token.is_none());
+
+        let TfValue::Object(mut attrs) = value else {
+            unreachable!()
+        };
+        let bad = TfValue::object([("target", TfValue::Null), ("source", TfValue::Null)]);
+        attrs.insert(
+            "mapping".into(),
+            TfValue::List(vec![m("a").to_value(), bad]),
+        );
+        let err = WithBlocks::from_value(&TfValue::Object(attrs)).unwrap_err();
+        assert_eq!(
+            err.attribute,
+            Some(AttrPath::attr("mapping").then_index(1).then_attr("target"))
+        );
     }
 
     #[test]

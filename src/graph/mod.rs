@@ -10,6 +10,7 @@ pub mod consistency;
 pub mod directory;
 pub mod edits;
 pub mod error;
+pub mod expression;
 pub mod locks;
 pub mod paging;
 pub mod patch;

@@ -409,6 +409,13 @@ impl SyncSchema {
         self.mappings_mut(SyncObject::Group)
     }
 
+    /// The attribute mappings of `object` (none when the schema has no mapping for it).
+    pub fn mappings(&self, object: SyncObject) -> &[AttributeMapping] {
+        self.object_mapping(object)
+            .map(|(_, m)| m.attribute_mappings.as_slice())
+            .unwrap_or_default()
+    }
+
     /// The id of the rule that provisions `object`: what provision on demand needs.
     pub fn rule_id_for(&self, object: SyncObject) -> Option<&str> {
         self.object_mapping(object)

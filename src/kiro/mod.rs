@@ -9,6 +9,7 @@ pub mod client;
 pub mod credentials;
 pub mod error;
 pub mod ops;
+pub mod scim_rules;
 pub mod wire;
 
 pub use client::KiroClient;

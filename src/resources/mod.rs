@@ -9,6 +9,9 @@ pub mod data_kiro_user;
 pub mod entra_api_scope;
 pub mod entra_application;
 pub mod entra_assignment;
+pub mod entra_provisioning;
+mod entra_provisioning_mappings;
+mod entra_provisioning_secret;
 pub mod entra_redirect_uri;
 pub mod kiro_access_token;
 pub mod kiro_domain;
@@ -32,6 +35,7 @@ pub fn all() -> Vec<Arc<dyn Resource<Clients>>> {
         Arc::new(Managed(entra_api_scope::EntraApiScope)),
         Arc::new(Managed(entra_redirect_uri::EntraRedirectUri)),
         Arc::new(Managed(entra_assignment::EntraAssignment)),
+        Arc::new(Managed(entra_provisioning::EntraProvisioning)),
         Arc::new(Managed(kiro_profile::KiroProfile)),
         Arc::new(Managed(kiro_domain::KiroDomain)),
         Arc::new(Managed(kiro_domain_verification::KiroDomainVerification)),

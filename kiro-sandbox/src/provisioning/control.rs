@@ -8,7 +8,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{patch, post};
+use axum::routing::{delete, get, patch, post};
 use serde_json::{Value, json};
 
 use crate::graph::sync::{configured, schema};
@@ -34,6 +34,59 @@ pub fn router() -> Router<Arc<Sandbox>> {
             "/_sandbox/tenants/{tenant}/service_principals/{sp}/synchronization/schema",
             patch(edit_schema),
         )
+        .route(
+            "/_sandbox/tenants/{tenant}/service_principals/{sp}/synchronization/job",
+            delete(delete_job),
+        )
+        .route(
+            "/_sandbox/tenants/{tenant}/service_principals/{sp}/synchronization/secret_token",
+            get(secret_token),
+        )
+}
+
+/// The portal's "delete provisioning": the job goes (its secrets stay, as in Entra).
+async fn delete_job(
+    State(sb): State<Arc<Sandbox>>,
+    Path((key, sp)): Path<(String, String)>,
+) -> Response {
+    let Some(tenant) = sb.tenant(&key).await else {
+        return fail(StatusCode::NOT_FOUND, format!("unknown tenant '{key}'"));
+    };
+    let mut t = tenant.lock().await;
+    match t
+        .sync
+        .get_mut(&sp.to_ascii_lowercase())
+        .and_then(|s| s.job.take())
+    {
+        Some(_) => StatusCode::NO_CONTENT.into_response(),
+        None => fail(
+            StatusCode::NOT_FOUND,
+            format!("service principal '{sp}' has no synchronization job"),
+        ),
+    }
+}
+
+/// The saved `SecretToken` unmasked: a seam for tests that check a secret never shows up
+/// in Terraform's state, plans or logs. Graph itself never returns it.
+async fn secret_token(
+    State(sb): State<Arc<Sandbox>>,
+    Path((key, sp)): Path<(String, String)>,
+) -> Response {
+    let Some(tenant) = sb.tenant(&key).await else {
+        return fail(StatusCode::NOT_FOUND, format!("unknown tenant '{key}'"));
+    };
+    let t = tenant.lock().await;
+    match t
+        .sync
+        .get(&sp.to_ascii_lowercase())
+        .and_then(|s| s.secret("SecretToken"))
+    {
+        Some(token) => axum::Json(json!({"value": token})).into_response(),
+        None => fail(
+            StatusCode::NOT_FOUND,
+            format!("service principal '{sp}' has no saved SecretToken"),
+        ),
+    }
 }
 
 /// Every job of the tenant with its secrets (masked) and status, for `objects`.

@@ -1,0 +1,546 @@
+//! `kiro_entra_provisioning`: the enterprise application's automatic provisioning into Kiro
+//! (the portal's Provisioning blade): the `scim` job, its credentials after a passing Test
+//! Connection, the attribute mappings Kiro needs, and whether the job runs.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+
+use crate::clients::Clients;
+use crate::framework::diag::{AttrPath, Diagnostic, Diagnostics};
+use crate::framework::managed::{ManagedResource, Operation, Timeouts};
+use crate::framework::model::{Blocks, OptionalBlock, Sensitive};
+use crate::framework::plan::PlanContext;
+use crate::framework::validators::{exactly_one_of, guid, is_guid, not_blank, one_of};
+use crate::framework::value::TfValue;
+use crate::graph::client::GraphClient;
+use crate::graph::consistency::retry_while_sync_lags;
+use crate::graph::synchronization::{SyncJob, SyncObject};
+use crate::{attr, tf_model};
+
+use super::entra_provisioning_mappings as mappings;
+use super::entra_provisioning_secret::{self as secret, Minted};
+use super::{GraphFailure, bad_import_id};
+
+tf_model! {
+    /// One attribute mapping the resource manages.
+    pub struct MappingBlock {
+        /// `user` or `group`: whose mapping this is.
+        object: String [required, validate(one_of(&["user", "group"]))],
+        /// The SCIM attribute written in Kiro, as the portal names it: `externalId`,
+        /// `userName`, `emails[type eq "work"].value`, …
+        target_attribute: String [required, validate(not_blank())],
+        /// The Entra attribute the value comes from, e.g. `objectId` or `mail`. Set this or
+        /// `expression`.
+        source_attribute: Option<String> [optional, validate(not_blank())],
+        /// An expression in the portal's mapping language instead, e.g.
+        /// `Join(" ", [givenName], [surname])`.
+        expression: Option<String> [optional],
+    }
+}
+
+tf_model! {
+    /// A Kiro SCIM access token the provider mints and keeps out of state.
+    pub struct ScimTokenBlock {
+        /// The Kiro profile whose token is minted (`kiro_profile.<name>.arn`).
+        profile_arn: String [required, validate(not_blank())],
+        /// Any change of these values mints a new token: Entra switches to it after a passing
+        /// Test Connection, then the old one is deleted.
+        rotation_triggers: Option<BTreeMap<String, String>> [optional],
+        /// The token's description in Kiro.
+        description: Option<String> [optional],
+    }
+}
+
+tf_model! {
+    pub struct ProvisioningModel {
+        /// The service principal id (one provisioning job per enterprise application).
+        id: Option<String> [computed, use_state_for_unknown],
+        /// Object id of the enterprise application (`kiro_entra_application.<name>.service_principal_id`).
+        service_principal_id: String [required, requires_replace, validate(guid())],
+        /// Kiro's SCIM endpoint, the "Tenant URL" (`kiro_profile.<name>.scim_endpoint`).
+        tenant_url: String [required, validate(not_blank())],
+        /// The SCIM access token ("Secret Token"), kept in state (sensitive). Exactly one of
+        /// `secret_token`, `secret_token_wo` or a `kiro_scim_token` block.
+        secret_token: Option<Sensitive> [optional, sensitive],
+        /// The SCIM access token, write-only: sent to Entra, never stored in state or plan
+        /// (Terraform 1.11+). Change `secret_token_wo_version` to send a new one.
+        secret_token_wo: Option<Sensitive> [optional, sensitive, write_only],
+        /// Any new value sends `secret_token_wo` to Entra again.
+        secret_token_wo_version: Option<i64> [optional],
+        /// Run "Test Connection" before saving the credentials; a failed test is an error
+        /// that says why, and nothing is saved.
+        test_connection: bool [default(TfValue::Bool(true))],
+        /// `assigned` (only assigned users and groups, the portal's default) or `all`.
+        sync_scope: String [default(TfValue::string("assigned")), validate(one_of(&["assigned", "all"]))],
+        /// `true` starts the job (provisioning runs); `false` pauses it.
+        enabled: bool [default(TfValue::Bool(true))],
+        /// Remove the user mappings Kiro rejects (`employeeNumber`, `department`, `manager`,
+        /// `phoneNumbers[...]`), which otherwise make provisioning fail. Reads `false` when
+        /// such a mapping is back in the job (e.g. added in the portal).
+        remove_unsupported_mappings: bool [default(TfValue::Bool(true))],
+        /// Mappings applied on top of the template's. Without any, users' `externalId` is
+        /// mapped from `objectId` (the guide's step); a change made in the portal to a
+        /// managed mapping shows in the plan. Removing a block leaves that mapping as it is.
+        attribute_mapping: Blocks<MappingBlock>,
+        /// Mint the SCIM token in Kiro instead of passing one: only its id is kept.
+        kiro_scim_token: OptionalBlock<ScimTokenBlock>,
+        /// The id of the minted token (with a `kiro_scim_token` block).
+        kiro_scim_token_id: Option<String> [computed, use_state_for_unknown],
+        /// The synchronization job's id.
+        job_id: Option<String> [computed, use_state_for_unknown],
+        /// The synchronization rule that provisions users (for provision on demand).
+        user_rule_id: Option<String> [computed, use_state_for_unknown],
+        /// The synchronization rule that provisions groups.
+        group_rule_id: Option<String> [computed, use_state_for_unknown],
+        /// The job's status code: `NotRun`, `Active`, `Paused` or `Quarantine`.
+        status: Option<String> [computed],
+        /// The last cycle's outcome (`Succeeded`, `Failed`, `EntryLevelErrors`), with its error.
+        last_cycle: Option<String> [computed],
+        /// Why the job is quarantined, when it is.
+        quarantine_reason: Option<String> [computed],
+    }
+}
+
+/// The configuration's mappings, or the error that validation reports first.
+fn wanted(model: &ProvisioningModel) -> Result<Vec<mappings::Wanted>, Diagnostics> {
+    mappings::wanted(&model.attribute_mapping).map_err(|e| {
+        Diagnostic::error("Invalid attribute mapping", e)
+            .at(AttrPath::attr(attr!(ProvisioningModel, attribute_mapping)))
+            .into()
+    })
+}
+
+/// The job's state in the model's computed attributes.
+fn observe_job(model: &mut ProvisioningModel, job: &SyncJob) {
+    model.job_id = Some(job.id.clone());
+    let status = job.status.clone().unwrap_or_default();
+    model.status = status.code.clone();
+    model.last_cycle = status.last_execution.and_then(|e| {
+        let state = e.state?;
+        Some(match e.error.and_then(|err| err.message) {
+            Some(message) => format!("{state}: {message}"),
+            None => state,
+        })
+    });
+    model.quarantine_reason = status.quarantine.map(|q| {
+        let reason = q.reason.unwrap_or_else(|| "Quarantine".into());
+        match q.error.and_then(|e| e.message) {
+            Some(message) => format!("{reason}: {message}"),
+            None => reason,
+        }
+    });
+}
+
+/// Reads the schema, makes the managed mappings true, writes it back when that changed
+/// anything, and records the rule ids.
+async fn edit_schema(
+    graph: &GraphClient,
+    model: &mut ProvisioningModel,
+    job_id: &str,
+) -> Result<(), Diagnostics> {
+    let sp_id = model.service_principal_id.clone();
+    let mut schema = graph
+        .get_sync_schema(&sp_id, job_id)
+        .await
+        .map_err(|e| e.fail("read the provisioning schema"))?;
+    let changed = mappings::apply(
+        &mut schema,
+        &wanted(model)?,
+        model.remove_unsupported_mappings,
+    )
+    .map_err(|e| e.fail("edit the attribute mappings"))?;
+    if changed {
+        graph
+            .put_sync_schema(&sp_id, job_id, &schema)
+            .await
+            .map_err(|e| e.fail("save the attribute mappings"))?;
+    }
+    model.user_rule_id = schema.rule_id_for(SyncObject::User).map(str::to_string);
+    model.group_rule_id = schema.rule_id_for(SyncObject::Group).map(str::to_string);
+    Ok(())
+}
+
+/// Starts or pauses the job as `enabled` says, then reads its status.
+async fn run_state(
+    graph: &GraphClient,
+    model: &mut ProvisioningModel,
+    job_id: &str,
+) -> Result<(), Diagnostics> {
+    let sp_id = model.service_principal_id.clone();
+    let switched = if model.enabled {
+        graph.start_sync_job(&sp_id, job_id).await
+    } else {
+        graph.pause_sync_job(&sp_id, job_id).await
+    };
+    switched.map_err(|e| {
+        e.fail(if model.enabled {
+            "start provisioning"
+        } else {
+            "pause provisioning"
+        })
+    })?;
+    let job = graph
+        .get_sync_job(&sp_id, job_id)
+        .await
+        .map_err(|e| e.fail("read the provisioning job"))?
+        .ok_or_else(|| Diagnostics::from(Diagnostic::error("Provisioning job vanished", format!("Job {job_id} of service principal {sp_id} disappeared while it was being set up."))))?;
+    observe_job(model, &job);
+    Ok(())
+}
+
+/// The service principal's one job: adopted when there is one (said in the log), made from
+/// the `scim` template otherwise. `true` with a job made here.
+async fn find_or_create_job(
+    graph: &GraphClient,
+    sp_id: &str,
+    op: &Operation,
+) -> Result<(SyncJob, bool), Diagnostics> {
+    let jobs = retry_while_sync_lags(
+        "the service principal to accept provisioning",
+        op.remaining(),
+        || graph.list_sync_jobs(sp_id),
+    )
+    .await
+    .map_err(|e| e.fail("list the provisioning jobs"))?;
+    if let Some(job) = jobs.into_iter().next() {
+        tracing::info!(%sp_id, job_id = %job.id, "adopting the service principal's existing provisioning job");
+        return Ok((job, false));
+    }
+    retry_while_sync_lags(
+        "the service principal to accept provisioning",
+        op.remaining(),
+        || graph.create_sync_job(sp_id, "scim"),
+    )
+    .await
+    .map(|job| (job, true))
+    .map_err(|e| e.fail("create the provisioning job"))
+}
+
+pub struct EntraProvisioning;
+
+#[async_trait]
+impl ManagedResource<Clients> for EntraProvisioning {
+    type Model = ProvisioningModel;
+    const TYPE_NAME: &'static str = "kiro_entra_provisioning";
+    const DESCRIPTION: &'static str = "Automatic provisioning of the enterprise application \
+        into Kiro (the Provisioning blade): the `scim` job with Kiro's SCIM endpoint and token, \
+        saved after a passing Test Connection; `externalId` mapped from `objectId`; the \
+        mappings Kiro rejects removed; and the job started. The token can be minted by the \
+        provider itself (`kiro_scim_token`) so that it never appears in state.";
+    const TIMEOUTS: Timeouts = Timeouts::minutes(10, 10, 5);
+
+    fn validate(&self, config: &TfValue, diags: &mut Diagnostics) {
+        exactly_one_of(
+            config,
+            &["secret_token", "secret_token_wo", "kiro_scim_token"],
+            diags,
+        );
+        let wo = config
+            .get_attr("secret_token_wo")
+            .is_some_and(|v| !v.is_null());
+        let version = config
+            .get_attr("secret_token_wo_version")
+            .is_some_and(|v| !v.is_null());
+        if wo != version {
+            let (missing, present) = if wo {
+                ("secret_token_wo_version", "secret_token_wo")
+            } else {
+                ("secret_token_wo", "secret_token_wo_version")
+            };
+            diags.attr_error(
+                AttrPath::attr(missing),
+                "Missing argument",
+                format!("{present} needs {missing}: Terraform sends a write-only secret again only when its version changes."),
+            );
+        }
+        // Blocks are checked when wholly known (values from other resources may not be yet).
+        if let Some(blocks) = config
+            .get_attr("attribute_mapping")
+            .filter(|b| b.is_wholly_known())
+            && let Ok(blocks) = <Blocks<MappingBlock> as crate::framework::model::Field>::from_field(
+                blocks,
+                &AttrPath::attr("attribute_mapping"),
+            )
+        {
+            let remove = config
+                .get_attr("remove_unsupported_mappings")
+                .and_then(TfValue::as_bool)
+                .unwrap_or(true);
+            mappings::validate(&blocks, remove, diags);
+        }
+    }
+
+    async fn modify_plan(&self, _clients: Option<&Clients>, plan: &mut PlanContext<'_>) {
+        let sp = plan
+            .planned(attr!(ProvisioningModel, service_principal_id))
+            .clone();
+        plan.set(attr!(ProvisioningModel, id), sp);
+        let token_id = attr!(ProvisioningModel, kiro_scim_token_id);
+        let block = attr!(ProvisioningModel, kiro_scim_token);
+        if plan.planned(block).is_null() {
+            plan.set(token_id, TfValue::Null);
+            return;
+        }
+        // A new token is minted when there is none yet, or when anything it is saved with changes.
+        let remint = plan.is_create()
+            || plan.prior(token_id).is_null()
+            || [
+                block,
+                attr!(ProvisioningModel, tenant_url),
+                attr!(ProvisioningModel, sync_scope),
+            ]
+            .iter()
+            .any(|name| plan.planned(name) != plan.prior(name));
+        if remint {
+            plan.set(token_id, TfValue::unknown());
+        }
+    }
+
+    async fn create(
+        &self,
+        clients: &Clients,
+        plan: ProvisioningModel,
+        op: &Operation,
+    ) -> Result<ProvisioningModel, Diagnostics> {
+        let graph = &clients.graph;
+        let sp_id = plan.service_principal_id.clone();
+        wanted(&plan)?;
+        let (job, made_here) = find_or_create_job(graph, &sp_id, op).await?;
+        let mut model = ProvisioningModel {
+            id: Some(sp_id.clone()),
+            job_id: Some(job.id.clone()),
+            ..plan.clone()
+        };
+        op.exists(&model);
+        let (token, minted) = match plan.kiro_scim_token.as_ref() {
+            Some(block) => {
+                let Minted { token_id, token } = secret::mint(clients, block).await?;
+                model.kiro_scim_token_id = Some(token_id.clone());
+                op.exists(&model);
+                (token, Some((block.profile_arn.clone(), token_id)))
+            }
+            None => (secret::configured(&plan).unwrap_or_default(), None),
+        };
+        if let Err(failed) = secret::test_and_save(clients, &model, &job.id, &token).await {
+            // Nothing was saved: take back what this create made.
+            if let Some((profile, token_id)) = &minted {
+                secret::delete_minted(clients, profile, token_id).await?;
+            }
+            if made_here {
+                graph
+                    .delete_sync_job(&sp_id, &job.id)
+                    .await
+                    .map_err(|e| e.fail("remove the provisioning job again"))?;
+            }
+            op.forget();
+            return Err(failed);
+        }
+        edit_schema(graph, &mut model, &job.id).await?;
+        run_state(graph, &mut model, &job.id).await?;
+        Ok(model)
+    }
+
+    async fn read(
+        &self,
+        clients: &Clients,
+        mut state: ProvisioningModel,
+    ) -> Result<Option<ProvisioningModel>, Diagnostics> {
+        let graph = &clients.graph;
+        let sp_id = state.service_principal_id.clone();
+        let Some(job_id) = state.job_id.clone() else {
+            return Ok(None);
+        };
+        let Some(job) = graph
+            .get_sync_job(&sp_id, &job_id)
+            .await
+            .map_err(|e| e.fail("read the provisioning job"))?
+        else {
+            tracing::info!(%sp_id, %job_id, "provisioning job is gone; removing it from state");
+            return Ok(None);
+        };
+        observe_job(&mut state, &job);
+        let schedule = job.schedule.and_then(|s| s.state).unwrap_or_default();
+        state.enabled = schedule.eq_ignore_ascii_case("Active");
+
+        let secrets = graph
+            .get_sync_secrets(&sp_id)
+            .await
+            .map_err(|e| e.fail("read the provisioning credentials"))?;
+        let saved = |key: &str| {
+            secrets
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.clone())
+        };
+        if let Some(url) = saved("BaseAddress") {
+            state.tenant_url = url;
+        }
+        state.sync_scope = match saved("SyncAll") {
+            Some(v) if v.eq_ignore_ascii_case("true") => "all".into(),
+            _ => "assigned".into(),
+        };
+
+        let schema = graph
+            .get_sync_schema(&sp_id, &job_id)
+            .await
+            .map_err(|e| e.fail("read the provisioning schema"))?;
+        state.attribute_mapping = mappings::observe(&schema, &state.attribute_mapping);
+        state.remove_unsupported_mappings = mappings::unsupported(&schema).is_empty();
+        state.user_rule_id = schema.rule_id_for(SyncObject::User).map(str::to_string);
+        state.group_rule_id = schema.rule_id_for(SyncObject::Group).map(str::to_string);
+
+        if let (Some(block), Some(token_id)) = (
+            state.kiro_scim_token.as_ref(),
+            state.kiro_scim_token_id.clone(),
+        ) && !secret::minted_exists(clients, &block.profile_arn, &token_id).await?
+        {
+            tracing::info!(%token_id, "the minted SCIM access token is gone from Kiro; the next apply mints a new one");
+            state.kiro_scim_token_id = None;
+        }
+        Ok(Some(state))
+    }
+
+    async fn update(
+        &self,
+        clients: &Clients,
+        prior: ProvisioningModel,
+        plan: ProvisioningModel,
+        _op: &Operation,
+    ) -> Result<ProvisioningModel, Diagnostics> {
+        let graph = &clients.graph;
+        let job_id = prior.job_id.clone().unwrap_or_default();
+        let mut model = ProvisioningModel {
+            id: Some(plan.service_principal_id.clone()),
+            job_id: Some(job_id.clone()),
+            ..plan.clone()
+        };
+        let old_minted = prior
+            .kiro_scim_token
+            .as_ref()
+            .zip(prior.kiro_scim_token_id.clone())
+            .map(|(b, id)| (b.profile_arn.clone(), id));
+        let secrets_changed = plan.tenant_url != prior.tenant_url
+            || plan.sync_scope != prior.sync_scope
+            || plan.secret_token != prior.secret_token
+            || plan.secret_token_wo_version != prior.secret_token_wo_version;
+        let token = match (
+            plan.kiro_scim_token.as_ref(),
+            plan.kiro_scim_token_id.as_ref(),
+        ) {
+            (Some(block), None) => {
+                let Minted { token_id, token } = secret::mint(clients, block).await?;
+                model.kiro_scim_token_id = Some(token_id);
+                Some(token)
+            }
+            (None, _) if secrets_changed || old_minted.is_some() => secret::configured(&plan),
+            _ => None,
+        };
+        if let Some(token) = &token {
+            if let Err(failed) = secret::test_and_save(clients, &model, &job_id, token).await {
+                if let (Some(block), Some(new_id)) =
+                    (plan.kiro_scim_token.as_ref(), &model.kiro_scim_token_id)
+                    && plan.kiro_scim_token_id.is_none()
+                {
+                    secret::delete_minted(clients, &block.profile_arn, new_id).await?;
+                }
+                return Err(failed);
+            }
+            // Entra uses the new token now; the old minted one can go.
+            if let Some((profile, old_id)) = &old_minted
+                && model.kiro_scim_token_id.as_ref() != Some(old_id)
+            {
+                secret::delete_minted(clients, profile, old_id).await?;
+            }
+        }
+        edit_schema(graph, &mut model, &job_id).await?;
+        run_state(graph, &mut model, &job_id).await?;
+        Ok(model)
+    }
+
+    async fn delete(
+        &self,
+        clients: &Clients,
+        state: ProvisioningModel,
+        _op: &Operation,
+    ) -> Result<(), Diagnostics> {
+        let sp_id = &state.service_principal_id;
+        if let Some(job_id) = &state.job_id {
+            // Deleting the job stops it; a job (or service principal) already gone is fine.
+            match clients.graph.delete_sync_job(sp_id, job_id).await {
+                Ok(_) => {}
+                Err(e) if e.is_not_found() => {}
+                Err(e) => return Err(e.fail("delete the provisioning job")),
+            }
+        }
+        if let (Some(block), Some(token_id)) =
+            (state.kiro_scim_token.as_ref(), &state.kiro_scim_token_id)
+        {
+            secret::delete_minted(clients, &block.profile_arn, token_id).await?;
+        }
+        Ok(())
+    }
+
+    async fn import(&self, clients: &Clients, id: &str) -> Result<ProvisioningModel, Diagnostics> {
+        let usage = "<service principal id>";
+        if !is_guid(id) {
+            return Err(bad_import_id(id, usage));
+        }
+        let jobs = clients
+            .graph
+            .list_sync_jobs(id)
+            .await
+            .map_err(|e| e.fail("list the provisioning jobs"))?;
+        let job = match jobs.as_slice() {
+            [job] => job.clone(),
+            [] => {
+                return Err(Diagnostic::error(
+                    "Cannot import: no provisioning job",
+                    format!("Service principal {id} has no provisioning job to import; create it with this resource instead."),
+                )
+                .into());
+            }
+            many => {
+                return Err(Diagnostic::error(
+                    "Cannot import: several provisioning jobs",
+                    format!(
+                        "Service principal {id} has {} provisioning jobs ({}); this resource manages one.",
+                        many.len(),
+                        many.iter().map(|j| j.id.as_str()).collect::<Vec<_>>().join(", ")
+                    ),
+                )
+                .into());
+            }
+        };
+        Ok(ProvisioningModel {
+            id: Some(id.to_string()),
+            service_principal_id: id.to_string(),
+            job_id: Some(job.id),
+            test_connection: true,
+            ..ProvisioningModel::default()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::framework::model::Model;
+
+    #[test]
+    fn schema_has_the_two_blocks_and_a_write_only_secret() {
+        let blocks = ProvisioningModel::blocks();
+        let names: Vec<&str> = blocks.iter().map(|b| b.type_name.as_str()).collect();
+        assert_eq!(names, ["attribute_mapping", "kiro_scim_token"]);
+        let attrs = ProvisioningModel::attributes();
+        let wo = attrs.iter().find(|a| a.name == "secret_token_wo").unwrap();
+        assert!(wo.write_only && wo.sensitive);
+        assert!(
+            attrs
+                .iter()
+                .find(|a| a.name == "secret_token")
+                .unwrap()
+                .sensitive
+        );
+    }
+}

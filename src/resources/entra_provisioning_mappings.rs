@@ -1,0 +1,212 @@
+//! The attribute mappings `kiro_entra_provisioning` manages, against the job's schema: what
+//! the configuration wants written, and what the schema holds now (for drift). Only the
+//! mappings named here are touched; everything else in the schema is written back as read.
+
+use crate::framework::diag::{AttrPath, Diagnostics};
+use crate::framework::model::Blocks;
+use crate::graph::error::GraphError;
+use crate::graph::expression::{parse_expression, same_source};
+use crate::graph::synchronization::{MappingSource, SyncObject, SyncSchema};
+use crate::kiro::scim_rules::rejects_user_attribute;
+
+use super::entra_provisioning::MappingBlock;
+
+/// The mapping the Kiro set-up needs when the configuration names none: users' `externalId`
+/// from their object id, which is what Kiro's subscriptions match Entra principals by.
+pub const DEFAULT_TARGET: &str = "externalId";
+pub const DEFAULT_SOURCE: &str = "objectId";
+
+/// One mapping to make true.
+#[derive(Clone, Debug)]
+pub struct Wanted {
+    pub object: SyncObject,
+    pub target: String,
+    pub source: MappingSource,
+}
+
+pub fn object_of(name: &str) -> SyncObject {
+    if name.eq_ignore_ascii_case("group") {
+        SyncObject::Group
+    } else {
+        SyncObject::User
+    }
+}
+
+fn block_source(block: &MappingBlock) -> Result<MappingSource, String> {
+    match (&block.source_attribute, &block.expression) {
+        (Some(name), _) => Ok(MappingSource::attribute(name.trim())),
+        (None, Some(expression)) => parse_expression(expression),
+        (None, None) => Err("set source_attribute or expression".into()),
+    }
+}
+
+/// The mappings the configuration asks for (the default one when it names none).
+pub fn wanted(blocks: &[MappingBlock]) -> Result<Vec<Wanted>, String> {
+    if blocks.is_empty() {
+        return Ok(vec![Wanted {
+            object: SyncObject::User,
+            target: DEFAULT_TARGET.into(),
+            source: MappingSource::attribute(DEFAULT_SOURCE),
+        }]);
+    }
+    blocks
+        .iter()
+        .map(|b| {
+            Ok(Wanted {
+                object: object_of(&b.object),
+                target: b.target_attribute.clone(),
+                source: block_source(b)?,
+            })
+        })
+        .collect()
+}
+
+/// Edits `schema` so that every wanted mapping holds and, with `remove_unsupported`, the
+/// user mappings Kiro rejects are gone. True when anything changed (so a PUT is needed).
+pub fn apply(
+    schema: &mut SyncSchema,
+    wanted: &[Wanted],
+    remove_unsupported: bool,
+) -> Result<bool, GraphError> {
+    let mut changed = false;
+    for w in wanted {
+        let holds = schema
+            .mapping(w.object, &w.target)
+            .is_some_and(|m| same_source(&m.source, &w.source));
+        if !holds {
+            schema.set_mapping(w.object, &w.target, w.source.clone())?;
+            changed = true;
+        }
+    }
+    if remove_unsupported {
+        for target in unsupported(schema) {
+            schema.remove_mapping(SyncObject::User, &target);
+            changed = true;
+        }
+    }
+    Ok(changed)
+}
+
+/// The user mappings in `schema` whose targets Kiro rejects.
+pub fn unsupported(schema: &SyncSchema) -> Vec<String> {
+    schema
+        .mappings(SyncObject::User)
+        .iter()
+        .map(|m| m.target_attribute_name.clone())
+        .filter(|t| rejects_user_attribute(t))
+        .collect()
+}
+
+/// A block describing `source` as the schema holds it.
+fn block_for(object: &str, target: &str, source: Option<&MappingSource>) -> MappingBlock {
+    let (source_attribute, expression) = match source {
+        Some(s) if s.kind.eq_ignore_ascii_case("Attribute") => (s.name.clone(), None),
+        Some(s) => (None, s.expression.clone().or_else(|| s.name.clone())),
+        None => (None, None),
+    };
+    MappingBlock {
+        object: object.to_string(),
+        target_attribute: target.to_string(),
+        source_attribute,
+        expression,
+    }
+}
+
+/// The managed mappings as the schema holds them now, for state. A block whose mapping
+/// still computes the same keeps its text; one changed in the portal reads as the portal
+/// left it; one removed there is left out (the plan adds it back). Without blocks, a default
+/// mapping changed or removed in the portal reads as a block describing it, so the plan
+/// shows it going away and the apply restores `objectId`.
+pub fn observe(schema: &SyncSchema, managed: &Blocks<MappingBlock>) -> Blocks<MappingBlock> {
+    if managed.is_empty() {
+        let current = schema.mapping(SyncObject::User, DEFAULT_TARGET);
+        let default = MappingSource::attribute(DEFAULT_SOURCE);
+        return match current {
+            Some(m) if same_source(&m.source, &default) => Blocks(Vec::new()),
+            other => Blocks(vec![block_for(
+                "user",
+                DEFAULT_TARGET,
+                other.map(|m| &m.source),
+            )]),
+        };
+    }
+    Blocks(
+        managed
+            .iter()
+            .filter_map(|block| {
+                let current = schema.mapping(object_of(&block.object), &block.target_attribute)?;
+                let unchanged =
+                    block_source(block).is_ok_and(|wanted| same_source(&current.source, &wanted));
+                Some(if unchanged {
+                    block.clone()
+                } else {
+                    block_for(
+                        &block.object,
+                        &block.target_attribute,
+                        Some(&current.source),
+                    )
+                })
+            })
+            .collect(),
+    )
+}
+
+/// Plan-time checks of the blocks: exactly one source each, expressions that parse, no
+/// target mapped twice, and no mapping Kiro rejects while those are being removed.
+pub fn validate(blocks: &[MappingBlock], remove_unsupported: bool, diags: &mut Diagnostics) {
+    let mut seen: Vec<(String, String)> = Vec::new();
+    for (i, b) in blocks.iter().enumerate() {
+        let at = AttrPath::attr("attribute_mapping").then_index(i as i64);
+        match (&b.source_attribute, &b.expression) {
+            (Some(_), Some(_)) => diags.attr_error(
+                at.then_attr("expression"),
+                "Conflicting arguments",
+                "Set either source_attribute or expression in an attribute_mapping, not both.",
+            ),
+            (None, None) => diags.attr_error(
+                at.then_attr("source_attribute"),
+                "Missing argument",
+                "Set source_attribute (an Entra attribute such as objectId) or expression.",
+            ),
+            (None, Some(e)) => {
+                if let Err(problem) = parse_expression(e) {
+                    diags.attr_error(
+                        at.then_attr("expression"),
+                        "Invalid mapping expression",
+                        format!("The expression does not parse: {problem}."),
+                    );
+                }
+            }
+            (Some(_), None) => {}
+        }
+        let key = (
+            b.object.to_ascii_lowercase(),
+            b.target_attribute.to_ascii_lowercase(),
+        );
+        if seen.contains(&key) {
+            diags.attr_error(
+                at.then_attr("target_attribute"),
+                "Duplicate attribute mapping",
+                format!(
+                    "{} {} is mapped by an earlier attribute_mapping block; a target takes one \
+                     source.",
+                    b.object, b.target_attribute
+                ),
+            );
+        }
+        let is_user = key.0 == "user";
+        seen.push(key);
+        if remove_unsupported && is_user && rejects_user_attribute(&b.target_attribute) {
+            diags.attr_error(
+                at.then_attr("target_attribute"),
+                "Kiro rejects this attribute",
+                format!(
+                    "Kiro's SCIM endpoint refuses {} (400 invalidValue), so provisioning a user \
+                     with it fails, and remove_unsupported_mappings = true removes it. Remove \
+                     this block, or set remove_unsupported_mappings = false to keep it anyway.",
+                    b.target_attribute
+                ),
+            );
+        }
+    }
+}

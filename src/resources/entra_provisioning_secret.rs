@@ -1,0 +1,175 @@
+//! The SCIM secret of `kiro_entra_provisioning`: given by the configuration (in state, or
+//! write-only), or minted in Kiro by the provider and never kept. Whichever it is, it is
+//! tested ("Test Connection") before Entra saves it, and a minted token that did not make it
+//! into Entra is deleted again, so a failed apply never leaves a stray token behind.
+
+use crate::clients::Clients;
+use crate::framework::diag::{AttrPath, Diagnostic, Diagnostics};
+use crate::graph::error::GraphError;
+use crate::graph::synchronization::{SecretKey, SyncSecret};
+use crate::kiro::wire::ProfileArn;
+use crate::secret::Secret;
+
+use super::entra_provisioning::{ProvisioningModel, ScimTokenBlock};
+use super::{GraphFailure, KiroFailure, kiro};
+
+/// A token minted for this resource: its id (kept in state) and its value (never kept).
+pub struct Minted {
+    pub token_id: String,
+    pub token: Secret,
+}
+
+/// Mints a SCIM access token on the block's profile. The quota error names the tokens the
+/// profile has, since a rotation needs room for one more.
+pub async fn mint(clients: &Clients, block: &ScimTokenBlock) -> Result<Minted, Diagnostics> {
+    let kiro = kiro(clients).await?;
+    let arn = ProfileArn::from(block.profile_arn.as_str());
+    let description = block
+        .description
+        .as_deref()
+        .unwrap_or("Entra ID automatic provisioning (managed by Terraform)");
+    match kiro.create_scim_access_token(&arn, Some(description)).await {
+        Ok(made) => {
+            tracing::info!(token_id = %made.token_id, profile = %block.profile_arn, "minted a Kiro SCIM access token for provisioning");
+            Ok(Minted {
+                token_id: made.token_id,
+                token: made.token,
+            })
+        }
+        Err(e) if e.is_quota_exceeded() => {
+            let existing = match kiro.list_scim_access_tokens(&arn).await {
+                Ok(tokens) => tokens
+                    .iter()
+                    .map(|t| format!("  {}", t.token_id))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+                Err(e) => format!("  (listing them failed: {e})"),
+            };
+            Err(Diagnostic::error(
+                "The profile has no room for another SCIM access token",
+                format!(
+                    "{e}\nA Kiro profile holds at most 2 SCIM access tokens, and minting a new one \
+                     for provisioning needs one free. The profile has:\n{existing}\nDelete one that \
+                     nothing uses and apply again."
+                ),
+            )
+            .at(AttrPath::attr("kiro_scim_token").then_attr("profile_arn"))
+            .into())
+        }
+        Err(e) => Err(e.fail("mint a Kiro SCIM access token")),
+    }
+}
+
+/// Deletes a token minted earlier; one already gone is fine.
+pub async fn delete_minted(
+    clients: &Clients,
+    profile_arn: &str,
+    token_id: &str,
+) -> Result<(), Diagnostics> {
+    let arn = ProfileArn::from(profile_arn);
+    match kiro(clients)
+        .await?
+        .delete_scim_access_token(&arn, token_id)
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.is_not_found() => Ok(()),
+        Err(e) => Err(e.fail("delete the old Kiro SCIM access token")),
+    }
+}
+
+/// True when the minted token still exists in Kiro (`false` also when its profile is gone).
+pub async fn minted_exists(
+    clients: &Clients,
+    profile_arn: &str,
+    token_id: &str,
+) -> Result<bool, Diagnostics> {
+    let arn = ProfileArn::from(profile_arn);
+    kiro(clients)
+        .await?
+        .get_scim_access_token(&arn, token_id)
+        .await
+        .map(|t| t.is_some())
+        .map_err(|e| e.fail("read the minted SCIM access token"))
+}
+
+/// The configured secret: `secret_token`, or the write-only `secret_token_wo`.
+pub fn configured(model: &ProvisioningModel) -> Option<Secret> {
+    model
+        .secret_token
+        .clone()
+        .or_else(|| model.secret_token_wo.clone())
+}
+
+/// The attribute the secret came from, for diagnostics.
+fn secret_attribute(model: &ProvisioningModel) -> AttrPath {
+    if model.kiro_scim_token.is_some() {
+        AttrPath::attr("kiro_scim_token")
+    } else if model.secret_token_wo.is_some() {
+        AttrPath::attr("secret_token_wo")
+    } else {
+        AttrPath::attr("secret_token")
+    }
+}
+
+fn secrets(model: &ProvisioningModel, token: &Secret) -> Vec<SyncSecret> {
+    vec![
+        SyncSecret::new(SecretKey::BaseAddress, model.tenant_url.clone()),
+        SyncSecret::new(SecretKey::SecretToken, token.expose()),
+        SyncSecret::new(
+            SecretKey::SyncAll,
+            if model.sync_scope == "all" {
+                "true"
+            } else {
+                "false"
+            },
+        ),
+    ]
+}
+
+/// Test Connection (when the model asks for it), then saves the tenant URL, the token and
+/// the scope in Entra. A refused test saves nothing and says why, on the attribute most
+/// likely at fault.
+pub async fn test_and_save(
+    clients: &Clients,
+    model: &ProvisioningModel,
+    job_id: &str,
+    token: &Secret,
+) -> Result<(), Diagnostics> {
+    let graph = &clients.graph;
+    let sp_id = &model.service_principal_id;
+    let secrets = secrets(model, token);
+    if model.test_connection {
+        if let Err(e) = graph.validate_credentials(sp_id, job_id, &secrets).await {
+            return Err(test_failed(model, e));
+        }
+        tracing::info!(%sp_id, "Test Connection passed");
+    }
+    graph
+        .put_sync_secrets(sp_id, &secrets)
+        .await
+        .map_err(|e| e.fail("save the provisioning credentials"))
+}
+
+fn test_failed(model: &ProvisioningModel, e: GraphError) -> Diagnostics {
+    let message = e.to_string();
+    let lower = message.to_ascii_lowercase();
+    let about_token = ["401", "credential", "token", "unauthori"]
+        .iter()
+        .any(|w| lower.contains(w));
+    let at = if about_token {
+        secret_attribute(model)
+    } else {
+        AttrPath::attr("tenant_url")
+    };
+    Diagnostic::error(
+        "Test Connection failed",
+        format!(
+            "Entra could not connect to Kiro's SCIM endpoint {} with this token, so nothing was \
+             saved.\n{message}",
+            model.tenant_url
+        ),
+    )
+    .at(at)
+    .into()
+}
