@@ -160,7 +160,11 @@ fn diagnose(err: OnDemandError, sp_id: &str) -> Diagnostics {
                 ProvisionOutcome::Success => "Success".to_string(),
                 ProvisionOutcome::Other(o) => o,
             };
-            let reason = reason.unwrap_or_else(|| "the provisioning service gave no reason".into());
+            let mut reason =
+                reason.unwrap_or_else(|| "the provisioning service gave no reason".into());
+            if !reason.ends_with(['.', '!', '?']) {
+                reason.push('.');
+            }
             let before = done_before
                 .map(|d| format!("\n\nBefore that: {d}."))
                 .unwrap_or_default();

@@ -18,3 +18,4 @@ mod provider_config;
 mod sandbox;
 mod sandbox_entra;
 mod sandbox_kiro;
+mod sandbox_sync;
