@@ -24,8 +24,8 @@
 //!   `maxResults` (capped at 100); `domain_auto_verify_ms` (default null = off) verifies a
 //!   PENDING login domain that long after association even without its TXT record;
 //!   `profile_activation_ms` (default 0) is how long a new profile stays CREATING
-//! - `POST /_sandbox/tenants/{t}/users` `{displayName}` → 201 user (its user principal name is
-//!   made from the name on the tenant's domain); `DELETE …/users/{id}` → 204, also removing its
+//! - `POST /_sandbox/tenants/{t}/users` `{displayName, department?}` → 201 user (its user
+//!   principal name is made from the name on the tenant's domain); `DELETE …/users/{id}` → 204, also removing its
 //!   group memberships and assignments. New users and groups reach Graph reads after the
 //!   replication lag, like ones an admin adds.
 //! - `POST /_sandbox/tenants/{t}/groups` `{displayName, members?: [ids], member_count?: n}`

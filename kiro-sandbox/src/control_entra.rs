@@ -70,6 +70,9 @@ async fn put_settings(State(sb): Sb, bytes: Bytes) -> Answer {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct NewUser {
     display_name: String,
+    /// Graph's `department` (none when left out).
+    #[serde(default)]
+    department: Option<String>,
 }
 
 fn display_name(name: &str) -> Result<&str, super::Fail> {
@@ -84,16 +87,19 @@ fn display_name(name: &str) -> Result<&str, super::Fail> {
 }
 
 /// Adds a user the way an admin would: Graph reads see it after the replication lag.
-fn add_user(t: &mut Tenant, name: &str, visible_at: Instant) -> User {
+fn add_user(t: &mut Tenant, name: &str, department: Option<String>, visible_at: Instant) -> User {
     let id = t.new_guid();
     let dir = &t.directory;
-    let user = User::named(
-        id,
-        name,
-        t.domain(),
-        |upn| dir.user(upn).is_some(),
-        visible_at,
-    );
+    let user = User {
+        department,
+        ..User::named(
+            id,
+            name,
+            t.domain(),
+            |upn| dir.user(upn).is_some(),
+            visible_at,
+        )
+    };
     t.directory.users.push(user.clone());
     user
 }
@@ -104,7 +110,8 @@ async fn create_user(State(sb): Sb, Path(key): Path<String>, bytes: Bytes) -> An
     let visible_at = Instant::now() + sb.faults.replication_lag();
     let t = tenant(&sb, &key).await?;
     let mut t = t.lock().await;
-    let user = add_user(&mut t, name, visible_at);
+    let department = req.department.filter(|d| !d.trim().is_empty());
+    let user = add_user(&mut t, name, department, visible_at);
     Ok((StatusCode::CREATED, axum::Json(json!(user))).into_response())
 }
 
@@ -153,7 +160,7 @@ async fn create_group(State(sb): Sb, Path(key): Path<String>, bytes: Bytes) -> A
         }
     }
     for i in 1..=req.member_count {
-        let user = add_user(&mut t, &format!("{name} Member {i}"), visible_at);
+        let user = add_user(&mut t, &format!("{name} Member {i}"), None, visible_at);
         members.push(user.id);
     }
     let id = t.new_guid();

@@ -20,6 +20,11 @@ pub struct User {
     pub mail_nickname: String,
     pub account_enabled: bool,
     pub user_type: String,
+    /// Graph's `department`; absent from the JSON when unset, as Graph leaves out empty
+    /// properties of a seeded user here. Kiro's SCIM endpoint rejects the enterprise
+    /// `department`, so a job that keeps that template mapping fails for such a user.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub department: Option<String>,
     /// When Graph reads first see the user (replication lag).
     #[serde(skip)]
     pub visible_at: Instant,
@@ -91,6 +96,7 @@ impl User {
             mail_nickname: nick,
             account_enabled: true,
             user_type: "Member".to_string(),
+            department: None,
             visible_at,
         }
     }
@@ -124,8 +130,13 @@ const SURNAMES: [&str; 8] = [
     "Anders", "Baker", "Chen", "Diaz", "Evans", "Fischer", "Garcia", "Hughes",
 ];
 
+/// The one seeded user with a department, and that department: a provisioning job that keeps
+/// the template's enterprise `department` mapping makes Kiro reject her, and only her.
+pub const USER_WITH_DEPARTMENT: (&str, &str) = ("Erin", "Platform");
+
 /// Five users (alice…erin) and three groups: "Kiro Developers" (alice, bob, carol),
 /// "Kiro Admins" (dave, erin) and "Engineering" (the developers group, nested, plus dave).
+/// Only erin has a department ([`USER_WITH_DEPARTMENT`]).
 pub fn people(rng: &mut impl Rng, domain: &str) -> (Vec<User>, Vec<Group>) {
     let now = Instant::now();
     let users: Vec<User> = GIVEN
@@ -143,6 +154,8 @@ pub fn people(rng: &mut impl Rng, domain: &str) -> (Vec<User>, Vec<Group>) {
                 mail_nickname: nick,
                 account_enabled: true,
                 user_type: "Member".to_string(),
+                department: (*given == USER_WITH_DEPARTMENT.0)
+                    .then(|| USER_WITH_DEPARTMENT.1.to_string()),
                 visible_at: now,
             }
         })
@@ -179,6 +192,21 @@ mod tests {
         assert_eq!(
             g1[2].members[0], g1[0].id,
             "Engineering nests Kiro Developers"
+        );
+        let with_department: Vec<(&str, Option<&str>)> = u1
+            .iter()
+            .filter(|u| u.department.is_some())
+            .map(|u| (u.given_name.as_str(), u.department.as_deref()))
+            .collect();
+        assert_eq!(with_department, [("Erin", Some("Platform"))]);
+        let json = serde_json::to_value(&u1[0]).unwrap();
+        assert!(
+            json.get("department").is_none(),
+            "absent when unset: {json}"
+        );
+        assert_eq!(
+            serde_json::to_value(&u1[4]).unwrap()["department"],
+            "Platform"
         );
     }
 

@@ -12,6 +12,7 @@ pub mod edits;
 pub mod error;
 pub mod expression;
 pub mod locks;
+pub mod on_demand;
 pub mod paging;
 pub mod patch;
 mod shared;
@@ -109,6 +110,8 @@ mod edits_tests;
 #[cfg(test)]
 pub(crate) mod fake;
 /// Local fake servers for unit tests.
+#[cfg(test)]
+mod on_demand_tests;
 #[cfg(test)]
 mod retry_tests;
 #[cfg(test)]

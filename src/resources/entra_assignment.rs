@@ -1,6 +1,10 @@
 //! `kiro_entra_assignment`: assigns a user or group to the enterprise
 //! application ("Users and groups"), which is what lets them sign in to Kiro
-//! and what SCIM provisioning sends to Kiro.
+//! and what SCIM provisioning sends to Kiro; with `provision_on_demand`, it
+//! also sends them to Kiro at once (`entra_assignment_provisioning.rs`).
+
+#[path = "entra_assignment_provisioning.rs"]
+mod provisioning;
 
 use std::time::Duration;
 
@@ -9,6 +13,7 @@ use async_trait::async_trait;
 use crate::clients::Clients;
 use crate::framework::diag::{AttrPath, Diagnostic, Diagnostics};
 use crate::framework::managed::{ManagedResource, Operation, Timeouts};
+use crate::framework::plan::PlanContext;
 use crate::framework::validators::{guid, is_guid};
 use crate::framework::value::TfValue;
 use crate::graph::assignments::AppRoleAssignment;
@@ -39,6 +44,18 @@ tf_model! {
         principal_type: Option<String> [computed, use_state_for_unknown],
         /// The user's or group's display name.
         principal_display_name: Option<String> [computed],
+        /// Run "Provision on demand" after assigning (or when this turns true): the user, or
+        /// the group and its direct user members (5 per call; Graph allows 5 calls per 10
+        /// seconds, so a large group takes about 2 seconds per 5 members within
+        /// `timeouts`), are sent to Kiro at once instead of at the next provisioning cycle.
+        /// Needs the application's provisioning job (`kiro_entra_provisioning`, with
+        /// `depends_on` on it). Fails with the provisioning service's reason when it does not
+        /// succeed, e.g. when Kiro rejects an attribute.
+        provision_on_demand: bool [default(TfValue::Bool(false))],
+        /// What provision on demand did, e.g. `User <object id>: Success (created in Kiro)`;
+        /// for a group, the group's and its members' outcomes. Null when
+        /// `provision_on_demand` is false. Recorded when provisioning runs; not read back.
+        provisioning_result: Option<String> [computed],
     }
 }
 
@@ -86,6 +103,16 @@ impl ManagedResource<Clients> for EntraAssignment {
         assigned users and groups (a group's direct members, not nested groups) to Kiro.";
     const TIMEOUTS: Timeouts = Timeouts::minutes(5, 5, 5);
 
+    async fn modify_plan(&self, _client: Option<&Clients>, plan: &mut PlanContext<'_>) {
+        provisioning::plan_result(plan);
+        if !plan.is_create() {
+            // An in-place update does not change the principal; only a refresh does.
+            let name = attr!(AssignmentModel, principal_display_name);
+            let prior = plan.prior(name).clone();
+            plan.set(name, prior);
+        }
+    }
+
     async fn create(
         &self,
         clients: &Clients,
@@ -97,7 +124,7 @@ impl ManagedResource<Clients> for EntraAssignment {
         // little, then say which it is instead of retrying for the whole
         // create timeout.
         let lag = op.remaining().min(PRINCIPAL_LAG);
-        wait_until("the principal to be visible", lag, || {
+        let principal = wait_until("the principal to be visible", lag, || {
             graph.get_directory_object(&plan.principal_id)
         })
         .await
@@ -115,6 +142,16 @@ impl ManagedResource<Clients> for EntraAssignment {
             .into(),
             e => e.fail("look up the principal"),
         })?;
+        // The provisioning job is looked up before assigning: without one, nothing is made.
+        let on_demand = if plan.provision_on_demand {
+            let object = provisioning::object_of_principal(&principal)?;
+            let target =
+                provisioning::target(graph, &plan.service_principal_id, object, op.remaining())
+                    .await?;
+            Some((object, target))
+        } else {
+            None
+        };
         let made = graph
             .create_app_role_assignment(
                 &plan.service_principal_id,
@@ -124,7 +161,24 @@ impl ManagedResource<Clients> for EntraAssignment {
             )
             .await;
         match made {
-            Ok(a) => Ok(plan.observed(&a)),
+            Ok(a) => {
+                let mut assigned = plan.observed(&a);
+                if let Some((object, target)) = on_demand {
+                    // The assignment exists: if provisioning fails, it is kept (tainted).
+                    op.exists(&assigned);
+                    let result = provisioning::provision(
+                        graph,
+                        &assigned.service_principal_id,
+                        &target,
+                        &assigned.principal_id,
+                        object,
+                        op.remaining(),
+                    )
+                    .await?;
+                    assigned.provisioning_result = Some(result);
+                }
+                Ok(assigned)
+            }
             Err(e) if e.is_duplicate_assignment() => {
                 let existing = graph
                     .list_app_role_assignments(&plan.service_principal_id)
@@ -186,13 +240,32 @@ impl ManagedResource<Clients> for EntraAssignment {
 
     async fn update(
         &self,
-        _clients: &Clients,
-        _prior: AssignmentModel,
+        clients: &Clients,
+        prior: AssignmentModel,
         plan: AssignmentModel,
-        _op: &Operation,
+        op: &Operation,
     ) -> Result<AssignmentModel, Diagnostics> {
-        // Every argument forces replacement; only `timeouts` can change here.
-        Ok(plan)
+        // Every other argument forces replacement: only `provision_on_demand` (and
+        // `timeouts`) change here, and turning it on provisions now.
+        let provisioning_result = match (prior.provision_on_demand, plan.provision_on_demand) {
+            (_, false) => None,
+            (true, true) => prior.provisioning_result.clone(),
+            (false, true) => Some(
+                provisioning::find_and_provision(
+                    &clients.graph,
+                    &prior.service_principal_id,
+                    prior.principal_type.as_deref(),
+                    &prior.principal_id,
+                    op.remaining(),
+                )
+                .await?,
+            ),
+        };
+        Ok(AssignmentModel {
+            provision_on_demand: plan.provision_on_demand,
+            provisioning_result,
+            ..prior
+        })
     }
 
     async fn delete(

@@ -1,12 +1,16 @@
 //! `kiro_entra_assignment` and the `kiro_entra_user` / `kiro_entra_group`
-//! data sources against the sandbox's seeded people.
+//! data sources against the sandbox's seeded people; provision on demand with
+//! a provisioning job set up through the sandbox (`sandbox_sync.rs`).
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::configs::{
     adopt_with_import_block, application, assert_plans_create, reimport, with_provider, workspace,
 };
+use crate::harness::Workspace;
 use crate::sandbox::{Sandbox, Tenant};
+use crate::sandbox_kiro::AwsAccount;
+use crate::sandbox_sync::{Mappings, ProvisioningJob};
 
 const USER_ROLE: &str = "18d14569-c3bd-439b-9a66-3a2aee01d14f";
 
@@ -209,4 +213,311 @@ output "count" {
     );
     let out = missing.fails(&["plan", "-no-color"]).output();
     assert!(out.contains("User not found"), "{out}");
+}
+
+// --- provision on demand ---------------------------------------------------------------------
+
+/// `kiro_entra_assignment.<name>` of `principal_id` (a literal) with provision on demand.
+fn assign_on_demand(name: &str, principal_id: &str, on: bool) -> String {
+    format!(
+        r#"resource "kiro_entra_assignment" "{name}" {{
+  service_principal_id = kiro_entra_application.kiro.service_principal_id
+  principal_id         = "{principal_id}"
+  provision_on_demand  = {on}
+}}
+"#
+    )
+}
+
+fn seeded_user(sandbox: &Sandbox, tenant: &Tenant, given_name: &str) -> String {
+    sandbox
+        .users(tenant)
+        .into_iter()
+        .find(|u| u["givenName"] == given_name)
+        .unwrap_or_else(|| panic!("seeded user {given_name}"))["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// A workspace whose application exists (applied) and has a provisioning job made in the
+/// "portal" with `mappings`; returns the workspace and the job.
+fn application_with_job(
+    sandbox: &Sandbox,
+    tenant: &Tenant,
+    account: &AwsAccount,
+    mappings: Mappings,
+) -> (Workspace, ProvisioningJob) {
+    let ws = workspace(sandbox, tenant, &application("Kiro"));
+    ws.apply();
+    let sp_id = ws.attr("kiro_entra_application.kiro", "service_principal_id");
+    let job = sandbox.provisioning_job(tenant, account, &sp_id, mappings);
+    (ws, job)
+}
+
+fn on_demand_calls(sandbox: &Sandbox) -> u64 {
+    sandbox.count("graph.synchronization.jobs.provisionOnDemand")
+}
+
+#[test]
+fn a_user_provisioned_on_demand_arrives_in_kiro_with_its_object_id() {
+    let sandbox = Sandbox::start();
+    let tenant = sandbox.new_tenant();
+    let account = sandbox.aws_account();
+    let (ws, job) = application_with_job(&sandbox, &tenant, &account, Mappings::ForKiro);
+    let dave_id = seeded_user(&sandbox, &tenant, "Dave");
+    // The new assignment reaches the provisioning service a second late: provisioning reads
+    // "not assigned" until then, and the provider calls again.
+    sandbox.set_faults(json!({"replication_lag_ms": 1000}));
+    sandbox.reset_counts();
+    ws.write_main(&with_provider(
+        &sandbox,
+        &tenant,
+        &format!(
+            "{}\n{}",
+            application("Kiro"),
+            assign_on_demand("dave", &dave_id, true)
+        ),
+    ));
+    let plan = ws.ok(&["plan", "-no-color"]).stdout;
+    assert!(
+        plan.contains("provisioning_result") && plan.contains("(known after apply)"),
+        "{plan}"
+    );
+    ws.apply();
+    assert!(
+        on_demand_calls(&sandbox) >= 2,
+        "retried while not yet assigned: {:#}",
+        sandbox.counts()
+    );
+    sandbox.set_faults(json!({"replication_lag_ms": 0}));
+
+    let users = sandbox.kiro_users_of(&account, &job);
+    assert_eq!(users.len(), 1, "{users:#?}");
+    assert_eq!(users[0]["externalId"], dave_id.as_str());
+    assert_eq!(users[0]["active"], true);
+    let state = ws.resource("kiro_entra_assignment.dave");
+    assert_eq!(state["provision_on_demand"], true);
+    assert_eq!(
+        state["provisioning_result"],
+        format!("User {dave_id}: Success (created in Kiro)").as_str()
+    );
+    ws.assert_no_changes();
+
+    ws.destroy();
+    sandbox.assert_empty(&tenant);
+}
+
+#[test]
+fn a_group_arrives_in_kiro_with_its_members_five_per_call() {
+    let sandbox = Sandbox::start();
+    let tenant = sandbox.new_tenant();
+    let account = sandbox.aws_account();
+    let (ws, job) = application_with_job(&sandbox, &tenant, &account, Mappings::ForKiro);
+    let pilot = sandbox.create_group(&tenant, "Kiro Pilot", 7);
+    let pilot_id = pilot["id"].as_str().unwrap().to_string();
+    let member_ids: Vec<String> = pilot["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap().to_string())
+        .collect();
+    sandbox.flush_replication();
+    sandbox.reset_counts();
+    ws.write_main(&with_provider(
+        &sandbox,
+        &tenant,
+        &format!(
+            "{}\n{}",
+            application("Kiro"),
+            assign_on_demand("pilot", &pilot_id, true)
+        ),
+    ));
+    ws.apply();
+    assert_eq!(
+        on_demand_calls(&sandbox),
+        2,
+        "5 members, then 2: {:#}",
+        sandbox.counts()
+    );
+
+    let users = sandbox.kiro_users_of(&account, &job);
+    let mut arrived: Vec<String> = users
+        .iter()
+        .map(|u| u["externalId"].as_str().unwrap().to_string())
+        .collect();
+    arrived.sort();
+    let mut expected = member_ids.clone();
+    expected.sort();
+    assert_eq!(arrived, expected, "every member, by object id");
+    let groups = sandbox.kiro_groups_of(&account, &job);
+    assert_eq!(groups.len(), 1, "{groups:#?}");
+    assert_eq!(groups[0]["externalId"], pilot_id.as_str());
+    assert_eq!(groups[0]["displayName"], "Kiro Pilot");
+    let mut in_group: Vec<String> = groups[0]["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap().to_string())
+        .collect();
+    in_group.sort();
+    let mut scim_ids: Vec<String> = users
+        .iter()
+        .map(|u| u["id"].as_str().unwrap().to_string())
+        .collect();
+    scim_ids.sort();
+    assert_eq!(in_group, scim_ids, "the Kiro group holds all 7 members");
+
+    let result = ws.attr("kiro_entra_assignment.pilot", "provisioning_result");
+    assert_eq!(
+        result,
+        format!(
+            "Group {pilot_id}: Success (created in Kiro); 7 direct user members in 2 calls: \
+             Success (7 created)"
+        )
+    );
+    ws.assert_no_changes();
+    ws.destroy();
+    sandbox.assert_empty(&tenant);
+}
+
+#[test]
+fn without_a_job_or_with_a_rejected_attribute_the_apply_fails_clearly() {
+    let sandbox = Sandbox::start();
+    let tenant = sandbox.new_tenant();
+    let account = sandbox.aws_account();
+    let ws = workspace(&sandbox, &tenant, &application("Kiro"));
+    ws.apply();
+    let sp_id = ws.attr("kiro_entra_application.kiro", "service_principal_id");
+    let erin_id = seeded_user(&sandbox, &tenant, "Erin");
+    let with_erin = format!(
+        "{}\n{}",
+        application("Kiro"),
+        assign_on_demand("erin", &erin_id, true)
+    );
+    ws.write_main(&with_provider(&sandbox, &tenant, &with_erin));
+
+    // No provisioning job: the error says how to make one, and nothing is assigned.
+    let out = ws.fails(&["apply", "-auto-approve", "-no-color"]).output();
+    for needle in [
+        "No provisioning job to run",
+        "kiro_entra_provisioning",
+        "depends_on",
+        "provision_on_demand",
+    ] {
+        assert!(out.contains(needle), "{needle}:\n{out}");
+    }
+    assert!(assignments_of(&sandbox, &tenant, &sp_id).is_empty());
+    assert_plans_create(&ws, "kiro_entra_assignment.erin");
+
+    // A job that keeps the template's mappings sends erin's department, which Kiro rejects:
+    // the error quotes the rejection, and the assignment is kept, tainted. (Terraform wraps
+    // the text: compared with single spaces.)
+    let job = sandbox.provisioning_job(&tenant, &account, &sp_id, Mappings::Template);
+    let out = ws.fails(&["apply", "-auto-approve", "-no-color"]).output();
+    let out = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    for needle in [
+        "Provision on demand did not succeed",
+        &format!("user {erin_id} to Kiro ended with Failure"),
+        "The SCIM endpoint refused POST /Users with 400: Kiro does not accept `department`",
+        "remove_unsupported_mappings",
+        "kept in state, marked tainted",
+    ] {
+        assert!(out.contains(needle), "{needle}:\n{out}");
+    }
+    assert!(sandbox.kiro_users_of(&account, &job).is_empty());
+    assert_eq!(assignments_of(&sandbox, &tenant, &sp_id).len(), 1);
+    let (code, plan) = ws.plan_exit_code();
+    assert_eq!(code, 2);
+    assert!(
+        plan.stdout
+            .contains("kiro_entra_assignment.erin is tainted, so must be replaced"),
+        "{}",
+        plan.stdout
+    );
+
+    ws.write_main(&with_provider(&sandbox, &tenant, &application("Kiro")));
+    ws.destroy();
+    sandbox.assert_empty(&tenant);
+}
+
+#[test]
+fn turning_provision_on_demand_on_provisions_in_place() {
+    let sandbox = Sandbox::start();
+    let tenant = sandbox.new_tenant();
+    let account = sandbox.aws_account();
+    let (ws, job) = application_with_job(&sandbox, &tenant, &account, Mappings::ForKiro);
+    let bob_id = seeded_user(&sandbox, &tenant, "Bob");
+    let body = |on: bool| {
+        with_provider(
+            &sandbox,
+            &tenant,
+            &format!(
+                "{}\n{}",
+                application("Kiro"),
+                assign_on_demand("bob", &bob_id, on)
+            ),
+        )
+    };
+    ws.write_main(&body(false));
+    let plan = ws.ok(&["plan", "-no-color"]).stdout;
+    assert!(
+        !plan.contains("provisioning_result"),
+        "nothing is known after apply when provisioning is off:\n{plan}"
+    );
+    ws.apply();
+    let state = ws.resource("kiro_entra_assignment.bob");
+    assert_eq!(state["provision_on_demand"], false);
+    assert!(state["provisioning_result"].is_null(), "{state:#}");
+    assert!(sandbox.kiro_users_of(&account, &job).is_empty());
+    ws.assert_no_changes();
+    let id = ws.attr("kiro_entra_assignment.bob", "id");
+
+    ws.write_main(&body(true));
+    let (code, plan) = ws.plan_exit_code();
+    assert_eq!(code, 2);
+    assert!(
+        plan.stdout
+            .contains("kiro_entra_assignment.bob will be updated in-place"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout.contains("+ provisioning_result") && !plan.stdout.contains("must be replaced"),
+        "{}",
+        plan.stdout
+    );
+    sandbox.reset_counts();
+    ws.apply();
+    assert_eq!(on_demand_calls(&sandbox), 1);
+    assert_eq!(
+        ws.attr("kiro_entra_assignment.bob", "id"),
+        id,
+        "not replaced"
+    );
+    let users = sandbox.kiro_users_of(&account, &job);
+    assert_eq!(users.len(), 1, "{users:#?}");
+    assert_eq!(users[0]["externalId"], bob_id.as_str());
+    assert_eq!(
+        ws.attr("kiro_entra_assignment.bob", "provisioning_result"),
+        format!("User {bob_id}: Success (created in Kiro)")
+    );
+    ws.assert_no_changes();
+
+    // Importing leaves provision_on_demand off: the generated configuration plans clean.
+    let generated = adopt_with_import_block(&sandbox, &tenant, "kiro_entra_assignment", &id);
+    assert!(
+        generated.contains("provision_on_demand") && generated.contains("= false"),
+        "{generated}"
+    );
+
+    // Off again: an in-place update that provisions nothing and clears the result.
+    ws.write_main(&body(false));
+    sandbox.reset_counts();
+    ws.apply();
+    assert_eq!(on_demand_calls(&sandbox), 0);
+    assert!(ws.resource("kiro_entra_assignment.bob")["provisioning_result"].is_null());
+    ws.assert_no_changes();
+    ws.destroy();
+    sandbox.assert_empty(&tenant);
 }

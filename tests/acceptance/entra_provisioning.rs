@@ -184,7 +184,10 @@ fn minted_token_lifecycle_rotation_drift_and_destroy() {
     assert_ne!(rotated, token_id);
     assert_eq!(setup.token_ids(), [rotated.as_str()]);
     let cycle = sandbox.run_provisioning(tenant, &sp);
-    assert_eq!(cycle["state"], "Succeeded", "the new token works: {cycle:#}");
+    assert_eq!(
+        cycle["state"], "Succeeded",
+        "the new token works: {cycle:#}"
+    );
     let new_token = sandbox.saved_scim_token(tenant, &sp);
     assert_ne!(new_token, token);
     assert_secret_absent(&ws, &new_token, &ws.read("trace.log"));

@@ -20,3 +20,4 @@ mod sandbox;
 mod sandbox_entra;
 mod sandbox_kiro;
 mod sandbox_provisioning;
+mod sandbox_sync;

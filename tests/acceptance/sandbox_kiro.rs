@@ -177,7 +177,12 @@ impl Sandbox {
 }
 
 /// One SigV4-signed admin API call, signed the way the provider signs (aws-sigv4).
-fn kiro_call(sb: &Sandbox, account: &AwsAccount, target: &str, body: Value) -> (u16, Value) {
+pub(crate) fn kiro_call(
+    sb: &Sandbox,
+    account: &AwsAccount,
+    target: &str,
+    body: Value,
+) -> (u16, Value) {
     use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
     use aws_sigv4::sign::v4;
     let url = format!("{}/kiro/", sb.url);

@@ -24,6 +24,24 @@ async fn users_and_groups_are_created_and_deleted_out_of_band() {
     );
     assert_eq!(frank["displayName"], "Frank Ocean");
     assert_eq!(frank["accountEnabled"], true);
+    assert!(frank.get("department").is_none(), "{frank}");
+    let r = s
+        .control(
+            "POST",
+            &users,
+            Some(json!({"displayName": "Gina Park", "department": "Finance"})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    assert_eq!(r.body["department"], "Finance");
+    let gina = s.objects().await["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["id"] == r.body["id"])
+        .cloned()
+        .unwrap();
+    assert_eq!(gina["department"], "Finance", "stored: {gina}");
     let again = s
         .control("POST", &users, Some(json!({"displayName": "Frank Ocean"})))
         .await;

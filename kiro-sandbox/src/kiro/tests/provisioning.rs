@@ -89,8 +89,8 @@ async fn a_configured_job_provisions_assigned_users_and_groups_into_kiro() {
     );
     assert_eq!(shown.body["value"][0]["value"], base.as_str());
 
-    // Edit the schema as the provider does: externalId from objectId, enterprise mappings
-    // and phone numbers dropped, but `department` kept for now.
+    // Edit the schema as the provider does: externalId from objectId, the enterprise
+    // mappings and phone numbers Kiro rejects dropped (erin has a department).
     let mut schema = s
         .graph(&token, "GET", &format!("{sync}/jobs/{job}/schema"), None)
         .await
@@ -105,6 +105,7 @@ async fn a_configured_job_provisions_assigned_users_and_groups_into_kiro() {
             let t = a["targetAttributeName"].as_str().unwrap();
             !t.starts_with("phoneNumbers")
                 && !t.ends_with(":employeeNumber")
+                && !t.ends_with(":department")
                 && !t.ends_with(":manager")
         });
         for a in attrs.iter_mut() {
@@ -160,7 +161,6 @@ async fn a_configured_job_provisions_assigned_users_and_groups_into_kiro() {
     assert_eq!(r.status, 204);
     let run_path = format!("tenants/{}/provisioning/run", s.tenant.tenant_id);
     let run_body = json!({"service_principal_id": sp_id});
-    // No user has a department yet, so the kept mapping exports nothing.
     let summary = s
         .control("POST", &run_path, Some(run_body.clone()))
         .await
@@ -305,4 +305,123 @@ async fn a_configured_job_provisions_assigned_users_and_groups_into_kiro() {
         .await
         .body;
     assert!(job_json["status"]["quarantine"].is_null());
+}
+
+/// A job on a new app whose secrets point at a new profile's SCIM endpoint, its schema left as
+/// the template made it: `(graph token, service principal id, job id)`.
+async fn job_with_template_mappings(k: &super::Kiro) -> (String, String, String) {
+    let s = &k.s;
+    let token = s.token().await;
+    let (_, sp) = s.instantiate(&token, "Kiro").await;
+    s.replicate_now().await;
+    let sp_id = sp["id"].as_str().unwrap().to_string();
+    let arn = k.create_profile("TemplateMappings").await;
+    let secret = k
+        .ok(
+            &format!("{Q}.CreateScimAccessToken"),
+            json!({"profileArn": arn}),
+        )
+        .await["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let profile_id = arn.rsplit('/').next().unwrap();
+    let base = format!("http://{}/scim/us-east-1/{profile_id}/scim/v2", s.addr);
+    let sync = format!("servicePrincipals/{sp_id}/synchronization");
+    let created = s
+        .graph(
+            &token,
+            "POST",
+            &format!("{sync}/jobs"),
+            Some(json!({"templateId": "scim"})),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    let job = created.body["id"].as_str().unwrap().to_string();
+    let put = s.graph(&token, "PUT", &format!("{sync}/secrets"), Some(json!({"value": [{"key": "BaseAddress", "value": base}, {"key": "SecretToken", "value": secret}]}))).await;
+    assert_eq!(put.status, 204, "{:?}", put.body);
+    (token, sp_id, job)
+}
+
+#[tokio::test]
+async fn the_kept_department_mapping_makes_kiro_reject_only_the_user_with_a_department() {
+    let k = start_kiro().await;
+    let s = &k.s;
+    let (token, sp_id, job) = job_with_template_mappings(&k).await;
+    let objects = s.objects().await;
+    let users = objects["users"].as_array().unwrap();
+    let by_name = |given: &str| {
+        users
+            .iter()
+            .find(|u| u["givenName"] == given)
+            .unwrap_or_else(|| panic!("seeded {given}"))
+            .clone()
+    };
+    let (dave, erin) = (by_name("Dave"), by_name("Erin"));
+    assert_eq!(erin["department"], "Platform");
+    assert!(dave.get("department").is_none(), "{dave}");
+    for user in [&dave, &erin] {
+        let r = s
+            .control(
+                "POST",
+                &format!("tenants/{}/assignments", s.tenant.tenant_id),
+                Some(
+                    json!({"principalId": user["id"], "resourceId": sp_id, "appRoleId": USER_ROLE}),
+                ),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{:?}", r.body);
+    }
+    let rule = crate::graph::sync::schema::RULE_ID;
+    let on_demand = |id: &Value| json!({"parameters": [{"ruleId": rule, "subjects": [{"objectId": id, "objectTypeName": "User"}]}]});
+    let path = format!("servicePrincipals/{sp_id}/synchronization/jobs/{job}/provisionOnDemand");
+    let result = |body: &Value| -> (Value, Value) {
+        let key = serde_json::from_str(body["key"].as_str().unwrap()).unwrap();
+        let steps = serde_json::from_str(body["value"].as_str().unwrap()).unwrap();
+        (key, steps)
+    };
+
+    let r = s
+        .graph(&token, "POST", &path, Some(on_demand(&erin["id"])))
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let (key, steps) = result(&r.body);
+    assert_eq!(key["result"], "Failure", "{key}");
+    let reason = key["details"]["errorMessage"].as_str().unwrap();
+    assert!(
+        reason.contains("400") && reason.contains("department"),
+        "Kiro's refusal is the reason: {reason}"
+    );
+    let failed: Vec<&Value> = steps
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["status"] == "Failure")
+        .collect();
+    assert_eq!(failed.len(), 1, "{steps}");
+    assert!(
+        failed[0]["description"]
+            .as_str()
+            .unwrap()
+            .contains("department"),
+        "{steps}"
+    );
+
+    let r = s
+        .graph(&token, "POST", &path, Some(on_demand(&dave["id"])))
+        .await;
+    let (key, _) = result(&r.body);
+    assert_eq!(key["result"], "Success", "{key}");
+    let kiro = k.objects().await;
+    let arrived: Vec<&str> = kiro["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["externalId"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        arrived,
+        ["dave"],
+        "only dave, matched by the template's externalId (mailNickname): {kiro}"
+    );
 }

@@ -1,0 +1,276 @@
+//! Provision on demand of a principal against the recording fake: finding the job and rule,
+//! a user, a group in batches of 5 members, and the refusals.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::fake::FakeGraph;
+use super::on_demand::{OnDemandError, OnDemandTarget, find_on_demand_target, provision_principal};
+use super::synchronization::{ProvisionOutcome, SyncObject};
+
+const SP: &str = "sp-1";
+const JOB: &str = "scim.0123456789abcdef0123456789abcdef.6f1c2a77-1111-4222-8333-944445555666";
+const JOBS: &str = "servicePrincipals/sp-1/synchronization/jobs";
+const MEMBERS: &str = "groups/g-1/members?$top=999";
+const TIMEOUT: Duration = Duration::from_secs(10);
+
+fn job_path(rest: &str) -> String {
+    format!("{JOBS}/{JOB}{rest}")
+}
+
+fn schema(objects: &[&str]) -> Value {
+    let mappings: Vec<Value> = objects
+        .iter()
+        .map(|o| json!({"sourceObjectName": o, "attributeMappings": []}))
+        .collect();
+    json!({"id": JOB, "synchronizationRules": [{"id": "rule-1", "objectMappings": mappings}]})
+}
+
+fn target() -> OnDemandTarget {
+    OnDemandTarget {
+        job_id: JOB.into(),
+        rule_id: "rule-1".into(),
+    }
+}
+
+/// A step saying what was exported for `object_id`, as the sandbox (and the portal) reports it.
+fn export(object_id: &str, action: &str) -> Value {
+    json!({"name": "EntryExportAction", "type": "Action", "status": "Success",
+        "description": format!("{object_id}: {action}"),
+        "details": {"objectId": object_id, "action": action}})
+}
+
+fn answer(result: &str, details: Value, steps: Vec<Value>) -> (u16, Value) {
+    let key = json!({"result": result, "details": details}).to_string();
+    (
+        200,
+        json!({"key": key, "value": Value::Array(steps).to_string()}),
+    )
+}
+
+fn member(id: &str, odata_type: &str) -> Value {
+    json!({"@odata.type": odata_type, "id": id})
+}
+
+/// The subjects of every provision-on-demand call the fake saw.
+fn subjects_sent(fake: &FakeGraph) -> Vec<Value> {
+    fake.seen()
+        .into_iter()
+        .filter(|s| s.target.ends_with("/provisionOnDemand"))
+        .map(|s| s.body.unwrap()["parameters"][0]["subjects"][0].clone())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_single_job_and_its_rule_are_found() {
+    let fake = FakeGraph::start().await;
+    let c = fake.client();
+    fake.script("GET", JOBS, vec![(200, json!({"value": [{"id": JOB}]}))]);
+    fake.script("GET", &job_path("/schema"), vec![(200, schema(&["User"]))]);
+    let found = find_on_demand_target(&c, SP, SyncObject::User, TIMEOUT)
+        .await
+        .unwrap();
+    assert_eq!(found, target());
+
+    let err = find_on_demand_target(&c, SP, SyncObject::Group, TIMEOUT)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, OnDemandError::NoRule { job_id, object: SyncObject::Group } if job_id == JOB),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn no_job_or_several_jobs_are_refused_without_reading_a_schema() {
+    let fake = FakeGraph::start().await;
+    let c = fake.client();
+    fake.script(
+        "GET",
+        JOBS,
+        vec![
+            (200, json!({"value": []})),
+            (200, json!({"value": [{"id": "job-a"}, {"id": "job-b"}]})),
+        ],
+    );
+    let err = find_on_demand_target(&c, SP, SyncObject::User, TIMEOUT)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, OnDemandError::NoJob), "{err:?}");
+    let err = find_on_demand_target(&c, SP, SyncObject::User, TIMEOUT)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, OnDemandError::SeveralJobs(ids) if ids == &["job-a", "job-b"]),
+        "{err:?}"
+    );
+    assert_eq!(fake.lines(), [format!("GET {JOBS}"), format!("GET {JOBS}")]);
+}
+
+#[tokio::test]
+async fn the_sync_lag_of_a_new_service_principal_is_waited_out() {
+    let fake = FakeGraph::start().await;
+    let c = fake.client();
+    let lag = (
+        403,
+        json!({"error": {"code": "Authorization_RequestDenied", "message": "not caught up"}}),
+    );
+    fake.script(
+        "GET",
+        JOBS,
+        vec![lag, (200, json!({"value": [{"id": JOB}]}))],
+    );
+    fake.script(
+        "GET",
+        &job_path("/schema"),
+        vec![(200, schema(&["User", "Group"]))],
+    );
+    let found = find_on_demand_target(&c, SP, SyncObject::Group, TIMEOUT)
+        .await
+        .unwrap();
+    assert_eq!(found, target());
+    assert_eq!(fake.lines().len(), 3);
+}
+
+#[tokio::test]
+async fn a_user_is_provisioned_alone_and_the_summary_says_what_happened() {
+    let fake = FakeGraph::start().await;
+    let c = fake.client();
+    fake.script(
+        "POST",
+        &job_path("/provisionOnDemand"),
+        vec![answer(
+            "Success",
+            json!({"objectId": "u-1"}),
+            vec![export("u-1", "Create")],
+        )],
+    );
+    let report = provision_principal(&c, SP, &target(), "U-1", SyncObject::User, TIMEOUT)
+        .await
+        .unwrap();
+    assert_eq!(report.summary, "User U-1: Success (created in Kiro)");
+    assert_eq!(report.calls, 1);
+    assert_eq!(
+        subjects_sent(&fake),
+        [json!({"objectId": "U-1", "objectTypeName": "User"})]
+    );
+}
+
+#[tokio::test]
+async fn a_group_goes_with_its_direct_user_members_five_per_call() {
+    let fake = FakeGraph::start().await;
+    let c = fake.client();
+    let mut members: Vec<Value> = (1..=7)
+        .map(|i| member(&format!("u-{i}"), "#microsoft.graph.user"))
+        .collect();
+    // Nested groups and other objects are not provisioned with the group.
+    members.insert(2, member("g-nested", "#microsoft.graph.group"));
+    members.push(member("d-1", "#microsoft.graph.device"));
+    fake.script("GET", MEMBERS, vec![(200, json!({"value": members}))]);
+    let first: Vec<Value> = std::iter::once(export("g-1", "Create"))
+        .chain((1..=5).map(|i| export(&format!("u-{i}"), "Create")))
+        .collect();
+    let second = vec![
+        export("g-1", "Update"),
+        export("u-6", "Create"),
+        export("u-7", "None"),
+    ];
+    fake.script(
+        "POST",
+        &job_path("/provisionOnDemand"),
+        vec![
+            answer("Success", json!({}), first),
+            answer("Success", json!({}), second),
+        ],
+    );
+    let report = provision_principal(&c, SP, &target(), "g-1", SyncObject::Group, TIMEOUT)
+        .await
+        .unwrap();
+    assert_eq!(
+        report.summary,
+        "Group g-1: Success (created in Kiro); 7 direct user members in 2 calls: \
+         Success (6 created, 1 unchanged)"
+    );
+    assert_eq!(report.calls, 2);
+    let sent = subjects_sent(&fake);
+    let member_ids = |subject: &Value| -> Vec<String> {
+        subject["links"]["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["objectId"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(sent.len(), 2);
+    assert!(sent.iter().all(|s| s["objectId"] == "g-1"));
+    assert_eq!(member_ids(&sent[0]), ["u-1", "u-2", "u-3", "u-4", "u-5"]);
+    assert_eq!(member_ids(&sent[1]), ["u-6", "u-7"]);
+}
+
+#[tokio::test]
+async fn a_memberless_group_is_provisioned_alone() {
+    let fake = FakeGraph::start().await;
+    let c = fake.client();
+    fake.script("GET", MEMBERS, vec![(200, json!({"value": []}))]);
+    fake.script(
+        "POST",
+        &job_path("/provisionOnDemand"),
+        vec![answer("Success", json!({}), vec![export("g-1", "Create")])],
+    );
+    let report = provision_principal(&c, SP, &target(), "g-1", SyncObject::Group, TIMEOUT)
+        .await
+        .unwrap();
+    assert_eq!(
+        report.summary,
+        "Group g-1: Success (created in Kiro); no direct user members"
+    );
+    assert_eq!(
+        subjects_sent(&fake),
+        [json!({"objectId": "g-1", "objectTypeName": "Group"})]
+    );
+}
+
+#[tokio::test]
+async fn a_failure_stops_with_the_services_reason_and_what_was_done_before() {
+    let fake = FakeGraph::start().await;
+    let c = fake.client();
+    let members: Vec<Value> = (1..=6)
+        .map(|i| member(&format!("u-{i}"), "#microsoft.graph.user"))
+        .collect();
+    fake.script("GET", MEMBERS, vec![(200, json!({"value": members}))]);
+    let kiro_says = "The SCIM endpoint refused POST /Users with 400: department is not supported";
+    fake.script(
+        "POST",
+        &job_path("/provisionOnDemand"),
+        vec![
+            answer(
+                "Success",
+                json!({}),
+                (1..=5)
+                    .map(|i| export(&format!("u-{i}"), "Create"))
+                    .collect(),
+            ),
+            answer("Failure", json!({"errorMessage": kiro_says}), vec![]),
+        ],
+    );
+    let err = provision_principal(&c, SP, &target(), "g-1", SyncObject::Group, TIMEOUT)
+        .await
+        .unwrap_err();
+    let OnDemandError::NotProvisioned {
+        subject,
+        outcome,
+        reason,
+        done_before,
+    } = err
+    else {
+        panic!("{err:?}")
+    };
+    assert_eq!(subject, "group g-1 with members u-6");
+    assert_eq!(outcome, ProvisionOutcome::Failure);
+    assert_eq!(reason.as_deref(), Some(kiro_says));
+    assert_eq!(
+        done_before.as_deref(),
+        Some("Group g-1: Success; 5 of 6 direct user members in 1 of 2 calls: Success (5 created)")
+    );
+}
