@@ -1,8 +1,9 @@
-# The whole Entra ID -> Kiro setup, as far as the provider goes today:
-# the non-gallery enterprise application Kiro signs in against, its API
-# scopes and redirect URIs, the group whose people use Kiro, and the Kiro
-# profile trusting the application, with the company domain (verified) and
-# a SCIM access token for provisioning.
+# The whole Entra ID -> Kiro guide in one apply: the non-gallery enterprise
+# application Kiro signs in against, its API scopes and redirect URIs; the Kiro
+# profile trusting the application, with the company domain (verified); Entra's
+# automatic provisioning into Kiro's SCIM endpoint with a token the provider
+# mints itself (never in state); a group and a user assigned and provisioned on
+# demand; and the group subscribed to Kiro.
 #
 # Credentials and endpoints come from the environment (ARM_TENANT_ID,
 # ARM_CLIENT_ID, ARM_CLIENT_SECRET, the AWS credential chain and AWS_REGION,
@@ -61,10 +62,14 @@ data "kiro_entra_group" "kiro" {
   display_name = var.kiro_group
 }
 
-# "Users and groups": who may sign in to Kiro (and, later, is provisioned).
-resource "kiro_entra_assignment" "kiro" {
-  service_principal_id = kiro_entra_application.kiro.service_principal_id
-  principal_id         = data.kiro_entra_group.kiro.object_id
+variable "kiro_user" {
+  description = "A user (outside the group) who uses Kiro too."
+  type        = string
+  default     = "dave@kirosandbox.onmicrosoft.com"
+}
+
+data "kiro_entra_user" "kiro" {
+  user_principal_name = var.kiro_user
 }
 
 variable "company_domain" {
@@ -90,13 +95,58 @@ resource "kiro_domain_verification" "company" {
   domain_name = kiro_domain.company.domain_name
 }
 
-# The SCIM token Entra's provisioning will use.
-resource "kiro_access_token" "scim" {
-  profile_arn = kiro_profile.kiro.arn
-  description = "Entra provisioning"
-  lifecycle {
-    create_before_destroy = true
+# Entra's automatic provisioning into Kiro: the provider mints the SCIM token,
+# passes Test Connection, saves it in Entra and keeps only its id; users'
+# externalId comes from their object id; the mappings Kiro rejects are removed.
+resource "kiro_entra_provisioning" "kiro" {
+  service_principal_id = kiro_entra_application.kiro.service_principal_id
+  tenant_url           = kiro_profile.kiro.scim_endpoint
+
+  kiro_scim_token {
+    profile_arn = kiro_profile.kiro.arn
+    rotation_triggers = {
+      rotated = "2026-12"
+    }
   }
+}
+
+# "Users and groups": who may sign in to Kiro, provisioned into it on demand
+# (the group with its direct members) instead of waiting for the next cycle.
+resource "kiro_entra_assignment" "group" {
+  service_principal_id = kiro_entra_application.kiro.service_principal_id
+  principal_id         = data.kiro_entra_group.kiro.object_id
+  provision_on_demand  = true
+  depends_on           = [kiro_entra_provisioning.kiro]
+}
+
+resource "kiro_entra_assignment" "user" {
+  service_principal_id = kiro_entra_application.kiro.service_principal_id
+  principal_id         = data.kiro_entra_user.kiro.object_id
+  provision_on_demand  = true
+  depends_on           = [kiro_entra_provisioning.kiro]
+}
+
+# Subscribe the group's people to Kiro: found by the Entra object id that
+# provisioning copied into externalId.
+resource "kiro_subscription" "group" {
+  profile_arn    = kiro_profile.kiro.arn
+  principal_type = "GROUP"
+  external_id    = data.kiro_entra_group.kiro.object_id
+  plan           = "KIRO_PRO"
+  depends_on     = [kiro_entra_assignment.group]
+}
+
+# What arrived in Kiro.
+data "kiro_group" "provisioned" {
+  profile_arn = kiro_profile.kiro.arn
+  external_id = data.kiro_entra_group.kiro.object_id
+  depends_on  = [kiro_entra_assignment.group]
+}
+
+data "kiro_user" "provisioned" {
+  profile_arn = kiro_profile.kiro.arn
+  external_id = data.kiro_entra_user.kiro.object_id
+  depends_on  = [kiro_entra_assignment.user]
 }
 
 output "client_id" {
@@ -123,6 +173,27 @@ output "scopes" {
 
 output "assigned_group_members" {
   value = length(data.kiro_entra_group.kiro.member_user_ids)
+}
+
+output "provisioning_job" {
+  value = "${kiro_entra_provisioning.kiro.job_id} (${kiro_entra_provisioning.kiro.status})"
+}
+
+output "kiro_group" {
+  description = "The group as it arrived in Kiro, with externalId = its Entra object id."
+  value       = "${data.kiro_group.provisioned.display_name}: id ${data.kiro_group.provisioned.id}, externalId ${data.kiro_group.provisioned.external_id}, ${data.kiro_group.provisioned.member_count} members, subscription ${kiro_subscription.group.status}"
+}
+
+output "kiro_user" {
+  description = "The user as it arrived in Kiro."
+  value       = "${data.kiro_user.provisioned.user_name}: id ${data.kiro_user.provisioned.id}, externalId ${data.kiro_user.provisioned.external_id}"
+}
+
+output "provisioned_on_demand" {
+  value = {
+    group = kiro_entra_assignment.group.provisioning_result
+    user  = kiro_entra_assignment.user.provisioning_result
+  }
 }
 
 output "profile_arn" {

@@ -21,3 +21,4 @@ mod sandbox_entra;
 mod sandbox_kiro;
 mod sandbox_provisioning;
 mod sandbox_sync;
+mod whole_guide;

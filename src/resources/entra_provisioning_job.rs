@@ -1,0 +1,128 @@
+//! The provisioning job of `kiro_entra_provisioning`: found or made, its schema edited to the
+//! managed mappings, started or paused, and its state read into the model.
+
+use crate::attr;
+use crate::framework::diag::{AttrPath, Diagnostic, Diagnostics};
+use crate::framework::managed::Operation;
+use crate::graph::client::GraphClient;
+use crate::graph::consistency::retry_while_sync_lags;
+use crate::graph::synchronization::{SyncJob, SyncObject};
+
+use super::GraphFailure;
+use super::entra_provisioning::ProvisioningModel;
+use super::entra_provisioning_mappings as mappings;
+
+/// The configuration's mappings, or the error that validation reports first.
+pub fn wanted(model: &ProvisioningModel) -> Result<Vec<mappings::Wanted>, Diagnostics> {
+    mappings::wanted(&model.attribute_mapping).map_err(|e| {
+        Diagnostic::error("Invalid attribute mapping", e)
+            .at(AttrPath::attr(attr!(ProvisioningModel, attribute_mapping)))
+            .into()
+    })
+}
+
+/// The job's state in the model's computed attributes.
+pub fn observe_job(model: &mut ProvisioningModel, job: &SyncJob) {
+    model.job_id = Some(job.id.clone());
+    let status = job.status.clone().unwrap_or_default();
+    model.status = status.code.clone();
+    model.last_cycle = status.last_execution.and_then(|e| {
+        let state = e.state?;
+        Some(match e.error.and_then(|err| err.message) {
+            Some(message) => format!("{state}: {message}"),
+            None => state,
+        })
+    });
+    model.quarantine_reason = status.quarantine.map(|q| {
+        let reason = q.reason.unwrap_or_else(|| "Quarantine".into());
+        match q.error.and_then(|e| e.message) {
+            Some(message) => format!("{reason}: {message}"),
+            None => reason,
+        }
+    });
+}
+
+/// Reads the schema, makes the managed mappings true, writes it back when that changed
+/// anything, and records the rule ids.
+pub async fn edit_schema(
+    graph: &GraphClient,
+    model: &mut ProvisioningModel,
+    job_id: &str,
+) -> Result<(), Diagnostics> {
+    let sp_id = model.service_principal_id.clone();
+    let mut schema = graph
+        .get_sync_schema(&sp_id, job_id)
+        .await
+        .map_err(|e| e.fail("read the provisioning schema"))?;
+    let changed = mappings::apply(
+        &mut schema,
+        &wanted(model)?,
+        model.remove_unsupported_mappings,
+    )
+    .map_err(|e| e.fail("edit the attribute mappings"))?;
+    if changed {
+        graph
+            .put_sync_schema(&sp_id, job_id, &schema)
+            .await
+            .map_err(|e| e.fail("save the attribute mappings"))?;
+    }
+    model.user_rule_id = schema.rule_id_for(SyncObject::User).map(str::to_string);
+    model.group_rule_id = schema.rule_id_for(SyncObject::Group).map(str::to_string);
+    Ok(())
+}
+
+/// Starts or pauses the job as `enabled` says, then reads its status.
+pub async fn run_state(
+    graph: &GraphClient,
+    model: &mut ProvisioningModel,
+    job_id: &str,
+) -> Result<(), Diagnostics> {
+    let sp_id = model.service_principal_id.clone();
+    let switched = if model.enabled {
+        graph.start_sync_job(&sp_id, job_id).await
+    } else {
+        graph.pause_sync_job(&sp_id, job_id).await
+    };
+    switched.map_err(|e| {
+        e.fail(if model.enabled {
+            "start provisioning"
+        } else {
+            "pause provisioning"
+        })
+    })?;
+    let job = graph
+        .get_sync_job(&sp_id, job_id)
+        .await
+        .map_err(|e| e.fail("read the provisioning job"))?
+        .ok_or_else(|| Diagnostics::from(Diagnostic::error("Provisioning job vanished", format!("Job {job_id} of service principal {sp_id} disappeared while it was being set up."))))?;
+    observe_job(model, &job);
+    Ok(())
+}
+
+/// The service principal's one job: adopted when there is one (said in the log), made from
+/// the `scim` template otherwise. `true` with a job made here.
+pub async fn find_or_create_job(
+    graph: &GraphClient,
+    sp_id: &str,
+    op: &Operation,
+) -> Result<(SyncJob, bool), Diagnostics> {
+    let jobs = retry_while_sync_lags(
+        "the service principal to accept provisioning",
+        op.remaining(),
+        || graph.list_sync_jobs(sp_id),
+    )
+    .await
+    .map_err(|e| e.fail("list the provisioning jobs"))?;
+    if let Some(job) = jobs.into_iter().next() {
+        tracing::info!(%sp_id, job_id = %job.id, "adopting the service principal's existing provisioning job");
+        return Ok((job, false));
+    }
+    retry_while_sync_lags(
+        "the service principal to accept provisioning",
+        op.remaining(),
+        || graph.create_sync_job(sp_id, "scim"),
+    )
+    .await
+    .map(|job| (job, true))
+    .map_err(|e| e.fail("create the provisioning job"))
+}

@@ -1,0 +1,169 @@
+//! The whole guide in one `terraform apply`: `examples/complete` itself, against a fresh
+//! sandbox tenant and AWS account — then the people and the group are in Kiro with
+//! `externalId` = their Entra object ids, the next plan is empty, and destroy leaves both
+//! sides empty. Plus the guide's failure that users meet most: the enterprise mappings kept,
+//! Kiro rejecting a user, reported by provision on demand.
+
+use serde_json::Value;
+
+use crate::configs::application;
+use crate::harness::Workspace;
+use crate::kiro_fixtures::{REGION, kiro_workspace, profile};
+use crate::sandbox::{Sandbox, Tenant};
+use crate::sandbox_kiro::AwsAccount;
+
+/// A workspace holding `examples/complete/main.tf` as it is, configured as the README's
+/// first command configures it: through the environment, here for a sandbox tenant and
+/// AWS account.
+fn complete_example(sandbox: &Sandbox, tenant: &Tenant, account: &AwsAccount) -> Workspace {
+    let mut ws = Workspace::new();
+    ws.env("ARM_TENANT_ID", &tenant.tenant_id)
+        .env("ARM_CLIENT_ID", &tenant.client_id)
+        .env("ARM_CLIENT_SECRET", &tenant.client_secret)
+        .env("KIRO_ENDPOINT_LOGIN", &format!("{}/login", sandbox.url))
+        .env("KIRO_ENDPOINT_GRAPH", &format!("{}/graph", sandbox.url))
+        .env("KIRO_ENDPOINT_KIRO", &format!("{}/kiro", sandbox.url))
+        .env("AWS_ACCESS_KEY_ID", &account.access_key_id)
+        .env("AWS_SECRET_ACCESS_KEY", &account.secret_access_key)
+        .env("AWS_REGION", REGION)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("KIRO_DNS_RESOLVER", &sandbox.dns_addr());
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/complete/main.tf");
+    std::fs::copy(example, ws.dir.join("main.tf")).expect("examples/complete/main.tf");
+    ws
+}
+
+fn by_external_id<'a>(items: &'a [Value], id: &str) -> Option<&'a Value> {
+    items.iter().find(|i| i["externalId"] == id)
+}
+
+fn seeded_user(sandbox: &Sandbox, tenant: &Tenant, given_name: &str) -> Value {
+    sandbox
+        .users(tenant)
+        .into_iter()
+        .find(|u| u["givenName"] == given_name)
+        .unwrap_or_else(|| panic!("no seeded user {given_name}"))
+}
+
+fn assert_both_sides_empty(sandbox: &Sandbox, tenant: &Tenant, account: &AwsAccount) {
+    sandbox.assert_empty(tenant);
+    let jobs = sandbox.objects(tenant)["sync_jobs"].clone();
+    assert_eq!(jobs.as_array().map_or(0, Vec::len), 0, "{jobs:#}");
+    sandbox.assert_kiro_empty(account, REGION);
+}
+
+#[test]
+fn the_whole_guide_in_one_apply() {
+    let sandbox = Sandbox::start();
+    let tenant = sandbox.new_tenant();
+    let account = sandbox.aws_account();
+    sandbox.set_domain_auto_verify(Some(300));
+    let dave = seeded_user(&sandbox, &tenant, "Dave");
+    let developers = sandbox.seeded_group(&tenant, "Kiro Developers");
+
+    let mut ws = complete_example(&sandbox, &tenant, &account);
+    ws.env(
+        "TF_VAR_kiro_user",
+        dave["userPrincipalName"].as_str().unwrap(),
+    );
+    ws.init();
+    let apply = ws.apply();
+    assert!(
+        apply.stdout.contains("Apply complete!"),
+        "one apply does it all:\n{}",
+        apply.stdout
+    );
+
+    // The group and its direct members, and the extra user, are in Kiro, matched by object id.
+    let kiro = sandbox.kiro_objects(&account, REGION);
+    let users = kiro["users"].as_array().cloned().unwrap_or_default();
+    let groups = kiro["groups"].as_array().cloned().unwrap_or_default();
+    let group_id = developers["id"].as_str().unwrap();
+    let group = by_external_id(&groups, group_id).expect("the group arrived in Kiro");
+    assert_eq!(group["displayName"], "Kiro Developers");
+    let members = developers["members"].as_array().unwrap();
+    assert!(!members.is_empty());
+    for member in members {
+        let member = member.as_str().unwrap();
+        let user = by_external_id(&users, member)
+            .unwrap_or_else(|| panic!("member {member} arrived in Kiro: {users:#?}"));
+        assert_eq!(user["active"], true, "{user:#}");
+    }
+    assert!(by_external_id(&users, dave["id"].as_str().unwrap()).is_some());
+    assert_eq!(users.len(), members.len() + 1, "nobody else: {users:#?}");
+    // The group is subscribed, and the outputs say what arrived.
+    let assignments = kiro["assignments"].as_array().cloned().unwrap_or_default();
+    assert_eq!(assignments.len(), 1, "{assignments:#?}");
+    assert_eq!(assignments[0]["principalId"], group["id"]);
+    let outputs = ws.ok(&["output", "-json"]).stdout;
+    let outputs: Value = serde_json::from_str(&outputs).unwrap();
+    let arn = outputs["profile_arn"]["value"].as_str().unwrap();
+    assert!(arn.starts_with("arn:aws:"), "{outputs:#}");
+    assert!(
+        outputs["scim_endpoint"]["value"]
+            .as_str()
+            .unwrap()
+            .contains("/scim/v2")
+    );
+    let kiro_group = outputs["kiro_group"]["value"].as_str().unwrap();
+    assert!(kiro_group.contains(group_id), "{kiro_group}");
+    assert!(
+        kiro_group.contains(&format!("{} members", members.len())),
+        "{kiro_group}"
+    );
+    let kiro_user = outputs["kiro_user"]["value"].as_str().unwrap();
+    assert!(
+        kiro_user.contains(dave["id"].as_str().unwrap()),
+        "{kiro_user}"
+    );
+
+    ws.assert_no_changes();
+    ws.destroy();
+    assert_both_sides_empty(&sandbox, &tenant, &account);
+}
+
+#[test]
+fn kiro_rejecting_a_kept_enterprise_mapping_fails_provision_on_demand() {
+    let sandbox = Sandbox::start();
+    let tenant = sandbox.new_tenant();
+    let account = sandbox.aws_account();
+    let erin = seeded_user(&sandbox, &tenant, "Erin");
+    assert!(
+        erin["department"].is_string(),
+        "erin has a department: {erin:#}"
+    );
+    let body = format!(
+        r#"{}
+{}
+resource "kiro_entra_provisioning" "kiro" {{
+  service_principal_id        = kiro_entra_application.kiro.service_principal_id
+  tenant_url                  = kiro_profile.main.scim_endpoint
+  remove_unsupported_mappings = false
+  kiro_scim_token {{
+    profile_arn = kiro_profile.main.arn
+  }}
+}}
+
+resource "kiro_entra_assignment" "erin" {{
+  service_principal_id = kiro_entra_application.kiro.service_principal_id
+  principal_id         = "{}"
+  provision_on_demand  = true
+  depends_on           = [kiro_entra_provisioning.kiro]
+}}
+"#,
+        application("Kiro"),
+        profile(&tenant, "kiro-guide", ""),
+        erin["id"].as_str().unwrap()
+    );
+    let ws = kiro_workspace(&sandbox, &tenant, &account, &body);
+    let failed = ws.fails(&["apply", "-auto-approve", "-no-color"]).output();
+    assert!(failed.contains("department"), "{failed}");
+    assert!(failed.contains("provision_on_demand"), "{failed}");
+    let users = sandbox.kiro_objects(&account, REGION)["users"].clone();
+    assert!(
+        users.as_array().is_none_or(|u| u.is_empty()),
+        "erin was not created: {users:#}"
+    );
+    ws.destroy();
+    assert_both_sides_empty(&sandbox, &tenant, &account);
+}
