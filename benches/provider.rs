@@ -8,6 +8,8 @@
 //! provider (say, an older commit's) with the same harness, set
 //! `KIRO_PROVIDER_BIN=/path/to/terraform-provider-kiro`.
 
+#[path = "../tests/acceptance/example_workspace.rs"]
+mod example_workspace;
 #[path = "../tests/acceptance/harness.rs"]
 #[allow(dead_code)]
 mod harness;
@@ -215,26 +217,12 @@ fn complete_example(lag_ms: u64) {
         .as_array()
         .and_then(|users| users.iter().find(|u| u["givenName"] == "Dave").cloned())
         .expect("the seeded user Dave");
-    let mut ws = Workspace::new();
+    let mut ws = example_workspace::complete_example(&sandbox, &tenant, &account);
     ws.env(
         "TF_VAR_kiro_user",
         dave["userPrincipalName"].as_str().unwrap_or_default(),
     );
-    ws.env("ARM_TENANT_ID", &tenant.tenant_id)
-        .env("ARM_CLIENT_ID", &tenant.client_id)
-        .env("ARM_CLIENT_SECRET", &tenant.client_secret)
-        .env("KIRO_ENDPOINT_LOGIN", &format!("{}/login", sandbox.url))
-        .env("KIRO_ENDPOINT_GRAPH", &format!("{}/graph", sandbox.url))
-        .env("KIRO_ENDPOINT_KIRO", &format!("{}/kiro", sandbox.url))
-        .env("AWS_ACCESS_KEY_ID", &account.access_key_id)
-        .env("AWS_SECRET_ACCESS_KEY", &account.secret_access_key)
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("KIRO_DNS_RESOLVER", &sandbox.dns_addr());
     sandbox.set_domain_auto_verify(Some(500));
-    let example =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/complete/main.tf");
-    std::fs::copy(example, ws.dir.join("main.tf")).unwrap();
     ws.init();
     sandbox.reset_counts();
     let apply = ws.apply();

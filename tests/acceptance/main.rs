@@ -8,6 +8,7 @@ mod entra_application;
 mod entra_assignment;
 mod entra_provisioning;
 mod entra_redirect_uri;
+mod example_workspace;
 mod harness;
 mod kiro_access_token;
 mod kiro_domain;

@@ -12,37 +12,19 @@ const USER_ROLE: &str = "18d14569-c3bd-439b-9a66-3a2aee01d14f";
 async fn a_configured_job_provisions_assigned_users_and_groups_into_kiro() {
     let k = start_kiro().await;
     let s = &k.s;
-    let token = s.token().await;
-    let (_, sp) = s.instantiate(&token, "Kiro").await;
-    s.replicate_now().await;
-    let sp_id = sp["id"].as_str().unwrap().to_string();
-    let arn = k.create_profile("Provisioned").await;
-    let secret = k
-        .ok(
-            &format!("{Q}.CreateScimAccessToken"),
-            json!({"profileArn": arn}),
-        )
-        .await["token"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let profile_id = arn.rsplit('/').next().unwrap();
-    let base = format!("http://{}/scim/us-east-1/{profile_id}/scim/v2", s.addr);
-    let sync = format!("servicePrincipals/{sp_id}/synchronization");
-
-    let created = s
-        .graph(
-            &token,
-            "POST",
-            &format!("{sync}/jobs"),
-            Some(json!({"templateId": "scim"})),
-        )
-        .await;
-    assert_eq!(created.status, 201, "{:?}", created.body);
-    let job = created.body["id"].as_str().unwrap().to_string();
+    let NewJob {
+        token,
+        sp_id,
+        arn,
+        secret,
+        base,
+        sync,
+        job,
+        created,
+    } = new_job(&k, "Provisioned").await;
     assert!(job.starts_with("scim."), "{job}");
-    assert_eq!(created.body["schedule"]["interval"], "PT40M");
-    assert_eq!(created.body["status"]["code"], "NotConfigured");
+    assert_eq!(created["schedule"]["interval"], "PT40M");
+    assert_eq!(created["status"]["code"], "NotConfigured");
     let again = s
         .graph(
             &token,
@@ -307,15 +289,30 @@ async fn a_configured_job_provisions_assigned_users_and_groups_into_kiro() {
     assert!(job_json["status"]["quarantine"].is_null());
 }
 
-/// A job on a new app whose secrets point at a new profile's SCIM endpoint, its schema left as
-/// the template made it: `(graph token, service principal id, job id)`.
-async fn job_with_template_mappings(k: &super::Kiro) -> (String, String, String) {
+/// A new app's `scim` job, not yet configured, beside a new profile and a SCIM token of it.
+struct NewJob {
+    token: String,
+    sp_id: String,
+    /// The profile's ARN.
+    arn: String,
+    /// The profile's SCIM token.
+    secret: String,
+    /// The profile's SCIM endpoint.
+    base: String,
+    /// `servicePrincipals/{sp}/synchronization`.
+    sync: String,
+    job: String,
+    /// The job as its POST answered.
+    created: Value,
+}
+
+async fn new_job(k: &super::Kiro, profile_name: &str) -> NewJob {
     let s = &k.s;
     let token = s.token().await;
     let (_, sp) = s.instantiate(&token, "Kiro").await;
     s.replicate_now().await;
     let sp_id = sp["id"].as_str().unwrap().to_string();
-    let arn = k.create_profile("TemplateMappings").await;
+    let arn = k.create_profile(profile_name).await;
     let secret = k
         .ok(
             &format!("{Q}.CreateScimAccessToken"),
@@ -338,7 +335,31 @@ async fn job_with_template_mappings(k: &super::Kiro) -> (String, String, String)
         .await;
     assert_eq!(created.status, 201, "{:?}", created.body);
     let job = created.body["id"].as_str().unwrap().to_string();
-    let put = s.graph(&token, "PUT", &format!("{sync}/secrets"), Some(json!({"value": [{"key": "BaseAddress", "value": base}, {"key": "SecretToken", "value": secret}]}))).await;
+    NewJob {
+        token,
+        sp_id,
+        arn,
+        secret,
+        base,
+        sync,
+        job,
+        created: created.body,
+    }
+}
+
+/// A job on a new app whose secrets point at a new profile's SCIM endpoint, its schema left as
+/// the template made it: `(graph token, service principal id, job id)`.
+async fn job_with_template_mappings(k: &super::Kiro) -> (String, String, String) {
+    let NewJob {
+        token,
+        sp_id,
+        secret,
+        base,
+        sync,
+        job,
+        ..
+    } = new_job(k, "TemplateMappings").await;
+    let put = k.s.graph(&token, "PUT", &format!("{sync}/secrets"), Some(json!({"value": [{"key": "BaseAddress", "value": base}, {"key": "SecretToken", "value": secret}]}))).await;
     assert_eq!(put.status, 204, "{:?}", put.body);
     (token, sp_id, job)
 }
