@@ -272,7 +272,8 @@ impl ManagedResource<Clients> for EntraProvisioning {
             .await
             .map_err(|e| e.fail("read the provisioning schema"))?;
         state.attribute_mapping = mappings::observe(&schema, &state.attribute_mapping);
-        state.remove_unsupported_mappings = mappings::unsupported(&schema).is_empty();
+        state.remove_unsupported_mappings =
+            mappings::observed_remove_unsupported(state.remove_unsupported_mappings, &schema);
         state.user_rule_id = schema.rule_id_for(SyncObject::User).map(str::to_string);
         state.group_rule_id = schema.rule_id_for(SyncObject::Group).map(str::to_string);
 
@@ -402,7 +403,9 @@ impl ManagedResource<Clients> for EntraProvisioning {
             id: Some(id.to_string()),
             service_principal_id: id.to_string(),
             job_id: Some(job.id),
+            // The defaults, which read then corrects from what the job holds.
             test_connection: true,
+            remove_unsupported_mappings: true,
             ..ProvisioningModel::default()
         })
     }

@@ -97,6 +97,13 @@ pub fn unsupported(schema: &SyncSchema) -> Vec<String> {
         .collect()
 }
 
+/// `remove_unsupported_mappings` as a read sees it: `true` stays `true` only while the schema
+/// holds none of the mappings Kiro rejects (one added back in the portal shows as drift);
+/// `false` stays `false` (the resource never adds them back, so there is nothing to show).
+pub fn observed_remove_unsupported(in_state: bool, schema: &SyncSchema) -> bool {
+    in_state && unsupported(schema).is_empty()
+}
+
 /// A block describing `source` as the schema holds it.
 fn block_for(object: &str, target: &str, source: Option<&MappingSource>) -> MappingBlock {
     let (source_attribute, expression) = match source {
@@ -208,5 +215,97 @@ pub fn validate(blocks: &[MappingBlock], remove_unsupported: bool, diags: &mut D
                 ),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::synchronization::{AttributeMapping, ObjectMapping, SyncRule};
+
+    fn schema(targets: &[&str]) -> SyncSchema {
+        let attribute_mappings = targets
+            .iter()
+            .map(|t| AttributeMapping {
+                source: MappingSource::attribute("x"),
+                target_attribute_name: t.to_string(),
+                default_value: None,
+                flow_behavior: None,
+                flow_type: None,
+                matching_priority: 0,
+                extra: Default::default(),
+            })
+            .collect();
+        SyncSchema {
+            synchronization_rules: vec![SyncRule {
+                id: "rule".into(),
+                object_mappings: vec![ObjectMapping {
+                    source_object_name: "User".into(),
+                    attribute_mappings,
+                    ..ObjectMapping::default()
+                }],
+                ..SyncRule::default()
+            }],
+            ..SyncSchema::default()
+        }
+    }
+
+    const DEPARTMENT: &str =
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department";
+
+    #[test]
+    fn removing_unsupported_reads_back_without_perpetual_diffs() {
+        let clean = schema(&["externalId"]);
+        let dirty = schema(&["externalId", DEPARTMENT]);
+        assert!(observed_remove_unsupported(true, &clean));
+        assert!(!observed_remove_unsupported(true, &dirty), "drift shows");
+        assert!(!observed_remove_unsupported(false, &clean), "false is kept");
+        assert!(!observed_remove_unsupported(false, &dirty));
+    }
+
+    #[test]
+    fn apply_sets_wanted_mappings_and_drops_rejected_ones_only_when_asked() {
+        let wanted = wanted(&[]).unwrap();
+        let mut s = schema(&["externalId", DEPARTMENT, "userName"]);
+        assert!(apply(&mut s, &wanted, false).unwrap());
+        assert!(s.mapping(SyncObject::User, DEPARTMENT).is_some());
+        assert!(apply(&mut s, &wanted, true).unwrap());
+        assert!(s.mapping(SyncObject::User, DEPARTMENT).is_none());
+        assert!(
+            s.mapping(SyncObject::User, "userName").is_some(),
+            "others kept"
+        );
+        assert!(
+            !apply(&mut s, &wanted, true).unwrap(),
+            "nothing left to change"
+        );
+    }
+
+    #[test]
+    fn observe_keeps_text_of_equivalent_expressions_and_reports_portal_changes() {
+        let block = MappingBlock {
+            object: "user".into(),
+            target_attribute: "displayName".into(),
+            source_attribute: None,
+            expression: Some("Join(\" \",[givenName],[surname])".into()),
+        };
+        let mut s = schema(&["externalId"]);
+        apply(&mut s, &wanted(std::slice::from_ref(&block)).unwrap(), true).unwrap();
+        let managed = Blocks(vec![block.clone()]);
+        assert_eq!(observe(&s, &managed).0, vec![block.clone()]);
+        s.set_mapping(
+            SyncObject::User,
+            "displayName",
+            MappingSource::attribute("mail"),
+        )
+        .unwrap();
+        let seen = observe(&s, &managed);
+        assert_eq!(seen[0].source_attribute.as_deref(), Some("mail"));
+        assert_eq!(seen[0].expression, None);
+        s.remove_mapping(SyncObject::User, "displayName");
+        assert!(
+            observe(&s, &managed).is_empty(),
+            "removed in the portal: planned again"
+        );
     }
 }
