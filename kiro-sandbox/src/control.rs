@@ -4,8 +4,9 @@
 //! - `GET  /_sandbox/health` → `{"ok":true}`
 //! - `POST /_sandbox/tenants` `{}` → 201 `{tenant_id, client_id, client_secret, domain}`
 //! - `GET|PUT /_sandbox/faults` (PUT: any subset of the flat fields, which apply to every
-//!   service, and per-service overrides `{"login"|"graph"|"kiro": {…}}`) → the effective
-//!   settings per service
+//!   service, and per-service overrides `{"login"|"graph"|"kiro": {…}}`; global
+//!   `replication_lag_ms`, `instantiate_false_404_rate` and `lost_answer_rate`, the share of
+//!   writes carried out whose answer is then dropped) → the effective settings per service
 //! - `GET /_sandbox/counts` → `{"counts":{op: n}}`; `DELETE` resets → 204
 //! - `GET /_sandbox/tenants/{t}/objects` → applications, service_principals, deleted_items,
 //!   users, groups (with `members`), assignments (ignoring lag)

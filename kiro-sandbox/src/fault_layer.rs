@@ -1,6 +1,7 @@
 //! The one fault layer: every request to a service router (login, Graph, later Kiro + SCIM) is
 //! named, counted and perhaps faulted here, with that service's settings, before its handler
-//! runs. A faulted request never reaches the handler, so it has no side effect. The control
+//! runs. A faulted request never reaches the handler, so it has no side effect — except a
+//! write whose answer is lost (`lost_answer_rate`): it is carried out, then dropped. The control
 //! API is not behind this layer ([`Service::of_path`] also maps it to no service).
 
 use std::sync::Arc;
@@ -28,14 +29,25 @@ pub async fn fault_layer(State(sb): State<Arc<Sandbox>>, req: Request, next: Nex
     };
     let op = operation(service, req.method(), req.uri().path(), req.headers());
     let fault = sb.faults.gate(service, &op).await;
+    let mut lost = false;
     let mut resp = match &fault {
+        None if sb.faults.roll_lost_answer(req.method()) => {
+            // Carried out, then the answer is lost on the way back.
+            drop(next.run(req).await);
+            lost = true;
+            faults::dropped_response()
+        }
         None => next.run(req).await,
         Some(f) => fault_response(service, f, req.uri().path(), req.headers())
             .unwrap_or_else(faults::dropped_response),
     };
     resp.extensions_mut().insert(Handled {
         operation: op,
-        fault: fault.as_ref().map(kind),
+        fault: if lost {
+            Some("answer_lost")
+        } else {
+            fault.as_ref().map(kind)
+        },
     });
     resp
 }

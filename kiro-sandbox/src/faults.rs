@@ -75,6 +75,9 @@ pub struct FaultSettings {
     pub drop_rate: f64,
     /// Graph quirk: `instantiate` creates the objects but answers 404 (global).
     pub instantiate_false_404_rate: f64,
+    /// Writes (POST/PUT/PATCH/DELETE) carried out whose answer is then lost: the connection
+    /// drops after the handler ran (global). What a client must not repeat blindly.
+    pub lost_answer_rate: f64,
 }
 
 impl Default for FaultSettings {
@@ -88,6 +91,7 @@ impl Default for FaultSettings {
             error_5xx_rate: s.error_5xx_rate,
             drop_rate: s.drop_rate,
             instantiate_false_404_rate: 0.0,
+            lost_answer_rate: 0.0,
         }
     }
 }
@@ -97,6 +101,7 @@ impl Default for FaultSettings {
 pub struct EffectiveFaults {
     pub replication_lag_ms: u64,
     pub instantiate_false_404_rate: f64,
+    pub lost_answer_rate: f64,
     pub login: ServiceFaults,
     pub graph: ServiceFaults,
     pub kiro: ServiceFaults,
@@ -114,6 +119,7 @@ impl From<&FaultSettings> for EffectiveFaults {
         Self {
             replication_lag_ms: s.replication_lag_ms,
             instantiate_false_404_rate: s.instantiate_false_404_rate,
+            lost_answer_rate: s.lost_answer_rate,
             login: each.clone(),
             graph: each.clone(),
             kiro: each,
@@ -144,6 +150,9 @@ impl EffectiveFaults {
         if let Some(r) = p.instantiate_false_404_rate {
             check_rate(r).map_err(|e| format!("instantiate_false_404_rate: {e}"))?;
         }
+        if let Some(r) = p.lost_answer_rate {
+            check_rate(r).map_err(|e| format!("lost_answer_rate: {e}"))?;
+        }
         let overrides = [
             ("login", &p.login, Service::Login),
             ("graph", &p.graph, Service::Graph),
@@ -159,6 +168,7 @@ impl EffectiveFaults {
             &mut self.instantiate_false_404_rate,
             p.instantiate_false_404_rate,
         );
+        set(&mut self.lost_answer_rate, p.lost_answer_rate);
         for service in [&mut self.login, &mut self.graph, &mut self.kiro] {
             all.apply_to(service);
         }
@@ -183,6 +193,7 @@ impl EffectiveFaults {
 pub struct FaultSettingsPatch {
     pub replication_lag_ms: Option<u64>,
     pub instantiate_false_404_rate: Option<f64>,
+    pub lost_answer_rate: Option<f64>,
     pub latency_ms: Option<u64>,
     pub throttle_rate: Option<f64>,
     pub retry_after_secs: Option<u64>,
@@ -352,6 +363,19 @@ impl Faults {
             });
         }
         None
+    }
+
+    /// Whether a write that was not faulted loses its answer after it is carried out
+    /// (counted as `faults.answer_lost`).
+    pub fn roll_lost_answer(&self, method: &axum::http::Method) -> bool {
+        if *method == axum::http::Method::GET || *method == axum::http::Method::HEAD {
+            return false;
+        }
+        let lost = self.roll(self.settings().lost_answer_rate);
+        if lost {
+            self.counts.incr("faults.answer_lost");
+        }
+        lost
     }
 
     /// Whether `instantiate` should answer 404 although it created the objects.

@@ -79,6 +79,7 @@ impl Cli {
                 error_5xx_rate: self.error_5xx_rate,
                 drop_rate: self.drop_rate,
                 instantiate_false_404_rate: 0.0,
+                lost_answer_rate: 0.0,
             },
         }
     }

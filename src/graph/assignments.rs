@@ -5,9 +5,10 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
+use tokio::time::Instant;
 
 use super::client::{GraphClient, GraphRequest};
-use super::consistency::retry_while_reference_lags;
+use super::consistency::{retry_while_reference_lags, wait_until};
 use super::error::GraphError;
 use super::path_segment;
 
@@ -54,7 +55,8 @@ impl GraphClient {
     /// replicated ([`GraphError::is_reference_lag`]) are retried until `timeout`; a duplicate
     /// ([`GraphError::is_duplicate_assignment`]) or an unknown role
     /// ([`GraphError::is_unknown_app_role`]) returns at once. Those answers mean nothing was
-    /// made, so repeating the POST cannot make two.
+    /// made, so repeating the POST cannot make two. An ambiguous failure (5xx, lost
+    /// connection) may have made the assignment: it is looked for before the POST is repeated.
     pub async fn create_app_role_assignment(
         &self,
         sp_id: &str,
@@ -69,9 +71,52 @@ impl GraphClient {
         let what = format!(
             "Graph to accept assigning app role {app_role_id} of service principal {sp_id} to {principal_id}"
         );
-        let made = retry_while_reference_lags(&what, timeout, || self.execute(&request)).await;
+        let deadline = Instant::now() + timeout;
+        let mut lost_answer = false;
+        let made = loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match retry_while_reference_lags(&what, left, || self.execute(&request)).await {
+                // The POST may have been carried out: look for it before trying again.
+                Err(e) if e.is_ambiguous() && Instant::now() < deadline => {
+                    tracing::warn!(error = %e, %sp_id, %principal_id, "assigning gave no usable answer; looking for the assignment before trying again");
+                    lost_answer = true;
+                    if let Some(found) = self
+                        .find_assignment(sp_id, principal_id, app_role_id)
+                        .await?
+                    {
+                        break Ok(found);
+                    }
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                // A try whose answer was lost made it; Graph shows it once it has replicated.
+                Err(e) if e.is_duplicate_assignment() && lost_answer => {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    break wait_until(
+                        "the assignment made by a try whose answer was lost",
+                        left,
+                        || self.find_assignment(sp_id, principal_id, app_role_id),
+                    )
+                    .await;
+                }
+                other => break other,
+            }
+        };
         self.shared_assignment_lists().forget(sp_id);
         made
+    }
+
+    /// The service principal's assignment of `app_role_id` to `principal_id`, if Graph shows it.
+    async fn find_assignment(
+        &self,
+        sp_id: &str,
+        principal_id: &str,
+        app_role_id: &str,
+    ) -> Result<Option<AppRoleAssignment>, GraphError> {
+        let all = self.list_app_role_assignments(sp_id).await?;
+        Ok(all.into_iter().find(|a| {
+            a.principal_id.eq_ignore_ascii_case(principal_id)
+                && a.app_role_id.eq_ignore_ascii_case(app_role_id)
+        }))
     }
 
     /// `GET /servicePrincipals/{spId}/appRoleAssignedTo/{id}`; `None` on 404.

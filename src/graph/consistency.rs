@@ -8,7 +8,7 @@ use tokio::time::Instant;
 use super::applications::{Application, ServicePrincipal};
 use super::client::GraphClient;
 use super::error::GraphError;
-use super::synchronization::{ProvisionResult, Subject};
+use super::synchronization::{ProvisionResult, Subject, SyncJob};
 
 /// First pause between polls.
 pub const FIRST_POLL: Duration = Duration::from_millis(100);
@@ -225,12 +225,15 @@ pub async fn wait_for_application(
     .await
 }
 
-/// Makes an application from a template, absorbing Graph's known fault:
-/// the instantiate call may answer 404 (or its answer may be lost) although
-/// it made the objects. Then the new application is looked up by name —
-/// one whose object id is not in `existing` — for at most `lookup`, instead
-/// of calling again and making a second one. Returns the application's and
-/// the service principal's object ids.
+/// Tries of `instantiate` whose answers are unusable, before giving up.
+const INSTANTIATE_TRIES: u32 = 3;
+
+/// Makes an application from a template, absorbing Graph's known fault — the instantiate
+/// call may answer 404 although it made the objects — and any answer lost on the way (5xx,
+/// dropped connection), after which the objects may or may not exist. Then the new
+/// application is looked up by name (one whose object id is not in `existing`) for a share
+/// of `lookup`, and only if it does not show is the call made again (up to 3 tries in all).
+/// Returns the application's and the service principal's object ids.
 pub async fn instantiate_or_find(
     client: &GraphClient,
     template_id: &str,
@@ -238,29 +241,74 @@ pub async fn instantiate_or_find(
     existing: &[String],
     lookup: Duration,
 ) -> Result<(String, String), GraphError> {
-    let err = match client.instantiate_template(template_id, display_name).await {
-        Ok(made) => return Ok((made.application.id, made.service_principal.id)),
-        Err(e) if e.is_not_found() || matches!(e, GraphError::Transport(_)) => e,
-        Err(e) => return Err(e),
-    };
-    tracing::warn!(error = %err, "instantiate gave no usable answer; looking the new application up by name");
-    let what = format!(
-        "a new application named {display_name:?} to appear after a create that got no usable \
-         answer ({err}); check the non-gallery template for this cloud and the identity's \
-         permissions"
-    );
-    let found = wait_until(&what, lookup, || async {
-        let apps = client
-            .list_applications_by_display_name(display_name)
-            .await?;
-        Ok(apps.into_iter().find(|a| !existing.contains(&a.id)))
-    })
-    .await?;
-    let sp = wait_until("the new service principal to appear", lookup, || {
-        client.find_service_principal_by_app_id(&found.app_id)
-    })
-    .await?;
-    Ok((found.id, sp.id))
+    let per_try = lookup / INSTANTIATE_TRIES;
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        let err = match client.instantiate_template(template_id, display_name).await {
+            Ok(made) => return Ok((made.application.id, made.service_principal.id)),
+            Err(e) if e.is_not_found() || e.is_ambiguous() => e,
+            Err(e) => return Err(e),
+        };
+        tracing::warn!(error = %err, tries, "instantiate gave no usable answer; looking the new application up by name");
+        let what = format!(
+            "a new application named {display_name:?} to appear after {tries} create call(s) \
+             that got no usable answer (last: {err}); check the non-gallery template for this \
+             cloud and the identity's permissions"
+        );
+        let found = wait_until(&what, per_try, || async {
+            let apps = client
+                .list_applications_by_display_name(display_name)
+                .await?;
+            Ok(apps.into_iter().find(|a| !existing.contains(&a.id)))
+        })
+        .await;
+        match found {
+            Ok(found) => {
+                let sp = wait_until("the new service principal to appear", lookup, || {
+                    client.find_service_principal_by_app_id(&found.app_id)
+                })
+                .await?;
+                return Ok((found.id, sp.id));
+            }
+            Err(GraphError::Timeout { .. }) if tries < INSTANTIATE_TRIES => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// The service principal's provisioning job: the one it has, or one made from `template_id`.
+/// A create that fails ambiguously ([`GraphError::is_ambiguous`]: 5xx, lost connection) may
+/// have made the job, so the jobs are listed again before it is repeated and a second job is
+/// never made. Synchronization lag of a new service principal is waited out. Returns the job
+/// and whether this call made it (`false`: it was there already).
+pub async fn create_or_find_sync_job(
+    client: &GraphClient,
+    sp_id: &str,
+    template_id: &str,
+    timeout: Duration,
+) -> Result<(SyncJob, bool), GraphError> {
+    const WHAT: &str = "the service principal to accept provisioning";
+    let deadline = Instant::now() + timeout;
+    let mut tried = false;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let jobs = retry_while_sync_lags(WHAT, left, || client.list_sync_jobs(sp_id)).await?;
+        if let Some(job) = jobs.into_iter().next() {
+            return Ok((job, tried));
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        match retry_while_sync_lags(WHAT, left, || client.create_sync_job(sp_id, template_id)).await
+        {
+            Ok(job) => return Ok((job, true)),
+            Err(e) if e.is_ambiguous() && Instant::now() < deadline => {
+                tracing::warn!(error = %e, %sp_id, "creating the provisioning job gave no usable answer; looking for it before trying again");
+                tried = true;
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// Waits until `GET /servicePrincipals/{id}` stops answering 404.

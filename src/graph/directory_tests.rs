@@ -300,3 +300,55 @@ async fn assignment_lists_are_shared_until_the_client_assigns_or_removes() {
     c.list_app_role_assignments_shared("sp-1").await.unwrap();
     assert_eq!(lists_made(), 3, "a delete drops it too");
 }
+
+fn unavailable() -> (u16, Value) {
+    (
+        503,
+        json!({"error": {"code": "serviceNotAvailable", "message": "busy"}}),
+    )
+}
+
+#[tokio::test]
+async fn an_assignment_whose_answer_was_lost_is_found_not_made_twice() {
+    let fake = FakeGraph::start().await;
+    let c = fake.client();
+    let role = "18d14569-c3bd-439b-9a66-3a2aee01d14f";
+    let made = assignment("aWQtMQ_xyz-1", "u-1");
+    // The POST made it but its answer was lost; the listing shows it.
+    fake.script("POST", ASSIGNED, vec![unavailable()]);
+    fake.script(
+        "GET",
+        ASSIGNED,
+        vec![(200, json!({"value": [made.clone()]}))],
+    );
+    let got = c
+        .create_app_role_assignment("sp-1", "u-1", role, Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert_eq!(got.id, "aWQtMQ_xyz-1");
+    let posts = |f: &FakeGraph| f.seen().iter().filter(|s| s.method == "POST").count();
+    assert_eq!(posts(&fake), 1, "not posted again");
+
+    // Not made, and not listed: tried again; a duplicate then is the lost try's own.
+    let fake = FakeGraph::start().await;
+    let c = fake.client();
+    fake.script(
+        "POST",
+        ASSIGNED,
+        vec![
+            unavailable(),
+            bad_request("Permission being assigned already exists on the object."),
+        ],
+    );
+    fake.script(
+        "GET",
+        ASSIGNED,
+        vec![(200, json!({"value": []})), (200, json!({"value": [made]}))],
+    );
+    let got = c
+        .create_app_role_assignment("sp-1", "u-1", role, Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert_eq!(got.id, "aWQtMQ_xyz-1");
+    assert_eq!(posts(&fake), 2);
+}

@@ -86,6 +86,17 @@ fn fmt_request_id(id: &Option<String>) -> String {
 }
 
 impl GraphError {
+    /// A failure after which the request may or may not have been carried out: a 5xx answer
+    /// (after the client's own retries of safe requests) or a lost connection. A create that
+    /// fails so is looked for before it is repeated.
+    pub fn is_ambiguous(&self) -> bool {
+        match self {
+            Self::Api { status, .. } => *status >= 500,
+            Self::Transport(_) => true,
+            _ => false,
+        }
+    }
+
     /// HTTP 404, or a not-found error code.
     pub fn is_not_found(&self) -> bool {
         match self {

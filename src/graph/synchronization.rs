@@ -881,7 +881,10 @@ impl GraphClient {
         let body = json!({"parameters": [{"ruleId": rule_id, "subjects": subjects}]});
         let path = format!("{}/provisionOnDemand", job_path(sp_id, job_id));
         self.on_demand_limiter().acquire(sp_id).await;
-        let answer: Value = self.execute(&GraphRequest::post(path, body)).await?;
+        // Provisioning the same subjects again only brings Kiro to the same state, so a call
+        // whose answer was lost (5xx, dropped connection) is simply repeated.
+        let request = GraphRequest::post(path, body).retry_safe(true);
+        let answer: Value = self.execute(&request).await?;
         ProvisionResult::parse(&answer)
     }
 }

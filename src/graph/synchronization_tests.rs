@@ -800,3 +800,48 @@ fn a_group_without_members_is_sent_without_links() {
         ]
     );
 }
+
+#[tokio::test]
+async fn a_job_create_whose_answer_was_lost_is_found_not_made_twice() {
+    use super::consistency::create_or_find_sync_job;
+    let busy = (
+        503,
+        json!({"error": {"code": "serviceNotAvailable", "message": "busy"}}),
+    );
+    let fake = FakeGraph::start().await;
+    let c = fake.client();
+    fake.script(
+        "GET",
+        JOBS,
+        vec![
+            (200, json!({"value": []})),
+            (200, json!({"value": [new_job()]})),
+        ],
+    );
+    fake.script("POST", JOBS, vec![busy.clone()]);
+    let (job, made) = create_or_find_sync_job(&c, SP, "scim", Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert_eq!((job.id.as_str(), made), (JOB, true), "the lost try's job");
+    let posts = |f: &FakeGraph| f.seen().iter().filter(|s| s.method == "POST").count();
+    assert_eq!(posts(&fake), 1);
+
+    // An existing job is adopted without a POST; a refusal is not retried.
+    let fake = FakeGraph::start().await;
+    let c = fake.client();
+    fake.script("GET", JOBS, vec![(200, json!({"value": [new_job()]}))]);
+    let (_, made) = create_or_find_sync_job(&c, SP, "scim", Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert!(!made);
+    assert_eq!(posts(&fake), 0);
+    let fake = FakeGraph::start().await;
+    let c = fake.client();
+    fake.script("GET", JOBS, vec![(200, json!({"value": []}))]);
+    fake.script("POST", JOBS, vec![bad_request("no such template")]);
+    let err = create_or_find_sync_job(&c, SP, "scim", Duration::from_secs(5))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("no such template"), "{err}");
+    assert_eq!(posts(&fake), 1);
+}

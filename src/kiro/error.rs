@@ -128,6 +128,13 @@ impl KiroError {
         }
     }
 
+    /// A failure after which the call may or may not have been carried out: a transient
+    /// service error ([`Self::is_retryable_service_error`]) or a lost connection. A create that
+    /// fails so is looked for before it is repeated.
+    pub fn is_ambiguous(&self) -> bool {
+        self.is_retryable_service_error() || matches!(self, Self::Transport(_))
+    }
+
     /// A decode error for `operation`.
     pub fn decode(operation: impl Into<String>, message: impl std::fmt::Display) -> Self {
         Self::Decode {

@@ -272,10 +272,35 @@ impl KiroClient {
     }
 
     /// Subscribes a synced user or group. ResourceNotFoundException: not a synced
-    /// identity; ConflictException: already assigned.
+    /// identity; ConflictException: already assigned. A try that fails ambiguously
+    /// ([`KiroError::is_ambiguous`]) may have subscribed the principal: the subscription is
+    /// looked for before the call is repeated, and a conflict after such a try is that
+    /// try's own subscription.
     pub async fn create_assignment(&self, spec: &AssignmentSpec) -> Result<(), KiroError> {
-        let _: Empty = self.invoke(CREATE_ASSIGNMENT, spec).await?;
-        Ok(())
+        const ATTEMPTS: usize = 3;
+        let mut lost_answer = false;
+        for attempt in 1..=ATTEMPTS {
+            match self.invoke::<Empty>(CREATE_ASSIGNMENT, spec).await {
+                Ok(_) => return Ok(()),
+                Err(e) if e.is_conflict() && lost_answer => return Ok(()),
+                Err(e) if e.is_ambiguous() && attempt < ATTEMPTS => {
+                    tracing::warn!(error = %e, principal_id = %spec.principal_id, "subscribing gave no usable answer; looking for the subscription before trying again");
+                    lost_answer = true;
+                    let made = self
+                        .get_assignment(&spec.profile_arn, &spec.principal_id, &spec.principal_type)
+                        .await?
+                        .is_some_and(|a| {
+                            a.status == AssignmentStatus::Active
+                                && a.subscription_type == spec.subscription_type
+                        });
+                    if made {
+                        return Ok(());
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        unreachable!("the last attempt returns")
     }
 
     /// Changes an assignment's tier.

@@ -5,7 +5,7 @@ use crate::attr;
 use crate::framework::diag::{AttrPath, Diagnostic, Diagnostics};
 use crate::framework::managed::Operation;
 use crate::graph::client::GraphClient;
-use crate::graph::consistency::retry_while_sync_lags;
+use crate::graph::consistency::create_or_find_sync_job;
 use crate::graph::synchronization::{SyncJob, SyncObject};
 
 use super::GraphFailure;
@@ -106,23 +106,11 @@ pub async fn find_or_create_job(
     sp_id: &str,
     op: &Operation,
 ) -> Result<(SyncJob, bool), Diagnostics> {
-    let jobs = retry_while_sync_lags(
-        "the service principal to accept provisioning",
-        op.remaining(),
-        || graph.list_sync_jobs(sp_id),
-    )
-    .await
-    .map_err(|e| e.fail("list the provisioning jobs"))?;
-    if let Some(job) = jobs.into_iter().next() {
+    let (job, made_here) = create_or_find_sync_job(graph, sp_id, "scim", op.remaining())
+        .await
+        .map_err(|e| e.fail("create the provisioning job"))?;
+    if !made_here {
         tracing::info!(%sp_id, job_id = %job.id, "adopting the service principal's existing provisioning job");
-        return Ok((job, false));
     }
-    retry_while_sync_lags(
-        "the service principal to accept provisioning",
-        op.remaining(),
-        || graph.create_sync_job(sp_id, "scim"),
-    )
-    .await
-    .map(|job| (job, true))
-    .map_err(|e| e.fail("create the provisioning job"))
+    Ok((job, made_here))
 }

@@ -7,6 +7,7 @@ use crate::clients::Clients;
 use crate::framework::diag::{AttrPath, Diagnostic, Diagnostics};
 use crate::graph::error::GraphError;
 use crate::graph::synchronization::{SecretKey, SyncSecret};
+use crate::kiro::KiroError;
 use crate::kiro::wire::ProfileArn;
 use crate::secret::Secret;
 
@@ -19,8 +20,14 @@ pub struct Minted {
     pub token: Secret,
 }
 
+/// How many times a mint whose answer was lost is tried.
+const MINT_ATTEMPTS: usize = 3;
+
 /// Mints a SCIM access token on the block's profile. The quota error names the tokens the
-/// profile has, since a rotation needs room for one more.
+/// profile has, since a rotation needs room for one more. A mint whose answer was lost (5xx,
+/// dropped connection) may have made a token whose secret nobody will ever see: it is found
+/// by comparing the profile's tokens with those before the call, deleted, and the mint tried
+/// again, so no unusable token is left holding one of the profile's 2 places.
 pub async fn mint(clients: &Clients, block: &ScimTokenBlock) -> Result<Minted, Diagnostics> {
     let kiro = kiro(clients).await?;
     let arn = ProfileArn::from(block.profile_arn.as_str());
@@ -28,36 +35,53 @@ pub async fn mint(clients: &Clients, block: &ScimTokenBlock) -> Result<Minted, D
         .description
         .as_deref()
         .unwrap_or("Entra ID automatic provisioning (managed by Terraform)");
-    match kiro.create_scim_access_token(&arn, Some(description)).await {
-        Ok(made) => {
-            tracing::info!(token_id = %made.token_id, profile = %block.profile_arn, "minted a Kiro SCIM access token for provisioning");
-            Ok(Minted {
-                token_id: made.token_id,
-                token: made.token,
-            })
+    let token_ids = || async {
+        kiro.list_scim_access_tokens(&arn)
+            .await
+            .map(|tokens| tokens.into_iter().map(|t| t.token_id).collect::<Vec<_>>())
+            .map_err(|e| e.fail("list the profile's SCIM access tokens"))
+    };
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let before = token_ids().await?;
+        let err = match kiro.create_scim_access_token(&arn, Some(description)).await {
+            Ok(made) => {
+                tracing::info!(token_id = %made.token_id, profile = %block.profile_arn, "minted a Kiro SCIM access token for provisioning");
+                return Ok(Minted {
+                    token_id: made.token_id,
+                    token: made.token,
+                });
+            }
+            Err(e) if e.is_quota_exceeded() => return Err(quota_error(e, &before)),
+            Err(e) => e,
+        };
+        if !err.is_ambiguous() || attempt == MINT_ATTEMPTS {
+            return Err(err.fail("mint a Kiro SCIM access token"));
         }
-        Err(e) if e.is_quota_exceeded() => {
-            let existing = match kiro.list_scim_access_tokens(&arn).await {
-                Ok(tokens) => tokens
-                    .iter()
-                    .map(|t| format!("  {}", t.token_id))
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-                Err(e) => format!("  (listing them failed: {e})"),
-            };
-            Err(Diagnostic::error(
-                "The profile has no room for another SCIM access token",
-                format!(
-                    "{e}\nA Kiro profile holds at most 2 SCIM access tokens, and minting a new one \
-                     for provisioning needs one free. The profile has:\n{existing}\nDelete one that \
-                     nothing uses and apply again."
-                ),
-            )
-            .at(AttrPath::attr("kiro_scim_token").then_attr("profile_arn"))
-            .into())
+        tracing::warn!(error = %err, "minting a SCIM access token gave no usable answer; removing any token it made, then trying again");
+        for stray in token_ids().await?.iter().filter(|id| !before.contains(id)) {
+            delete_minted(clients, &block.profile_arn, stray).await?;
         }
-        Err(e) => Err(e.fail("mint a Kiro SCIM access token")),
     }
+}
+
+fn quota_error(e: KiroError, existing: &[String]) -> Diagnostics {
+    let existing = existing
+        .iter()
+        .map(|id| format!("  {id}"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    Diagnostic::error(
+        "The profile has no room for another SCIM access token",
+        format!(
+            "{e}\nA Kiro profile holds at most 2 SCIM access tokens, and minting a new one for \
+             provisioning needs one free. The profile has:\n{existing}\nDelete one that nothing \
+             uses and apply again."
+        ),
+    )
+    .at(AttrPath::attr("kiro_scim_token").then_attr("profile_arn"))
+    .into()
 }
 
 /// Deletes a token minted earlier; one already gone is fine.

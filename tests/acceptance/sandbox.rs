@@ -20,10 +20,15 @@ pub struct Tenant {
 }
 
 impl Sandbox {
-    /// A fresh sandbox on a free loopback port.
+    /// A fresh sandbox on a free loopback port. Its random choices (ids, injected faults)
+    /// follow seed 7, or `KIRO_SANDBOX_SEED` to explore other sequences.
     pub fn start() -> Sandbox {
+        let seed = std::env::var("KIRO_SANDBOX_SEED")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(7);
         let running = start_in_background(Options {
-            seed: 7,
+            seed,
             ..Options::default()
         });
         let url = running.url.clone();

@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use crate::configs::application;
 use crate::example_workspace::complete_example;
+use crate::harness::Workspace;
 use crate::kiro_fixtures::{REGION, kiro_workspace, profile};
 use crate::sandbox::{Sandbox, Tenant};
 use crate::sandbox_kiro::AwsAccount;
@@ -31,30 +32,18 @@ fn assert_both_sides_empty(sandbox: &Sandbox, tenant: &Tenant, account: &AwsAcco
     sandbox.assert_kiro_empty(account, REGION);
 }
 
-#[test]
-fn the_whole_guide_in_one_apply() {
-    let sandbox = Sandbox::start();
-    let tenant = sandbox.new_tenant();
-    let account = sandbox.aws_account();
-    sandbox.set_domain_auto_verify(Some(300));
-    let dave = seeded_user(&sandbox, &tenant, "Dave");
-    let developers = sandbox.seeded_group(&tenant, "Kiro Developers");
-
-    let mut ws = complete_example(&sandbox, &tenant, &account);
-    ws.env(
-        "TF_VAR_kiro_user",
-        dave["userPrincipalName"].as_str().unwrap(),
-    );
-    ws.init();
-    let apply = ws.apply();
-    assert!(
-        apply.stdout.contains("Apply complete!"),
-        "one apply does it all:\n{}",
-        apply.stdout
-    );
-
-    // The group and its direct members, and the extra user, are in Kiro, matched by object id.
-    let kiro = sandbox.kiro_objects(&account, REGION);
+/// What the whole guide delivers: the group and its direct members, and the extra user,
+/// in Kiro with `externalId` = their Entra object ids; the group subscribed; the outputs
+/// saying so.
+fn assert_guide_delivered(
+    sandbox: &Sandbox,
+    tenant: &Tenant,
+    account: &AwsAccount,
+    ws: &Workspace,
+) {
+    let dave = seeded_user(sandbox, tenant, "Dave");
+    let developers = sandbox.seeded_group(tenant, "Kiro Developers");
+    let kiro = sandbox.kiro_objects(account, REGION);
     let users = kiro["users"].as_array().cloned().unwrap_or_default();
     let groups = kiro["groups"].as_array().cloned().unwrap_or_default();
     let group_id = developers["id"].as_str().unwrap();
@@ -95,7 +84,29 @@ fn the_whole_guide_in_one_apply() {
         kiro_user.contains(dave["id"].as_str().unwrap()),
         "{kiro_user}"
     );
+}
 
+#[test]
+fn the_whole_guide_in_one_apply() {
+    let sandbox = Sandbox::start();
+    let tenant = sandbox.new_tenant();
+    let account = sandbox.aws_account();
+    sandbox.set_domain_auto_verify(Some(300));
+    let dave = seeded_user(&sandbox, &tenant, "Dave");
+    let mut ws = complete_example(&sandbox, &tenant, &account);
+    ws.env(
+        "TF_VAR_kiro_user",
+        dave["userPrincipalName"].as_str().unwrap(),
+    );
+    ws.init();
+    let apply = ws.apply();
+    assert!(
+        apply.stdout.contains("Apply complete!"),
+        "one apply does it all:\n{}",
+        apply.stdout
+    );
+
+    assert_guide_delivered(&sandbox, &tenant, &account, &ws);
     ws.assert_no_changes();
     ws.destroy();
     assert_both_sides_empty(&sandbox, &tenant, &account);
@@ -144,5 +155,45 @@ resource "kiro_entra_assignment" "erin" {{
         "erin was not created: {users:#}"
     );
     ws.destroy();
+    assert_both_sides_empty(&sandbox, &tenant, &account);
+}
+
+/// The same guide while every service throttles (429, `Retry-After`), fails transiently
+/// (5xx), drops connections, and now and then carries out a write but loses its answer:
+/// safe calls are retried, and every create whose answer is lost (the application, the
+/// provisioning job, the assignment, the minted token, the subscription) is looked for
+/// before it is repeated, so nothing is made twice and the apply succeeds.
+#[test]
+fn the_whole_guide_survives_throttling_and_transient_failures() {
+    let sandbox = Sandbox::start();
+    let tenant = sandbox.new_tenant();
+    let account = sandbox.aws_account();
+    sandbox.set_domain_auto_verify(Some(300));
+    sandbox.set_faults(serde_json::json!({
+        "throttle_rate": 0.2,
+        "retry_after_secs": 0,
+        "error_5xx_rate": 0.05,
+        "drop_rate": 0.03,
+        "lost_answer_rate": 0.1
+    }));
+    let dave = seeded_user(&sandbox, &tenant, "Dave");
+    let mut ws = complete_example(&sandbox, &tenant, &account);
+    ws.env(
+        "TF_VAR_kiro_user",
+        dave["userPrincipalName"].as_str().unwrap(),
+    );
+    ws.init();
+    ws.apply();
+    assert_guide_delivered(&sandbox, &tenant, &account, &ws);
+    ws.assert_no_changes();
+    ws.destroy();
+    assert!(
+        sandbox.count("faults.") > 0,
+        "faults were injected: {:#}",
+        sandbox.counts()
+    );
+    sandbox.set_faults(
+        serde_json::json!({"throttle_rate": 0.0, "error_5xx_rate": 0.0, "drop_rate": 0.0}),
+    );
     assert_both_sides_empty(&sandbox, &tenant, &account);
 }

@@ -33,6 +33,33 @@ enum Fail {
     Unreachable(String),
     /// The endpoint refused this one object (SCIM's error detail).
     Entry(String),
+    /// 409: the object clashes with one already there (e.g. made by a try whose answer was
+    /// lost).
+    Conflict(String),
+}
+
+impl Fail {
+    fn message(&self) -> &str {
+        match self {
+            Fail::Unauthorized(m) | Fail::Unreachable(m) | Fail::Entry(m) | Fail::Conflict(m) => m,
+        }
+    }
+}
+
+/// Tries of one SCIM call when it fails transiently.
+const SCIM_ATTEMPTS: u32 = 6;
+
+/// A failure worth trying again after `wait`; `fail` is what is reported if the tries run out.
+struct Transient {
+    wait: Duration,
+    fail: Fail,
+}
+
+/// The endpoint's `Retry-After` (capped at 5 s), or 200 ms.
+fn backoff(retry_after_secs: Option<u64>) -> Duration {
+    retry_after_secs.map_or(Duration::from_millis(200), |s| {
+        Duration::from_secs(s.min(5))
+    })
 }
 
 /// The tenant URL and its token.
@@ -69,6 +96,9 @@ impl Endpoint {
         url
     }
 
+    /// One SCIM call, tried again (up to [`SCIM_ATTEMPTS`] in all) when the endpoint throttles
+    /// or fails transiently (429, 5xx, a dropped connection), after its `Retry-After` or a
+    /// short back-off, as Entra's provisioning service does before it reports a failure.
     async fn send(
         &self,
         method: reqwest::Method,
@@ -76,6 +106,32 @@ impl Endpoint {
         query: Option<(&str, &str)>,
         body: Option<&Value>,
     ) -> Result<(u16, Value), Fail> {
+        let mut attempt = 1;
+        loop {
+            match self.send_once(method.clone(), path, query, body).await {
+                Err(Transient { wait, fail }) if attempt < SCIM_ATTEMPTS => {
+                    tracing::debug!(
+                        attempt,
+                        ?wait,
+                        "transient SCIM failure; trying again: {}",
+                        fail.message()
+                    );
+                    tokio::time::sleep(wait).await;
+                    attempt += 1;
+                }
+                Err(Transient { fail, .. }) => return Err(fail),
+                Ok(answer) => return answer,
+            }
+        }
+    }
+
+    async fn send_once(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        query: Option<(&str, &str)>,
+        body: Option<&Value>,
+    ) -> Result<Result<(u16, Value), Fail>, Transient> {
         let mut req = self
             .http
             .request(method.clone(), self.url(path, query))
@@ -86,31 +142,49 @@ impl Endpoint {
                 .header("Content-Type", "application/scim+json")
                 .body(b.to_string());
         }
-        let resp = req.send().await.map_err(|e| {
-            Fail::Unreachable(format!(
-                "Entra could not connect to the tenant URL {}: {e}",
-                self.base
-            ))
-        })?;
+        let resp = match req.send().await {
+            Ok(resp) => resp,
+            Err(e) => {
+                return Err(Transient {
+                    wait: backoff(None),
+                    fail: Fail::Unreachable(format!(
+                        "Entra could not connect to the tenant URL {}: {e}",
+                        self.base
+                    )),
+                });
+            }
+        };
         let status = resp.status().as_u16();
+        let retry_after = resp
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
         let bytes = resp.bytes().await.unwrap_or_default();
         let value: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        match status {
-            200..=299 => Ok((status, value)),
+        let refused = || {
+            let detail = value["detail"].as_str().map_or_else(
+                || String::from_utf8_lossy(&bytes).into_owned(),
+                str::to_string,
+            );
+            Fail::Entry(format!(
+                "The SCIM endpoint refused {method} /{path} with {status}: {detail}"
+            ))
+        };
+        Ok(match status {
+            200..=299 | 404 => Ok((status, value)),
             401 | 403 => Err(Fail::Unauthorized(format!(
                 "The SCIM endpoint answered {status} to {method} /{path}: the token is invalid, expired or revoked."
             ))),
-            404 => Ok((status, value)),
-            _ => {
-                let detail = value["detail"].as_str().map_or_else(
-                    || String::from_utf8_lossy(&bytes).into_owned(),
-                    str::to_string,
-                );
-                Err(Fail::Entry(format!(
-                    "The SCIM endpoint refused {method} /{path} with {status}: {detail}"
-                )))
+            429 | 500 | 502 | 503 | 504 => {
+                return Err(Transient {
+                    wait: backoff(retry_after),
+                    fail: refused(),
+                });
             }
-        }
+            409 => Err(Fail::Conflict(refused().message().to_string())),
+            _ => Err(refused()),
+        })
     }
 
     /// The first resource matching `attr eq "value"`.
@@ -148,7 +222,7 @@ pub async fn probe(base: &str, token: &str) -> Result<(), String> {
         Err(Fail::Unreachable(m)) => Err(format!(
             "Entra could not connect to the tenant URL: {m}. Check the URL is reachable."
         )),
-        Err(Fail::Entry(m)) => Err(format!(
+        Err(Fail::Entry(m) | Fail::Conflict(m)) => Err(format!(
             "The tenant URL did not answer like a SCIM endpoint. {m}"
         )),
     }
@@ -353,6 +427,33 @@ async fn locate(
     Ok(None)
 }
 
+/// POSTs a new user or group with `values`; its SCIM id.
+async fn create(ep: &Endpoint, resource: &str, values: &[(String, Value)]) -> Result<String, Fail> {
+    let mut doc = Map::new();
+    let core = if resource == "Users" {
+        USER_SCHEMA
+    } else {
+        GROUP_SCHEMA
+    };
+    let mut schemas = vec![json!(core)];
+    if values.iter().any(|(t, _)| t.starts_with(ENTERPRISE)) {
+        schemas.push(json!(ENTERPRISE));
+    }
+    doc.insert("schemas".into(), Value::Array(schemas));
+    for (target, value) in values {
+        mapping::set(&mut doc, target, value.clone());
+    }
+    let (_, created) = ep
+        .send(
+            reqwest::Method::POST,
+            resource,
+            None,
+            Some(&Value::Object(doc)),
+        )
+        .await?;
+    Ok(created["id"].as_str().unwrap_or_default().to_string())
+}
+
 /// Creates or updates one user; returns its SCIM id and what was done.
 async fn upsert(
     ep: &Endpoint,
@@ -363,32 +464,18 @@ async fn upsert(
 ) -> Result<(String, Action), Fail> {
     let values = desired(mappings, entity);
     let matches = matching(mappings, &values);
-    let current = locate(ep, resource, escrow, &matches).await?;
-    let Some(current) = current else {
-        let mut doc = Map::new();
-        let core = if resource == "Users" {
-            USER_SCHEMA
-        } else {
-            GROUP_SCHEMA
-        };
-        let mut schemas = vec![json!(core)];
-        if values.iter().any(|(t, _)| t.starts_with(ENTERPRISE)) {
-            schemas.push(json!(ENTERPRISE));
-        }
-        doc.insert("schemas".into(), Value::Array(schemas));
-        for (target, value) in &values {
-            mapping::set(&mut doc, target, value.clone());
-        }
-        let (_, created) = ep
-            .send(
-                reqwest::Method::POST,
-                resource,
-                None,
-                Some(&Value::Object(doc)),
-            )
-            .await?;
-        let id = created["id"].as_str().unwrap_or_default().to_string();
-        return Ok((id, Action::Created));
+    let current = match locate(ep, resource, escrow, &matches).await? {
+        Some(current) => current,
+        None => match create(ep, resource, &values).await {
+            Ok(id) => return Ok((id, Action::Created)),
+            // Made meanwhile — by a try whose answer was lost, or by someone else: match it
+            // again and update it, as the next cycle would.
+            Err(Fail::Conflict(m)) => match locate(ep, resource, None, &matches).await? {
+                Some(current) => current,
+                None => return Err(Fail::Conflict(m)),
+            },
+            Err(e) => return Err(e),
+        },
     };
     let id = current["id"].as_str().unwrap_or_default().to_string();
     let doc = current.as_object().cloned().unwrap_or_default();
@@ -512,7 +599,7 @@ impl Outcome {
     /// Records a failure of one object; `false` when the cycle must stop.
     fn failed(&mut self, object_id: &str, kind: &str, fail: Fail) -> bool {
         match fail {
-            Fail::Entry(message) => {
+            Fail::Entry(message) | Fail::Conflict(message) => {
                 self.steps.push(json!({"name": "EntryExportAction", "type": "Action", "status": "Failure", "description": message, "details": {"objectId": object_id}}));
                 self.entry_errors
                     .push(json!({"objectId": object_id, "objectTypeName": kind, "error": message}));

@@ -106,6 +106,37 @@ async fn transient_5xx_and_dropped_connections() {
 }
 
 #[tokio::test]
+async fn a_write_can_be_carried_out_and_its_answer_lost() {
+    let s = start().await;
+    let tok = s.token().await;
+    s.set_faults(FaultSettingsPatch {
+        lost_answer_rate: Some(1.0),
+        ..Default::default()
+    });
+    let before = s.graph(&tok, "GET", "applications", None).await;
+    assert_eq!(before.status, 200, "reads keep their answers");
+    let path = format!("/graph/v1.0/applicationTemplates/{TEMPLATE}/instantiate");
+    let auth = format!("Bearer {tok}");
+    let r = s
+        .raw(
+            "POST",
+            &path,
+            &[("Authorization", &auth)],
+            br#"{"displayName":"Lost"}"#,
+        )
+        .await;
+    assert!(r.is_err(), "no answer: {r:?}");
+    let objects = s.objects().await;
+    assert_eq!(
+        objects["applications"].as_array().unwrap().len(),
+        1,
+        "but it was carried out"
+    );
+    let counts = s.control("GET", "counts", None).await.body["counts"].clone();
+    assert_eq!(counts["faults.answer_lost"], 1);
+}
+
+#[tokio::test]
 async fn instantiate_can_answer_404_although_it_created_the_objects() {
     let s = start().await;
     let tok = s.token().await;

@@ -736,3 +736,42 @@ async fn getters_match_in_the_list_and_read_a_gone_profile_as_none() {
         check(s, "ListAssignments", page.clone());
     }
 }
+
+/// A subscription whose answer was lost (500) is looked for before it is made again; a
+/// conflict after such a try is that try's own subscription.
+#[tokio::test]
+async fn a_subscription_whose_answer_was_lost_is_found_not_refused() {
+    let spec = AssignmentSpec {
+        profile_arn: arn(),
+        principal_id: "g1".into(),
+        principal_type: PrincipalType::Group,
+        subscription_type: SubscriptionType::KiroPro,
+    };
+    let lost = || error(500, "InternalServerException", "lost the answer");
+    let listed = |items: Value| ok(json!({"assignments": items}));
+    let active = json!([{"principalId": "g1", "principalType": "GROUP",
+        "subscriptionType": "KIRO_PRO", "status": "ACTIVE"}]);
+
+    let fake = Fake::scripted(vec![lost(), listed(active)]).await;
+    fake.client.create_assignment(&spec).await.unwrap();
+    let seen = fake.take();
+    assert_eq!(seen.len(), 2, "found, not made again");
+    assert!(seen[1].target.ends_with(".ListAssignments"));
+
+    let fake = Fake::scripted(vec![
+        lost(),
+        listed(json!([])),
+        error(409, "ConflictException", "already assigned"),
+    ])
+    .await;
+    fake.client.create_assignment(&spec).await.unwrap();
+    assert_eq!(fake.take().len(), 3);
+
+    let fake = Fake::scripted(vec![error(409, "ConflictException", "already assigned")]).await;
+    let err = fake.client.create_assignment(&spec).await.unwrap_err();
+    assert!(
+        err.is_conflict(),
+        "a plain conflict is the caller's to report"
+    );
+    assert_eq!(fake.take().len(), 1);
+}
