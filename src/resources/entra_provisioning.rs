@@ -198,30 +198,46 @@ impl ManagedResource<Clients> for EntraProvisioning {
             job_id: Some(job.id.clone()),
             ..plan.clone()
         };
-        op.exists(&model);
-        let (token, minted) = match plan.kiro_scim_token.as_ref() {
-            Some(block) => {
-                let Minted { token_id, token } = secret::mint(clients, block).await?;
-                model.kiro_scim_token_id = Some(token_id.clone());
-                op.exists(&model);
-                (token, Some((block.profile_arn.clone(), token_id)))
-            }
-            None => (secret::configured(&plan).unwrap_or_default(), None),
-        };
-        if let Err(failed) = secret::test_and_save(clients, &model, &job.id, &token).await {
-            // Nothing was saved: take back what this create made.
-            if let Some((profile, token_id)) = &minted {
-                secret::delete_minted(clients, profile, token_id).await?;
+        // A job made here is recorded at once, so that even a timeout leaves it in state
+        // (tainted) rather than behind; an adopted one only once it is configured, so that a
+        // failure never plans the deletion of a job that was there before.
+        if made_here {
+            op.exists(&model);
+        }
+        // Takes back what this create made when it fails before the credentials are saved.
+        let (sp_ref, job_ref) = (sp_id.as_str(), job.id.as_str());
+        let undo = move |minted: Option<(String, String)>| async move {
+            if let Some((profile, token_id)) = minted {
+                secret::delete_minted(clients, &profile, &token_id).await?;
             }
             if made_here {
                 graph
-                    .delete_sync_job(&sp_id, &job.id)
+                    .delete_sync_job(sp_ref, job_ref)
                     .await
                     .map_err(|e| e.fail("remove the provisioning job again"))?;
             }
             op.forget();
+            Ok::<(), Diagnostics>(())
+        };
+        let (token, minted) = match plan.kiro_scim_token.as_ref() {
+            Some(block) => match secret::mint(clients, block).await {
+                Ok(Minted { token_id, token }) => {
+                    model.kiro_scim_token_id = Some(token_id.clone());
+                    op.exists(&model);
+                    (token, Some((block.profile_arn.clone(), token_id)))
+                }
+                Err(failed) => {
+                    undo(None).await?;
+                    return Err(failed);
+                }
+            },
+            None => (secret::configured(&plan).unwrap_or_default(), None),
+        };
+        if let Err(failed) = secret::test_and_save(clients, &model, &job.id, &token).await {
+            undo(minted).await?;
             return Err(failed);
         }
+        op.exists(&model);
         edit_schema(graph, &mut model, &job.id).await?;
         run_state(graph, &mut model, &job.id).await?;
         Ok(model)

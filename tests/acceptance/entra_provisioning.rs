@@ -437,3 +437,48 @@ fn bad_configurations_fail_at_plan_time_without_api_calls() {
         sandbox.counts()
     );
 }
+
+/// A profile already holding Kiro's 2 tokens: the mint is refused with the tokens listed,
+/// and the job this create made is taken back, so nothing is left behind or in state.
+#[test]
+fn minting_into_a_full_profile_fails_and_leaves_nothing() {
+    let setup = Setup::new();
+    let (sandbox, tenant) = (&setup.sandbox, &setup.tenant);
+    let tokens = r#"resource "kiro_access_token" "a" {
+  profile_arn = kiro_profile.main.arn
+}
+resource "kiro_access_token" "b" {
+  profile_arn = kiro_profile.main.arn
+}
+"#;
+    let settings = minted(
+        "1",
+        "  depends_on = [kiro_access_token.a, kiro_access_token.b]\n",
+    );
+    let ws = kiro_workspace(
+        sandbox,
+        tenant,
+        &setup.account,
+        &format!("{}\n{tokens}", guide(tenant, &settings)),
+    );
+    let failed = ws.fails(&["apply", "-auto-approve", "-no-color"]).output();
+    assert!(
+        failed.contains("no room for another SCIM access token"),
+        "{failed}"
+    );
+    for id in setup.token_ids() {
+        assert!(failed.contains(&id), "the error lists {id}: {failed}");
+    }
+    let sp = ws.attr("kiro_entra_application.kiro", "service_principal_id");
+    assert!(
+        sandbox.sync_job(tenant, &sp).is_none(),
+        "the job was taken back"
+    );
+    let state = ws.state().to_string();
+    assert!(
+        !state.contains("kiro_entra_provisioning"),
+        "nothing in state: {state}"
+    );
+    ws.destroy();
+    setup.assert_empty();
+}
