@@ -616,6 +616,23 @@ impl Outcome {
         }
     }
 
+    /// Records one object's outcome; `false` when the cycle must stop.
+    fn record(&mut self, object_id: &str, kind: &str, result: Result<Action, Fail>) -> bool {
+        match result {
+            Ok(action) => {
+                self.done(object_id, kind, action);
+                true
+            }
+            Err(fail) => self.failed(object_id, kind, fail),
+        }
+    }
+
+    /// Records an object that is not (or not yet visibly) assigned: out of scope.
+    fn skipped(&mut self, object_id: &str, kind: &str) {
+        self.steps.push(json!({"name": "EntitlementEvaluation", "type": "Scoping", "status": "Skipped", "description": format!("{kind} {object_id} is not assigned to the application (or not yet replicated) and is out of scope."), "details": {"objectId": object_id}}));
+        *self.counts.entry("skipped").or_default() += 1;
+    }
+
     fn done(&mut self, object_id: &str, kind: &str, action: Action) {
         self.count(kind, action);
         self.steps.push(json!({"name": "EntryExportAction", "type": "Action", "status": "Success", "description": format!("{kind} {object_id}: {}", action.as_str()), "details": {"objectId": object_id, "action": action.as_str()}}));
@@ -682,18 +699,12 @@ async fn execute(snap: &Snapshot, selection: &Selection) -> Outcome {
             }
             (_, _, Some(scim_id)) => deactivate(ep, &scim_id).await,
             _ => {
-                out.steps.push(json!({"name": "EntitlementEvaluation", "type": "Scoping", "status": "Skipped", "description": format!("User {id} is not assigned to the application (or not yet replicated) and is out of scope."), "details": {"objectId": id}}));
-                *out.counts.entry("skipped").or_default() += 1;
+                out.skipped(id, "User");
                 continue;
             }
         };
-        match result {
-            Ok(action) => out.done(id, "User", action),
-            Err(fail) => {
-                if !out.failed(id, "User", fail) {
-                    return out;
-                }
-            }
+        if !out.record(id, "User", result) {
+            return out;
         }
     }
     for id in &group_ids {
@@ -742,18 +753,12 @@ async fn execute(snap: &Snapshot, selection: &Selection) -> Outcome {
                     Action::Deleted
                 }),
             _ => {
-                out.steps.push(json!({"name": "EntitlementEvaluation", "type": "Scoping", "status": "Skipped", "description": format!("Group {id} is not assigned to the application (or not yet replicated) and is out of scope."), "details": {"objectId": id}}));
-                *out.counts.entry("skipped").or_default() += 1;
+                out.skipped(id, "Group");
                 continue;
             }
         };
-        match result {
-            Ok(action) => out.done(id, "Group", action),
-            Err(fail) => {
-                if !out.failed(id, "Group", fail) {
-                    return out;
-                }
-            }
+        if !out.record(id, "Group", result) {
+            return out;
         }
     }
     out
