@@ -13,11 +13,10 @@ use crate::framework::model::{Blocks, OptionalBlock, Sensitive};
 use crate::framework::plan::PlanContext;
 use crate::framework::validators::{exactly_one_of, guid, is_guid, not_blank, one_of};
 use crate::framework::value::TfValue;
-use crate::graph::synchronization::SyncObject;
 use crate::{attr, tf_model};
 
 use super::entra_provisioning_job::{
-    edit_schema, find_or_create_job, observe_job, run_state, wanted,
+    edit_schema, find_or_create_job, observe_job, observe_rules, run_state, wanted,
 };
 use super::entra_provisioning_mappings as mappings;
 use super::entra_provisioning_secret::{self as secret, Minted};
@@ -290,8 +289,7 @@ impl ManagedResource<Clients> for EntraProvisioning {
         state.attribute_mapping = mappings::observe(&schema, &state.attribute_mapping);
         state.remove_unsupported_mappings =
             mappings::observed_remove_unsupported(state.remove_unsupported_mappings, &schema);
-        state.user_rule_id = schema.rule_id_for(SyncObject::User).map(str::to_string);
-        state.group_rule_id = schema.rule_id_for(SyncObject::Group).map(str::to_string);
+        observe_rules(&mut state, &schema);
 
         if let (Some(block), Some(token_id)) = (
             state.kiro_scim_token.as_ref(),

@@ -6,7 +6,7 @@ use crate::framework::diag::{AttrPath, Diagnostic, Diagnostics};
 use crate::framework::managed::Operation;
 use crate::graph::client::GraphClient;
 use crate::graph::consistency::create_or_find_sync_job;
-use crate::graph::synchronization::{SyncJob, SyncObject};
+use crate::graph::synchronization::{SyncJob, SyncObject, SyncSchema};
 
 use super::GraphFailure;
 use super::entra_provisioning::ProvisioningModel;
@@ -42,6 +42,12 @@ pub fn observe_job(model: &mut ProvisioningModel, job: &SyncJob) {
     });
 }
 
+/// The schema's rule ids (what provision on demand needs) in the model.
+pub fn observe_rules(model: &mut ProvisioningModel, schema: &SyncSchema) {
+    model.user_rule_id = schema.rule_id_for(SyncObject::User).map(str::to_string);
+    model.group_rule_id = schema.rule_id_for(SyncObject::Group).map(str::to_string);
+}
+
 /// Reads the schema, makes the managed mappings true, writes it back when that changed
 /// anything, and records the rule ids.
 pub async fn edit_schema(
@@ -66,8 +72,7 @@ pub async fn edit_schema(
             .await
             .map_err(|e| e.fail("save the attribute mappings"))?;
     }
-    model.user_rule_id = schema.rule_id_for(SyncObject::User).map(str::to_string);
-    model.group_rule_id = schema.rule_id_for(SyncObject::Group).map(str::to_string);
+    observe_rules(model, &schema);
     Ok(())
 }
 
