@@ -187,6 +187,17 @@ impl Endpoint {
         })
     }
 
+    /// `GET {path}`.
+    async fn get(&self, path: &str) -> Result<(u16, Value), Fail> {
+        self.send(reqwest::Method::GET, path, None, None).await
+    }
+
+    /// `PATCH {path}` with `body`.
+    async fn patch(&self, path: &str, body: &Value) -> Result<(u16, Value), Fail> {
+        self.send(reqwest::Method::PATCH, path, None, Some(body))
+            .await
+    }
+
     /// The first resource matching `attr eq "value"`.
     async fn find(&self, resource: &str, attr: &str, value: &str) -> Result<Option<Value>, Fail> {
         let escaped = value.replace('\\', "\\\\").replace('"', "\\\"");
@@ -407,14 +418,7 @@ async fn locate(
     matches: &[(String, String)],
 ) -> Result<Option<Value>, Fail> {
     if let Some(id) = escrow {
-        let (status, doc) = ep
-            .send(
-                reqwest::Method::GET,
-                &format!("{resource}/{id}"),
-                None,
-                None,
-            )
-            .await?;
+        let (status, doc) = ep.get(&format!("{resource}/{id}")).await?;
         if status != 404 {
             return Ok(Some(doc));
         }
@@ -498,13 +502,8 @@ async fn upsert(
     if ops.is_empty() {
         return Ok((id, Action::Unchanged));
     }
-    ep.send(
-        reqwest::Method::PATCH,
-        &format!("{resource}/{id}"),
-        None,
-        Some(&patch_body(ops)),
-    )
-    .await?;
+    ep.patch(&format!("{resource}/{id}"), &patch_body(ops))
+        .await?;
     Ok((id, Action::Updated))
 }
 
@@ -512,13 +511,7 @@ async fn deactivate(ep: &Endpoint, scim_id: &str) -> Result<Action, Fail> {
     let body = patch_body(vec![
         json!({"op": "Replace", "path": "active", "value": "False"}),
     ]);
-    ep.send(
-        reqwest::Method::PATCH,
-        &format!("Users/{scim_id}"),
-        None,
-        Some(&body),
-    )
-    .await?;
+    ep.patch(&format!("Users/{scim_id}"), &body).await?;
     Ok(Action::Deactivated)
 }
 
@@ -529,14 +522,7 @@ async fn sync_members(
     wanted: &[String],
     remove_others: bool,
 ) -> Result<bool, Fail> {
-    let (_, doc) = ep
-        .send(
-            reqwest::Method::GET,
-            &format!("Groups/{group_id}"),
-            None,
-            None,
-        )
-        .await?;
+    let (_, doc) = ep.get(&format!("Groups/{group_id}")).await?;
     let current: HashSet<String> = doc["members"]
         .as_array()
         .into_iter()
@@ -560,13 +546,8 @@ async fn sync_members(
     if ops.is_empty() {
         return Ok(false);
     }
-    ep.send(
-        reqwest::Method::PATCH,
-        &format!("Groups/{group_id}"),
-        None,
-        Some(&patch_body(ops)),
-    )
-    .await?;
+    ep.patch(&format!("Groups/{group_id}"), &patch_body(ops))
+        .await?;
     Ok(true)
 }
 

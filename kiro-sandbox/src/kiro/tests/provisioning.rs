@@ -204,47 +204,26 @@ async fn a_configured_job_provisions_assigned_users_and_groups_into_kiro() {
 
     // Provision on demand of an unassigned user is skipped; of an admin succeeds.
     let rule = "03f7d90d-bf71-41b1-bda6-aaf0ddbee5d8";
-    let pod = |id: &str| json!({"parameters": [{"ruleId": rule, "subjects": [{"objectId": id, "objectTypeName": "User"}]}]});
+    let pod_path = format!("{sync}/jobs/{job}/provisionOnDemand");
+    let pod = |id: String| {
+        let body = json!({"parameters": [{"ruleId": rule, "subjects": [{"objectId": id, "objectTypeName": "User"}]}]});
+        s.graph(&token, "POST", &pod_path, Some(body))
+    };
+    let result = |r: &crate::sandbox_tests::Resp| -> Value {
+        serde_json::from_str(r.body["key"].as_str().unwrap()).unwrap()
+    };
     let bob = objects["users"][1]["id"].as_str().unwrap().to_string();
-    let r = s
-        .graph(
-            &token,
-            "POST",
-            &format!("{sync}/jobs/{job}/provisionOnDemand"),
-            Some(pod(&bob)),
-        )
-        .await;
+    let r = pod(bob).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
-    let key: Value = serde_json::from_str(r.body["key"].as_str().unwrap()).unwrap();
+    let key = result(&r);
     assert_eq!(key["result"], "Skipped", "{key}");
     let dave = objects["users"][3]["id"].as_str().unwrap().to_string();
-    let r = s
-        .graph(
-            &token,
-            "POST",
-            &format!("{sync}/jobs/{job}/provisionOnDemand"),
-            Some(pod(&dave)),
-        )
-        .await;
-    let key: Value = serde_json::from_str(r.body["key"].as_str().unwrap()).unwrap();
+    let key = result(&pod(dave.clone()).await);
     assert_eq!(key["result"], "Success", "{key}");
     for _ in 0..3 {
-        s.graph(
-            &token,
-            "POST",
-            &format!("{sync}/jobs/{job}/provisionOnDemand"),
-            Some(pod(&dave)),
-        )
-        .await;
+        pod(dave.clone()).await;
     }
-    let r = s
-        .graph(
-            &token,
-            "POST",
-            &format!("{sync}/jobs/{job}/provisionOnDemand"),
-            Some(pod(&dave)),
-        )
-        .await;
+    let r = pod(dave).await;
     assert_eq!(r.status, 429, "the sixth call in 10 s");
 
     // A deleted SCIM token sends the job to quarantine; start clears it.
