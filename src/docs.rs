@@ -417,6 +417,12 @@ fn schema_section(out: &mut String, block: &Block) {
 }
 
 fn block_entries(out: &mut String, block: &Block, path: &[&str], heading: &str) {
+    if !block.rules.is_empty() {
+        for rule in &block.rules {
+            out.push_str(&format!("- {}\n", rule.describe()));
+        }
+        out.push('\n');
+    }
     for section in Section::ALL {
         let mut entries: Vec<(&str, String)> = Vec::new();
         for a in &block.attributes {

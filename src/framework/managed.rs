@@ -15,7 +15,7 @@ use super::diag::{Diagnostic, Diagnostics, Severity};
 use super::model::Model;
 use super::plan::PlanContext;
 use super::resource::{Applied, ApplyRequest, DataSource, Resource};
-use super::schema::{Block, Schema};
+use super::schema::Schema;
 use super::timeouts::{timeout_for, timeouts_block};
 use super::value::TfValue;
 
@@ -178,13 +178,7 @@ pub trait ManagedResource<C: Send + Sync>: Send + Sync + 'static {
 pub struct Managed<R>(pub R);
 
 fn schema_of<M: Model>(description: &str, timeouts: &Timeouts) -> Schema {
-    let mut block = Block::new(description);
-    for a in M::attributes() {
-        block = block.attribute(a);
-    }
-    for b in M::blocks() {
-        block = block.block(b);
-    }
+    let mut block = M::block(description.to_string());
     let operations = timeouts.operations();
     if !operations.is_empty() {
         block = block.block(timeouts_block(&operations));

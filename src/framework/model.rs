@@ -21,6 +21,11 @@
 //! or computed). At apply time an unknown value (a computed attribute not yet set) reads as
 //! `None`.
 //!
+//! Rules across attributes follow the struct, in a `rules { … }` clause, one per line:
+//! `ExactlyOneOf(principal_id, external_id);` or `RequiredTogether(a, b) because "…";` (the
+//! kinds of [`RuleKind`](super::validators::RuleKind)); the framework checks them wherever
+//! the block is, and waits while a value they involve is unknown.
+//!
 //! Nested blocks are fields too: [`Blocks<M>`] for a block written any number of times
 //! (`attribute_mapping { … }`) and [`OptionalBlock<M>`] for one written at most once
 //! (`kiro_scim_token { … }`), where `M` is another `tf_model!` struct. A block field's doc
@@ -33,6 +38,7 @@ use super::diag::{AttrPath, Diagnostic, PathStep};
 use super::schema::{Attribute, Block, NestedBlock, Nesting};
 use super::typed::{FromTf, IntoTf};
 use super::types::Type;
+use super::validators::ConfigRule;
 use super::value::TfValue;
 use crate::secret::Secret;
 
@@ -239,11 +245,16 @@ pub trait Model: Sized + Send + Sync + 'static {
     fn attributes() -> Vec<Attribute>;
     /// The nested blocks, from the [`Blocks`] and [`OptionalBlock`] fields.
     fn blocks() -> Vec<NestedBlock>;
+    /// The rules across the model's attributes (`rules { … }` in `tf_model!`).
+    fn rules() -> Vec<ConfigRule> {
+        Vec::new()
+    }
     /// The model as a schema block with this description.
     fn block(description: String) -> Block {
         let mut block = Block::new(description);
         block.attributes = Self::attributes();
         block.blocks = Self::blocks();
+        block.rules = Self::rules();
         block
     }
     /// From an object value (state, plan, or config).
@@ -312,6 +323,11 @@ macro_rules! tf_model {
                 $field:ident : $ty:ty $([ $($opt:ident $(( $($arg:expr),* ))?),* $(,)? ])?
             ),* $(,)?
         }
+        $(
+            rules {
+                $( $rule:ident ( $($rule_field:ident),+ ) $(because $why:literal)? ; )*
+            }
+        )?
     ) => {
         $(#[$meta])*
         #[derive(Clone, Debug, Default, PartialEq)]
@@ -353,6 +369,18 @@ macro_rules! tf_model {
                 )*
                 blocks
             }
+
+            $(
+                fn rules() -> Vec<$crate::framework::validators::ConfigRule> {
+                    vec![$(
+                        $crate::framework::validators::ConfigRule::new(
+                            $crate::framework::validators::RuleKind::$rule,
+                            vec![$($crate::attr!($name, $rule_field)),+],
+                        )
+                        $(.because($why))?
+                    ),*]
+                }
+            )?
 
             fn from_value(
                 value: &$crate::framework::value::TfValue,

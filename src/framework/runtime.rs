@@ -173,11 +173,16 @@ fn encode(value: &TfValue, ty: &Type) -> Result<EncodedValue, Diagnostics> {
     })
 }
 
-/// Runs the schema's validators over a configuration, descending into
-/// nested blocks, and reports each problem on its attribute.
+/// Runs the schema's validators and rules over a configuration, descending
+/// into nested blocks, and reports each problem on its attribute. Unknown
+/// values are skipped (and rules that involve one wait): they are checked
+/// again once known, at the latest at apply.
 pub fn validate_block(block: &Block, value: &TfValue, path: &AttrPath, diags: &mut Diagnostics) {
     if !value.is_known() || value.is_null() {
         return;
+    }
+    for rule in &block.rules {
+        rule.check(value, path, diags);
     }
     for a in &block.attributes {
         let Some(v) = value.get_attr(&a.name) else {
@@ -494,6 +499,21 @@ impl<P: ProviderDef> ProviderService for Runtime<P> {
             }
         };
         let implementation = &r.implementation;
+        if !planned.is_null() {
+            // Terraform validated this configuration while some values were still unknown,
+            // and checks on those waited; every value is known now, so they run before any
+            // request is made.
+            let mut checks = Diagnostics::new();
+            validate_block(&r.schema.block, &config, &AttrPath::root(), &mut checks);
+            implementation.validate(&config, &mut checks);
+            if checks.has_errors() {
+                return rpc::ApplyResponse {
+                    new_state: req.prior_state,
+                    private: req.planned_private,
+                    diagnostics: checks,
+                };
+            }
+        }
         let apply_req = resource::ApplyRequest {
             prior: &prior,
             planned: &planned,
@@ -602,6 +622,13 @@ impl<P: ProviderDef> ProviderService for Runtime<P> {
                 ))
             })?;
             let config = decode(&config, &d.ty, "data source configuration")?;
+            // Checks that waited for values unknown at validate time run now, before the read.
+            let mut checks = Diagnostics::new();
+            validate_block(&d.schema.block, &config, &AttrPath::root(), &mut checks);
+            d.implementation.validate(&config, &mut checks);
+            if checks.has_errors() {
+                return Err(checks);
+            }
             let client = self.client().await?;
             let state = d.implementation.read(&client, &config).await?;
             encode(&conform(&d.schema.block, state), &d.ty)

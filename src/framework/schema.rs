@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::types::Type;
-use super::validators::Validator;
+use super::validators::{ConfigRule, Validator};
 use super::value::TfValue;
 
 #[derive(Clone, Debug)]
@@ -34,6 +34,8 @@ pub struct Block {
     pub deprecated: bool,
     pub attributes: Vec<Attribute>,
     pub blocks: Vec<NestedBlock>,
+    /// Rules across this block's attributes, checked wherever the block is.
+    pub rules: Vec<ConfigRule>,
 }
 
 impl Block {
@@ -51,6 +53,11 @@ impl Block {
 
     pub fn block(mut self, block: NestedBlock) -> Self {
         self.blocks.push(block);
+        self
+    }
+
+    pub fn rule(mut self, rule: ConfigRule) -> Self {
+        self.rules.push(rule);
         self
     }
 

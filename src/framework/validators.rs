@@ -117,34 +117,158 @@ pub fn duration() -> impl Validator {
     StringCheck(|s: &str| super::timeouts::parse_duration(s).map(|_| ()))
 }
 
-/// Cross-attribute check: exactly one of `names` is set in `config` (an
-/// unknown value counts as set: it will be). Reports on the attributes.
-pub fn exactly_one_of(config: &TfValue, names: &[&str], diags: &mut Diagnostics) {
-    let set: Vec<&str> = names
-        .iter()
-        .copied()
-        .filter(|n| config.get_attr(n).is_some_and(|v| !v.is_null()))
-        .collect();
-    let list = names
+/// A rule across attributes of one block (the root of a resource, or each nested block),
+/// declared in the model (`tf_model!`'s `rules { … }`) and run by the framework wherever the
+/// configuration is checked: at validate and plan time, and again at apply, when every value
+/// is known.
+///
+/// As in terraform-plugin-framework-validators, a rule whose attributes include an unknown
+/// value says nothing until that value is known: `secret_token = var.wo ? null : x` may still
+/// turn out null, so it neither counts as set nor as unset.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigRule {
+    pub kind: RuleKind,
+    pub attributes: Vec<&'static str>,
+    /// Why the rule exists, added to its diagnostic.
+    pub why: Option<&'static str>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RuleKind {
+    /// Exactly one of the attributes is set.
+    ExactlyOneOf,
+    /// At least one of them is set.
+    AtLeastOneOf,
+    /// At most one of them is set.
+    AtMostOneOf,
+    /// All of them or none.
+    RequiredTogether,
+}
+
+/// Whether a configuration value is set, not set, or not known yet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Presence {
+    Set,
+    Unset,
+    Unknown,
+}
+
+fn presence(value: Option<&TfValue>) -> Presence {
+    match value {
+        None | Some(TfValue::Null) => Presence::Unset,
+        Some(v) if !v.is_known() => Presence::Unknown,
+        // A list or set of blocks written zero times is not set.
+        Some(TfValue::List(items) | TfValue::Set(items)) if items.is_empty() => Presence::Unset,
+        // A `dynamic` single block whose `for_each` is unknown reaches the provider as an
+        // object whose written attributes are all unknown (literals included): it may turn
+        // out absent. One known, non-null attribute shows the block is really there.
+        Some(TfValue::Object(attrs))
+            if attrs.values().any(TfValue::is_unknown)
+                && !attrs.values().any(|v| v.is_known() && !v.is_null()) =>
+        {
+            Presence::Unknown
+        }
+        Some(_) => Presence::Set,
+    }
+}
+
+fn listed(names: &[&str]) -> String {
+    names
         .iter()
         .map(|n| format!("`{n}`"))
         .collect::<Vec<_>>()
-        .join(", ");
-    match set.as_slice() {
-        [_] => {}
-        [] => diags.attr_error(
-            AttrPath::attr(names[0]),
-            "Missing argument",
-            format!("Set exactly one of {list}."),
-        ),
-        [_, rest @ ..] => {
-            for n in rest {
-                diags.attr_error(
-                    AttrPath::attr(*n),
-                    "Conflicting arguments",
-                    format!("Set exactly one of {list}; {} are set.", set.join(" and ")),
-                );
+        .join(", ")
+}
+
+impl ConfigRule {
+    pub fn new(kind: RuleKind, attributes: Vec<&'static str>) -> ConfigRule {
+        ConfigRule {
+            kind,
+            attributes,
+            why: None,
+        }
+    }
+
+    /// The reason the diagnostic gives.
+    pub fn because(mut self, why: &'static str) -> ConfigRule {
+        self.why = Some(why);
+        self
+    }
+
+    /// The rule as the docs state it.
+    pub fn describe(&self) -> String {
+        let names = listed(&self.attributes);
+        let rule = match self.kind {
+            RuleKind::ExactlyOneOf => format!("Exactly one of {names} must be set."),
+            RuleKind::AtLeastOneOf => format!("At least one of {names} must be set."),
+            RuleKind::AtMostOneOf => format!("At most one of {names} may be set."),
+            RuleKind::RequiredTogether => format!("{names} are set together or not at all."),
+        };
+        match self.why {
+            Some(why) => format!("{rule} {why}"),
+            None => rule,
+        }
+    }
+
+    /// Whether the attributes' values in `object` keep the rule; `None` while any of them is
+    /// unknown.
+    pub fn holds(&self, object: &TfValue) -> Option<bool> {
+        let states: Vec<Presence> = self
+            .attributes
+            .iter()
+            .map(|n| presence(object.get_attr(n)))
+            .collect();
+        if states.contains(&Presence::Unknown) {
+            return None;
+        }
+        let set = states.iter().filter(|p| **p == Presence::Set).count();
+        Some(match self.kind {
+            RuleKind::ExactlyOneOf => set == 1,
+            RuleKind::AtLeastOneOf => set >= 1,
+            RuleKind::AtMostOneOf => set <= 1,
+            RuleKind::RequiredTogether => set == 0 || set == self.attributes.len(),
+        })
+    }
+
+    /// Reports a broken rule on each attribute to change (under `at`, the block's path).
+    pub fn check(&self, object: &TfValue, at: &AttrPath, diags: &mut Diagnostics) {
+        if self.holds(object) != Some(false) {
+            return;
+        }
+        let (set, unset): (Vec<&str>, Vec<&str>) = self
+            .attributes
+            .iter()
+            .partition(|n| presence(object.get_attr(n)) == Presence::Set);
+        let list = listed(&self.attributes);
+        let why = self.why.map(|w| format!(" {w}")).unwrap_or_default();
+        let mut report = |name: &str, summary: &str, detail: String| {
+            diags.attr_error(at.then_attr(name), summary, format!("{detail}{why}"))
+        };
+        match (self.kind, set.as_slice()) {
+            (RuleKind::RequiredTogether, _) => {
+                for n in unset {
+                    report(
+                        n,
+                        "Missing argument",
+                        format!("{} is set, so {n} must be set too.", set.join(" and ")),
+                    );
+                }
             }
+            (RuleKind::ExactlyOneOf | RuleKind::AtLeastOneOf, []) => report(
+                self.attributes[0],
+                "Missing argument",
+                format!("Set one of {list}."),
+            ),
+            (_, [_, extra @ ..]) => {
+                for n in extra {
+                    report(
+                        n,
+                        "Conflicting arguments",
+                        format!("Set only one of {list}; {} are set.", set.join(" and ")),
+                    );
+                }
+            }
+            (_, []) => {}
         }
     }
 }
@@ -153,36 +277,122 @@ pub fn exactly_one_of(config: &TfValue, names: &[&str], diags: &mut Diagnostics)
 mod tests {
     use super::*;
 
+    fn object(attrs: &[(&str, TfValue)]) -> TfValue {
+        TfValue::object(attrs.iter().cloned())
+    }
+
+    fn checked(rule: &ConfigRule, config: &TfValue) -> Diagnostics {
+        let mut diags = Diagnostics::new();
+        rule.check(config, &AttrPath::root(), &mut diags);
+        diags
+    }
+
     #[test]
     fn exactly_one_of_points_at_the_extra_or_missing_attribute() {
-        let names = ["object_id", "display_name"];
-        let mut diags = Diagnostics::new();
-        let one = TfValue::object([
+        let rule = ConfigRule::new(RuleKind::ExactlyOneOf, vec!["object_id", "display_name"]);
+        let one = object(&[
             ("object_id", TfValue::string("x")),
             ("display_name", TfValue::Null),
         ]);
-        exactly_one_of(&one, &names, &mut diags);
-        assert!(diags.is_empty());
-        let unknown = TfValue::object([
-            ("object_id", TfValue::Null),
-            ("display_name", TfValue::unknown()),
-        ]);
-        exactly_one_of(&unknown, &names, &mut diags);
-        assert!(diags.is_empty(), "unknown counts as set");
-        let both = TfValue::object([
+        assert!(checked(&rule, &one).is_empty());
+        let both = object(&[
             ("object_id", TfValue::string("x")),
             ("display_name", TfValue::string("y")),
         ]);
-        exactly_one_of(&both, &names, &mut diags);
+        let diags = checked(&rule, &both);
+        assert_eq!(diags.0.len(), 1);
         assert_eq!(diags.0[0].attribute, Some(AttrPath::attr("display_name")));
-        let mut diags = Diagnostics::new();
-        exactly_one_of(
-            &TfValue::object([("object_id", TfValue::Null)]),
-            &names,
-            &mut diags,
-        );
+        assert_eq!(diags.0[0].summary, "Conflicting arguments");
+        let none = object(&[("object_id", TfValue::Null)]);
+        let diags = checked(&rule, &none);
         assert_eq!(diags.0[0].attribute, Some(AttrPath::attr("object_id")));
         assert!(diags.0[0].detail.contains("`object_id`, `display_name`"));
+    }
+
+    #[test]
+    fn rules_wait_while_any_of_their_values_is_unknown() {
+        // `secret_token = var.wo ? null : x`: unknown may still become null, so neither a
+        // conflict nor a missing value can be told yet.
+        for kind in [
+            RuleKind::ExactlyOneOf,
+            RuleKind::AtLeastOneOf,
+            RuleKind::AtMostOneOf,
+            RuleKind::RequiredTogether,
+        ] {
+            let rule = ConfigRule::new(kind, vec!["a", "b", "c"]);
+            for config in [
+                object(&[
+                    ("a", TfValue::unknown()),
+                    ("b", TfValue::string("x")),
+                    ("c", TfValue::string("y")),
+                ]),
+                object(&[
+                    ("a", TfValue::unknown()),
+                    ("b", TfValue::Null),
+                    ("c", TfValue::Null),
+                ]),
+            ] {
+                assert_eq!(rule.holds(&config), None, "{kind:?}");
+                assert!(checked(&rule, &config).is_empty(), "{kind:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn each_kind_refuses_only_what_breaks_it() {
+        let s = || TfValue::string("x");
+        let cases: &[(RuleKind, [bool; 3], bool)] = &[
+            (RuleKind::ExactlyOneOf, [true, false, false], true),
+            (RuleKind::ExactlyOneOf, [false, false, false], false),
+            (RuleKind::ExactlyOneOf, [true, true, false], false),
+            (RuleKind::AtLeastOneOf, [true, true, true], true),
+            (RuleKind::AtLeastOneOf, [false, false, false], false),
+            (RuleKind::AtMostOneOf, [false, false, false], true),
+            (RuleKind::AtMostOneOf, [false, true, true], false),
+            (RuleKind::RequiredTogether, [true, true, true], true),
+            (RuleKind::RequiredTogether, [false, false, false], true),
+            (RuleKind::RequiredTogether, [true, false, true], false),
+        ];
+        for (kind, set, ok) in cases {
+            let rule = ConfigRule::new(*kind, vec!["a", "b", "c"]).because("Why.");
+            let config = object(&[
+                ("a", if set[0] { s() } else { TfValue::Null }),
+                ("b", if set[1] { s() } else { TfValue::Null }),
+                ("c", if set[2] { s() } else { TfValue::Null }),
+            ]);
+            assert_eq!(rule.holds(&config), Some(*ok), "{kind:?} {set:?}");
+            let diags = checked(&rule, &config);
+            assert_eq!(diags.is_empty(), *ok, "{kind:?} {set:?}");
+            assert!(diags.0.iter().all(|d| d.detail.ends_with("Why.")));
+        }
+        // A single block from a `dynamic` whose for_each is unknown may be absent: it waits.
+        let dynamic = object(&[
+            ("a", s()),
+            (
+                "b",
+                object(&[("arn", TfValue::unknown()), ("note", TfValue::Null)]),
+            ),
+        ]);
+        let pair = ConfigRule::new(RuleKind::ExactlyOneOf, vec!["a", "b"]);
+        assert_eq!(pair.holds(&dynamic), None);
+        let written = object(&[
+            ("a", s()),
+            ("b", object(&[("arn", TfValue::unknown()), ("note", s())])),
+        ]);
+        assert_eq!(
+            pair.holds(&written),
+            Some(false),
+            "a known attribute shows the block is there"
+        );
+        // An empty list of blocks is not set; a block list with items is.
+        let rule = ConfigRule::new(RuleKind::ExactlyOneOf, vec!["a", "blocks"]);
+        let empty = object(&[("a", TfValue::Null), ("blocks", TfValue::List(vec![]))]);
+        assert_eq!(rule.holds(&empty), Some(false));
+        let one = object(&[
+            ("a", TfValue::Null),
+            ("blocks", TfValue::List(vec![object(&[])])),
+        ]);
+        assert_eq!(rule.holds(&one), Some(true));
     }
 
     fn run(v: &dyn Validator, value: TfValue) -> Diagnostics {

@@ -7,8 +7,7 @@ use async_trait::async_trait;
 use crate::clients::Clients;
 use crate::framework::diag::{AttrPath, Diagnostic, Diagnostics};
 use crate::framework::managed::DataSourceDef;
-use crate::framework::validators::{exactly_one_of, guid, not_blank};
-use crate::framework::value::TfValue;
+use crate::framework::validators::{guid, not_blank};
 use crate::graph::directory::{Group, MemberKind};
 use crate::{attr, tf_model};
 
@@ -35,6 +34,9 @@ tf_model! {
         /// to Kiro for this group.
         member_user_ids: Option<Vec<String>> [computed],
     }
+    rules {
+        ExactlyOneOf(display_name, object_id);
+    }
 }
 
 pub struct EntraGroup;
@@ -59,17 +61,6 @@ impl DataSourceDef<Clients> for EntraGroup {
     const TYPE_NAME: &'static str = "kiro_entra_group";
     const DESCRIPTION: &'static str =
         "Looks up an Entra group by display name or object id, with its direct members.";
-
-    fn validate(&self, config: &TfValue, diags: &mut Diagnostics) {
-        exactly_one_of(
-            config,
-            &[
-                attr!(GroupModel, display_name),
-                attr!(GroupModel, object_id),
-            ],
-            diags,
-        );
-    }
 
     async fn read(&self, clients: &Clients, config: GroupModel) -> Result<GroupModel, Diagnostics> {
         let graph = &clients.graph;

@@ -6,9 +6,8 @@ use async_trait::async_trait;
 use crate::clients::Clients;
 use crate::framework::diag::{Diagnostic, Diagnostics};
 use crate::framework::managed::DataSourceDef;
-use crate::framework::validators::{exactly_one_of, guid, not_blank};
-use crate::framework::value::TfValue;
-use crate::{attr, tf_model};
+use crate::framework::validators::{guid, not_blank};
+use crate::tf_model;
 
 use super::GraphFailure;
 
@@ -28,6 +27,9 @@ tf_model! {
         /// Whether the account may sign in.
         account_enabled: Option<bool> [computed],
     }
+    rules {
+        ExactlyOneOf(user_principal_name, object_id);
+    }
 }
 
 pub struct EntraUser;
@@ -37,17 +39,6 @@ impl DataSourceDef<Clients> for EntraUser {
     type Model = UserModel;
     const TYPE_NAME: &'static str = "kiro_entra_user";
     const DESCRIPTION: &'static str = "Looks up an Entra user by user principal name or object id.";
-
-    fn validate(&self, config: &TfValue, diags: &mut Diagnostics) {
-        exactly_one_of(
-            config,
-            &[
-                attr!(UserModel, user_principal_name),
-                attr!(UserModel, object_id),
-            ],
-            diags,
-        );
-    }
 
     async fn read(&self, clients: &Clients, config: UserModel) -> Result<UserModel, Diagnostics> {
         let key = config

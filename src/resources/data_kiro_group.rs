@@ -5,10 +5,9 @@ use async_trait::async_trait;
 use crate::clients::Clients;
 use crate::framework::diag::{Diagnostic, Diagnostics};
 use crate::framework::managed::DataSourceDef;
-use crate::framework::validators::{exactly_one_of, not_blank};
-use crate::framework::value::TfValue;
+use crate::framework::validators::not_blank;
 use crate::kiro::wire::{GroupFilter, ProfileArn};
-use crate::{attr, tf_model};
+use crate::tf_model;
 
 use super::{KiroFailure, kiro};
 
@@ -26,6 +25,9 @@ tf_model! {
         /// How many members Kiro has for the group.
         member_count: Option<i64> [computed],
     }
+    rules {
+        ExactlyOneOf(external_id, display_name);
+    }
 }
 
 pub struct KiroGroupLookup;
@@ -35,17 +37,6 @@ impl DataSourceDef<Clients> for KiroGroupLookup {
     type Model = KiroGroupModel;
     const TYPE_NAME: &'static str = "kiro_group";
     const DESCRIPTION: &'static str = "Looks up a group that provisioning synced into a Kiro profile, by external id or display name.";
-
-    fn validate(&self, config: &TfValue, diags: &mut Diagnostics) {
-        exactly_one_of(
-            config,
-            &[
-                attr!(KiroGroupModel, external_id),
-                attr!(KiroGroupModel, display_name),
-            ],
-            diags,
-        );
-    }
 
     async fn read(
         &self,

@@ -5,9 +5,8 @@ use async_trait::async_trait;
 use crate::clients::Clients;
 use crate::framework::diag::{Diagnostic, Diagnostics};
 use crate::framework::managed::DataSourceDef;
-use crate::framework::validators::{exactly_one_of, not_blank};
-use crate::framework::value::TfValue;
-use crate::{attr, tf_model};
+use crate::framework::validators::not_blank;
+use crate::tf_model;
 
 use super::{KiroFailure, kiro};
 
@@ -30,6 +29,9 @@ tf_model! {
         /// `CREATING`, `ACTIVE` or `DELETING`.
         status: Option<String> [computed],
     }
+    rules {
+        ExactlyOneOf(name, arn);
+    }
 }
 
 pub struct KiroProfileLookup;
@@ -40,14 +42,6 @@ impl DataSourceDef<Clients> for KiroProfileLookup {
     const TYPE_NAME: &'static str = "kiro_profile";
     const DESCRIPTION: &'static str =
         "Looks up a Kiro profile in the provider's region by name or ARN.";
-
-    fn validate(&self, config: &TfValue, diags: &mut Diagnostics) {
-        exactly_one_of(
-            config,
-            &[attr!(ProfileLookup, name), attr!(ProfileLookup, arn)],
-            diags,
-        );
-    }
 
     async fn read(
         &self,

@@ -5,10 +5,9 @@ use async_trait::async_trait;
 use crate::clients::Clients;
 use crate::framework::diag::{Diagnostic, Diagnostics};
 use crate::framework::managed::DataSourceDef;
-use crate::framework::validators::{exactly_one_of, not_blank};
-use crate::framework::value::TfValue;
+use crate::framework::validators::not_blank;
 use crate::kiro::wire::{ProfileArn, UserFilter};
-use crate::{attr, tf_model};
+use crate::tf_model;
 
 use super::{KiroFailure, kiro};
 
@@ -29,6 +28,9 @@ tf_model! {
         /// `false` once provisioning soft-deleted the user.
         active: Option<bool> [computed],
     }
+    rules {
+        ExactlyOneOf(external_id, user_name);
+    }
 }
 
 pub struct KiroUserLookup;
@@ -38,17 +40,6 @@ impl DataSourceDef<Clients> for KiroUserLookup {
     type Model = KiroUserModel;
     const TYPE_NAME: &'static str = "kiro_user";
     const DESCRIPTION: &'static str = "Looks up a user that provisioning synced into a Kiro profile, by external id or user name.";
-
-    fn validate(&self, config: &TfValue, diags: &mut Diagnostics) {
-        exactly_one_of(
-            config,
-            &[
-                attr!(KiroUserModel, external_id),
-                attr!(KiroUserModel, user_name),
-            ],
-            diags,
-        );
-    }
 
     async fn read(
         &self,

@@ -11,7 +11,7 @@ use crate::framework::diag::{AttrPath, Diagnostic, Diagnostics};
 use crate::framework::managed::{ManagedResource, Operation, Timeouts};
 use crate::framework::model::{Blocks, OptionalBlock, Sensitive};
 use crate::framework::plan::PlanContext;
-use crate::framework::validators::{exactly_one_of, guid, is_guid, not_blank, one_of};
+use crate::framework::validators::{guid, is_guid, not_blank, one_of};
 use crate::framework::value::TfValue;
 use crate::{attr, tf_model};
 
@@ -36,6 +36,9 @@ tf_model! {
         /// An expression in the portal's mapping language instead, e.g.
         /// `Join(" ", [givenName], [surname])`.
         expression: Option<String> [optional],
+    }
+    rules {
+        ExactlyOneOf(source_attribute, expression);
     }
 }
 
@@ -100,6 +103,11 @@ tf_model! {
         /// Why the job is quarantined, when it is.
         quarantine_reason: Option<String> [computed],
     }
+    rules {
+        ExactlyOneOf(secret_token, secret_token_wo, kiro_scim_token);
+        RequiredTogether(secret_token_wo, secret_token_wo_version)
+            because "Terraform sends a write-only secret again only when its version changes.";
+    }
 }
 
 pub struct EntraProvisioning;
@@ -116,42 +124,22 @@ impl ManagedResource<Clients> for EntraProvisioning {
     const TIMEOUTS: Timeouts = Timeouts::minutes(10, 10, 5);
 
     fn validate(&self, config: &TfValue, diags: &mut Diagnostics) {
-        exactly_one_of(
-            config,
-            &["secret_token", "secret_token_wo", "kiro_scim_token"],
-            diags,
-        );
-        let wo = config
-            .get_attr("secret_token_wo")
-            .is_some_and(|v| !v.is_null());
-        let version = config
-            .get_attr("secret_token_wo_version")
-            .is_some_and(|v| !v.is_null());
-        if wo != version {
-            let (missing, present) = if wo {
-                ("secret_token_wo_version", "secret_token_wo")
-            } else {
-                ("secret_token_wo", "secret_token_wo_version")
-            };
-            diags.attr_error(
-                AttrPath::attr(missing),
-                "Missing argument",
-                format!("{present} needs {missing}: Terraform sends a write-only secret again only when its version changes."),
-            );
-        }
         // Blocks are checked when wholly known (values from other resources may not be yet).
         if let Some(blocks) = config
-            .get_attr("attribute_mapping")
+            .get_attr(attr!(ProvisioningModel, attribute_mapping))
             .filter(|b| b.is_wholly_known())
             && let Ok(blocks) = <Blocks<MappingBlock> as crate::framework::model::Field>::from_field(
                 blocks,
                 &AttrPath::attr("attribute_mapping"),
             )
         {
-            let remove = config
-                .get_attr("remove_unsupported_mappings")
-                .and_then(TfValue::as_bool)
-                .unwrap_or(true);
+            // Rejected mappings are refused only while they are being removed; an unknown
+            // setting waits (the check runs again at apply, once it is known).
+            let remove =
+                match config.get_attr(attr!(ProvisioningModel, remove_unsupported_mappings)) {
+                    None | Some(TfValue::Null) => true,
+                    Some(v) => v.as_bool().unwrap_or(false),
+                };
             mappings::validate(&blocks, remove, diags);
         }
     }

@@ -158,33 +158,21 @@ pub fn observe(schema: &SyncSchema, managed: &Blocks<MappingBlock>) -> Blocks<Ma
     )
 }
 
-/// Plan-time checks of the blocks: exactly one source each, expressions that parse, no
+/// Plan-time checks of the blocks: expressions that parse, no
 /// target mapped twice, and no mapping Kiro rejects while those are being removed.
 pub fn validate(blocks: &[MappingBlock], remove_unsupported: bool, diags: &mut Diagnostics) {
     let mut seen: Vec<(String, String)> = Vec::new();
     for (i, b) in blocks.iter().enumerate() {
         let at = AttrPath::attr("attribute_mapping").then_index(i as i64);
-        match (&b.source_attribute, &b.expression) {
-            (Some(_), Some(_)) => diags.attr_error(
+        // Exactly one source per block is a rule of the block itself (MappingBlock).
+        if let (None, Some(e)) = (&b.source_attribute, &b.expression)
+            && let Err(problem) = parse_expression(e)
+        {
+            diags.attr_error(
                 at.then_attr("expression"),
-                "Conflicting arguments",
-                "Set either source_attribute or expression in an attribute_mapping, not both.",
-            ),
-            (None, None) => diags.attr_error(
-                at.then_attr("source_attribute"),
-                "Missing argument",
-                "Set source_attribute (an Entra attribute such as objectId) or expression.",
-            ),
-            (None, Some(e)) => {
-                if let Err(problem) = parse_expression(e) {
-                    diags.attr_error(
-                        at.then_attr("expression"),
-                        "Invalid mapping expression",
-                        format!("The expression does not parse: {problem}."),
-                    );
-                }
-            }
-            (Some(_), None) => {}
+                "Invalid mapping expression",
+                format!("The expression does not parse: {problem}."),
+            );
         }
         let key = (
             b.object.to_ascii_lowercase(),

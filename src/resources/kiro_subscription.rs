@@ -7,8 +7,7 @@ use async_trait::async_trait;
 use crate::clients::Clients;
 use crate::framework::diag::{AttrPath, Diagnostic, Diagnostics};
 use crate::framework::managed::{ManagedResource, Operation, Timeouts};
-use crate::framework::validators::{exactly_one_of, not_blank, one_of};
-use crate::framework::value::TfValue;
+use crate::framework::validators::{not_blank, one_of};
 use crate::kiro::KiroClient;
 use crate::kiro::wire::{
     Assignment, AssignmentSpec, AssignmentStatus, GroupFilter, PrincipalType, ProfileArn,
@@ -40,6 +39,9 @@ tf_model! {
         plan: String [required, validate(one_of(PLANS))],
         /// `ACTIVE` or `CANCELED`.
         status: Option<String> [computed],
+    }
+    rules {
+        ExactlyOneOf(principal_id, external_id);
     }
 }
 
@@ -138,17 +140,6 @@ impl ManagedResource<Clients> for KiroSubscription {
         (`external_id`), in which case the create waits until SCIM has delivered it. The plan \
         changes in place; a principal removed from Kiro plans the subscription again.";
     const TIMEOUTS: Timeouts = Timeouts::minutes(30, 5, 5);
-
-    fn validate(&self, config: &TfValue, diags: &mut Diagnostics) {
-        exactly_one_of(
-            config,
-            &[
-                attr!(SubscriptionModel, principal_id),
-                attr!(SubscriptionModel, external_id),
-            ],
-            diags,
-        );
-    }
 
     async fn create(
         &self,

@@ -482,3 +482,48 @@ resource "kiro_access_token" "b" {
     ws.destroy();
     setup.assert_empty();
 }
+
+/// One variable picks the secret's form, as a module would: the state-held token or the
+/// write-only one. Terraform validates with the variable unknown, so the rules across the
+/// secret arguments wait; the configuration validates, plans and applies with either value,
+/// and switching between them is an in-place update.
+#[test]
+fn a_secret_chosen_by_a_variable_validates_plans_and_applies_both_ways() {
+    let setup = Setup::new();
+    let settings = r#"  secret_token            = var.wo ? null : kiro_access_token.scim.token
+  secret_token_wo         = var.wo ? kiro_access_token.scim.token : null
+  secret_token_wo_version = var.wo ? 1 : null
+"#;
+    let body = format!(
+        r#"{}
+variable "wo" {{
+  type = bool
+}}
+
+resource "kiro_access_token" "scim" {{
+  profile_arn = kiro_profile.main.arn
+}}
+"#,
+        guide(&setup.tenant, settings)
+    );
+    let ws = kiro_workspace(&setup.sandbox, &setup.tenant, &setup.account, &body);
+    ws.ok(&["validate", "-no-color"]);
+    for wo in ["false", "true"] {
+        let var = format!("wo={wo}");
+        ws.ok(&["plan", "-no-color", "-var", &var]);
+        ws.ok(&["apply", "-auto-approve", "-no-color", "-var", &var]);
+        let after = ws.run(&["plan", "-detailed-exitcode", "-no-color", "-var", &var]);
+        assert_eq!(after.status, Some(0), "no changes\n{}", after.describe());
+        let provisioning = ws.resource("kiro_entra_provisioning.kiro");
+        let in_state = &provisioning["secret_token"];
+        assert_eq!(
+            in_state.is_null(),
+            wo == "true",
+            "secret_token in state with wo={wo}: {in_state}"
+        );
+        let job = &setup.sandbox.objects(&setup.tenant)["sync_jobs"];
+        assert_eq!(job.as_array().map_or(0, Vec::len), 1, "one job: {job:#}");
+    }
+    ws.ok(&["destroy", "-auto-approve", "-no-color", "-var", "wo=true"]);
+    setup.assert_empty();
+}

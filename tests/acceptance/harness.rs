@@ -40,7 +40,7 @@ pub struct Run {
 }
 
 impl Run {
-    fn describe(&self) -> String {
+    pub fn describe(&self) -> String {
         format!(
             "command: {}\nexit: {:?} after {:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
             self.command, self.status, self.elapsed, self.stdout, self.stderr
