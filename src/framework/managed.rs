@@ -13,7 +13,7 @@ use async_trait::async_trait;
 
 use super::diag::{Diagnostic, Diagnostics, Severity};
 use super::model::Model;
-use super::plan::PlanContext;
+use super::plan::{PlanContext, changes_remote_object};
 use super::resource::{Applied, ApplyRequest, DataSource, Resource};
 use super::schema::Schema;
 use super::timeouts::{timeout_for, timeouts_block};
@@ -219,6 +219,26 @@ fn with_timeouts(value: TfValue, source: &TfValue) -> TfValue {
     }
 }
 
+/// `value` with each attribute that has a semantic equality spelt as `held` spells it, where
+/// the two are one value: the spelling in the configuration (or already in state) stays, so
+/// a service that answers in its own form shows no change.
+fn keep_spelling(schema: &Schema, mut value: TfValue, held: &TfValue) -> TfValue {
+    for a in schema
+        .block
+        .attributes
+        .iter()
+        .filter(|a| a.equivalent.is_some())
+    {
+        if let (Some(slot), Some(held)) = (value.get_attr_mut(&a.name), held.get_attr(&a.name))
+            && slot != held
+            && a.spells_same(held, slot)
+        {
+            *slot = held.clone();
+        }
+    }
+    value
+}
+
 /// `1h30m`, `45s`: how Terraform users write durations.
 fn human(d: Duration) -> String {
     let secs = d.as_secs();
@@ -302,7 +322,10 @@ where
         let outcome = tokio::time::timeout(limit, self.0.create(client, model, &op)).await;
         let kept = op.existing().map(|v| with_timeouts(v, req.planned));
         match outcome {
-            Ok(Ok(made)) => Applied::ok(with_timeouts(made.to_value(), req.planned)),
+            Ok(Ok(made)) => Applied::ok(with_timeouts(
+                keep_spelling(&schema, made.to_value(), req.planned),
+                req.planned,
+            )),
             Ok(Err(mut diags)) => match kept {
                 Some(state) => {
                     for d in diags.0.iter_mut().filter(|d| d.severity == Severity::Error) {
@@ -324,15 +347,23 @@ where
 
     async fn read(&self, client: &C, state: &TfValue) -> Result<Option<TfValue>, Diagnostics> {
         let model = decode_state::<R::Model>(state)?;
+        let schema = self.schema();
         Ok(self
             .0
             .read(client, model)
             .await?
-            .map(|m| with_timeouts(m.to_value(), state)))
+            .map(|m| with_timeouts(keep_spelling(&schema, m.to_value(), state), state)))
     }
 
     async fn update(&self, client: &C, req: ApplyRequest<'_>) -> Applied {
         let schema = self.schema();
+        if !changes_remote_object(&schema, req.prior, req.planned) && req.planned.is_wholly_known()
+        {
+            // Only the form changed (a value's spelling, `timeouts`) and the plan left nothing
+            // for the resource to find out: the state takes the configuration's form, and
+            // nothing remote is touched.
+            return Applied::ok(req.planned.clone());
+        }
         let decoded = decode_state::<R::Model>(req.prior).and_then(|prior| {
             decode::<R::Model>(&with_write_only(&schema, req.planned, req.config))
                 .map(|plan| (prior, plan))
@@ -344,7 +375,10 @@ where
         let limit = Self::limit::<C>(req.planned, "update", R::TIMEOUTS.update);
         let op = Operation::new(limit);
         match tokio::time::timeout(limit, self.0.update(client, prior, plan, &op)).await {
-            Ok(Ok(updated)) => Applied::ok(with_timeouts(updated.to_value(), req.planned)),
+            Ok(Ok(updated)) => Applied::ok(with_timeouts(
+                keep_spelling(&schema, updated.to_value(), req.planned),
+                req.planned,
+            )),
             Ok(Err(diags)) => Applied::failed(diags),
             Err(_) => Applied::failed(Self::timed_out::<C>("update", limit, false)),
         }

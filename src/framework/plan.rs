@@ -18,7 +18,6 @@ pub struct PlanContext<'a> {
     pub config: &'a TfValue,
     planned: BTreeMap<String, TfValue>,
     extra_replace: Vec<AttrPath>,
-    skip_replace: Vec<String>,
     pub diagnostics: Diagnostics,
 }
 
@@ -50,30 +49,16 @@ impl<'a> PlanContext<'a> {
         self.extra_replace.push(AttrPath::attr(name));
     }
 
-    /// Cancels a replacement the schema would force for `name`: the change
-    /// is only in form (e.g. letter case of a domain the service compares
-    /// case-insensitively), so the update stores the new form in place.
-    pub fn skip_replace(&mut self, name: &str) {
-        self.skip_replace.push(name.to_string());
-    }
-
     /// True when something the configuration controls differs from the
-    /// prior state (always true on create).
+    /// prior state (always true on create), other than in form (see
+    /// [`changes_remote_object`]).
     pub fn has_changes(&self) -> bool {
-        if self.is_create() {
-            return true;
-        }
-        let block = &self.schema.block;
-        let attr_changed = block
-            .attributes
-            .iter()
-            .filter(|a| !a.is_computed_only() && !a.write_only)
-            .any(|a| self.planned(&a.name) != self.prior(&a.name));
-        let block_changed = block
-            .blocks
-            .iter()
-            .any(|b| self.planned(&b.type_name) != self.prior(&b.type_name));
-        attr_changed || block_changed
+        self.is_create()
+            || changes_remote_object(
+                self.schema,
+                self.prior,
+                &TfValue::Object(self.planned.clone()),
+            )
     }
 
     /// The planned state and the paths that force replacement.
@@ -81,10 +66,8 @@ impl<'a> PlanContext<'a> {
         let mut replace = Vec::new();
         if !self.is_create() {
             for a in &self.schema.block.attributes {
-                if a.requires_replace
-                    && self.planned(&a.name) != self.prior(&a.name)
-                    && !self.skip_replace.contains(&a.name)
-                {
+                let (planned, prior) = (self.planned(&a.name), self.prior(&a.name));
+                if a.requires_replace && planned != prior && !a.spells_same(prior, planned) {
                     replace.push(AttrPath::attr(a.name.clone()));
                 }
             }
@@ -96,6 +79,29 @@ impl<'a> PlanContext<'a> {
         }
         (TfValue::Object(self.planned), replace, self.diagnostics)
     }
+}
+
+/// Whether going from `prior` to `planned` changes the remote object: an argument differs
+/// other than in spelling (an attribute's semantic equality), or a nested block differs.
+/// Write-only values (never in a plan) and the `timeouts` block (how long the provider
+/// waits, e.g. written in the configuration after an import) change nothing remote.
+pub fn changes_remote_object(schema: &Schema, prior: &TfValue, planned: &TfValue) -> bool {
+    let get = |v: &'_ TfValue, name: &str| v.get_attr(name).cloned().unwrap_or(TfValue::Null);
+    let block = &schema.block;
+    let attr_changed = block
+        .attributes
+        .iter()
+        .filter(|a| !a.is_computed_only() && !a.write_only)
+        .any(|a| {
+            let (before, after) = (get(prior, &a.name), get(planned, &a.name));
+            before != after && !a.spells_same(&before, &after)
+        });
+    let block_changed = block
+        .blocks
+        .iter()
+        .filter(|b| b.type_name != super::timeouts::BLOCK)
+        .any(|b| get(prior, &b.type_name) != get(planned, &b.type_name));
+    attr_changed || block_changed
 }
 
 /// The framework's plan for a create or update (destroy plans are passed
@@ -129,7 +135,6 @@ pub fn plan<'a>(
         config,
         planned,
         extra_replace: Vec::new(),
-        skip_replace: Vec::new(),
         diagnostics: Diagnostics::new(),
     };
     if !is_create && ctx.has_changes() {
@@ -155,7 +160,12 @@ mod tests {
             Block::new("t")
                 .attribute(Attribute::string("id").computed().use_state_for_unknown())
                 .attribute(Attribute::string("name").required())
-                .attribute(Attribute::string("home").required().requires_replace())
+                .attribute(
+                    Attribute::string("home")
+                        .required()
+                        .requires_replace()
+                        .equivalent(|a, b| a.eq_ignore_ascii_case(b)),
+                )
                 .attribute(Attribute::number("version").default(TfValue::Number(2i64.into())))
                 .attribute(Attribute::string("etag").computed())
                 .attribute(Attribute::string("secret_wo").optional().write_only()),
@@ -246,13 +256,12 @@ mod tests {
         let (_, replace, _) = plan(&s, &prior, &proposed(&prior, &cfg), &cfg).finish();
         assert_eq!(replace, vec![AttrPath::attr("home")]);
 
-        let mut ctx = plan(&s, &prior, &proposed(&prior, &cfg), &cfg);
-        ctx.skip_replace("home");
-        let (planned, replace, _) = ctx.finish();
-        assert!(replace.is_empty(), "a change only in form updates in place");
-        assert_eq!(
-            planned.get_attr("home"),
-            Some(&TfValue::String("elsewhere".into()))
+        let cfg = config("a", "H");
+        let (planned, replace, _) = plan(&s, &prior, &proposed(&prior, &cfg), &cfg).finish();
+        assert!(
+            replace.is_empty(),
+            "another spelling of the same value updates in place"
         );
+        assert_eq!(planned.get_attr("home"), Some(&TfValue::String("H".into())));
     }
 }

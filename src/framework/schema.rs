@@ -151,6 +151,11 @@ pub struct Attribute {
     pub use_state_for_unknown: bool,
     /// A change to this attribute destroys and re-creates the object.
     pub requires_replace: bool,
+    /// Semantic equality of two spellings of a string value (an issuer and its metadata
+    /// document URL, GUID letter case, a domain in Unicode or punycode). Equivalent values
+    /// never force a replacement, and a read or apply that returns another spelling of the
+    /// value keeps the one already held (as terraform-plugin-framework's semantic equality).
+    pub equivalent: Option<fn(&str, &str) -> bool>,
     pub validators: Vec<Arc<dyn Validator>>,
 }
 
@@ -181,6 +186,7 @@ impl Attribute {
             default: None,
             use_state_for_unknown: false,
             requires_replace: false,
+            equivalent: None,
             validators: Vec::new(),
         }
     }
@@ -251,6 +257,20 @@ impl Attribute {
     pub fn requires_replace(mut self) -> Self {
         self.requires_replace = true;
         self
+    }
+
+    /// Two spellings `same(a, b)` says are one value are treated as one.
+    pub fn equivalent(mut self, same: fn(&str, &str) -> bool) -> Self {
+        self.equivalent = Some(same);
+        self
+    }
+
+    /// Whether two values of this attribute differ only in spelling.
+    pub fn spells_same(&self, a: &TfValue, b: &TfValue) -> bool {
+        match (self.equivalent, a.as_str(), b.as_str()) {
+            (Some(same), Some(a), Some(b)) => a == b || same(a, b),
+            _ => false,
+        }
     }
 
     pub fn validate(mut self, validator: impl Validator + 'static) -> Self {

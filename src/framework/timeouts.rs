@@ -9,6 +9,9 @@ use super::value::TfValue;
 
 /// The nested `timeouts` block with the given operations (e.g. `["create",
 /// "update", "delete"]`), each an optional duration string.
+/// The nested block resources with limits offer.
+pub const BLOCK: &str = "timeouts";
+
 pub fn timeouts_block(operations: &[&str]) -> NestedBlock {
     let mut block = Block::new("How long each operation may take, e.g. \"30m\" or \"1h\".");
     for op in operations {
@@ -19,14 +22,14 @@ pub fn timeouts_block(operations: &[&str]) -> NestedBlock {
                 .validate(duration()),
         );
     }
-    NestedBlock::new("timeouts", Nesting::Single, block)
+    NestedBlock::new(BLOCK, Nesting::Single, block)
 }
 
 /// The timeout for `operation` from a resource value's `timeouts` block, or
 /// `default` when it is not set (or the block is absent).
 pub fn timeout_for(value: &TfValue, operation: &str, default: Duration) -> Duration {
     value
-        .get_attr("timeouts")
+        .get_attr(BLOCK)
         .and_then(|t| t.get_attr(operation))
         .and_then(|v| v.as_str())
         .and_then(|s| parse_duration(s).ok())
@@ -93,7 +96,7 @@ mod tests {
         t.insert("create".to_string(), TfValue::String("2m".into()));
         t.insert("delete".to_string(), TfValue::Null);
         let mut v = BTreeMap::new();
-        v.insert("timeouts".to_string(), TfValue::Object(t));
+        v.insert(BLOCK.to_string(), TfValue::Object(t));
         let value = TfValue::Object(v);
         let d = Duration::from_secs(5);
         assert_eq!(timeout_for(&value, "create", d), Duration::from_secs(120));

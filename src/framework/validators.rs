@@ -88,6 +88,11 @@ pub fn is_guid(s: &str) -> bool {
             .all(|(g, n)| g.len() == n && g.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
+/// Two spellings of one GUID (Entra answers in lower case; people paste upper case too).
+pub fn same_guid(a: &str, b: &str) -> bool {
+    a.eq_ignore_ascii_case(b)
+}
+
 /// A whole number within an inclusive range.
 pub struct IntBetween(pub i64, pub i64);
 

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use crate::clients::Clients;
 use crate::framework::diag::{AttrPath, Diagnostic, Diagnostics};
 use crate::framework::managed::{ManagedResource, Operation, Timeouts};
-use crate::framework::validators::{StringCheck, guid, is_guid, max_length, one_of};
+use crate::framework::validators::{StringCheck, guid, is_guid, max_length, one_of, same_guid};
 use crate::framework::value::TfValue;
 use crate::graph::applications::PermissionScope;
 use crate::graph::edits::find_scope;
@@ -23,7 +23,7 @@ tf_model! {
         /// `<application object id>/scopes/<scope_id>`.
         id: Option<String> [computed, use_state_for_unknown],
         /// Object id of the application (`kiro_entra_application.<name>.object_id`).
-        application_id: String [required, requires_replace, validate(guid())],
+        application_id: String [required, requires_replace, equivalent(same_guid), validate(guid())],
         /// The scope's value, as it appears in tokens, e.g. `codewhisperer:completions`.
         /// At most 120 characters, no spaces.
         value: String [required, validate(StringCheck(check_scope_value))],

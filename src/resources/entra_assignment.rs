@@ -14,7 +14,7 @@ use crate::clients::Clients;
 use crate::framework::diag::{AttrPath, Diagnostic, Diagnostics};
 use crate::framework::managed::{ManagedResource, Operation, Timeouts};
 use crate::framework::plan::PlanContext;
-use crate::framework::validators::{guid, is_guid};
+use crate::framework::validators::{guid, is_guid, same_guid};
 use crate::framework::value::TfValue;
 use crate::graph::assignments::AppRoleAssignment;
 use crate::graph::client::GraphClient;
@@ -35,11 +35,11 @@ tf_model! {
         /// `<service principal id>/<assignment id>`.
         id: Option<String> [computed, use_state_for_unknown],
         /// Object id of the enterprise application (`kiro_entra_application.<name>.service_principal_id`).
-        service_principal_id: String [required, requires_replace, validate(guid())],
+        service_principal_id: String [required, requires_replace, equivalent(same_guid), validate(guid())],
         /// Object id of the user or group to assign.
-        principal_id: String [required, requires_replace, validate(guid())],
+        principal_id: String [required, requires_replace, equivalent(same_guid), validate(guid())],
         /// The app role to assign; the default is the template's `User` role.
-        app_role_id: String [default(TfValue::string(TEMPLATE_USER_ROLE)), requires_replace, validate(guid())],
+        app_role_id: String [default(TfValue::string(TEMPLATE_USER_ROLE)), requires_replace, equivalent(same_guid), validate(guid())],
         /// `User` or `Group`.
         principal_type: Option<String> [computed, use_state_for_unknown],
         /// The user's or group's display name.
@@ -50,8 +50,10 @@ tf_model! {
         /// `timeouts`), are sent to Kiro at once instead of at the next provisioning cycle.
         /// Needs the application's provisioning job (`kiro_entra_provisioning`, with
         /// `depends_on` on it). Fails with the provisioning service's reason when it does not
-        /// succeed, e.g. when Kiro rejects an attribute.
-        provision_on_demand: bool [default(TfValue::Bool(false))],
+        /// succeed, e.g. when Kiro rejects an attribute. An import cannot know it and leaves it
+        /// null; setting it then records the value without provisioning (the existing
+        /// assignment is the provisioning cycle's to keep in Kiro).
+        provision_on_demand: Option<bool> [default(TfValue::Bool(false))],
         /// What provision on demand did, e.g. `User <object id>: Success (created in Kiro)`;
         /// for a group, the group's and its members' outcomes. Null when
         /// `provision_on_demand` is false. Recorded when provisioning runs; not read back.
@@ -143,7 +145,7 @@ impl ManagedResource<Clients> for EntraAssignment {
             e => e.fail("look up the principal"),
         })?;
         // The provisioning job is looked up before assigning: without one, nothing is made.
-        let on_demand = if plan.provision_on_demand {
+        let on_demand = if plan.provision_on_demand == Some(true) {
             let object = provisioning::object_of_principal(&principal)?;
             let target =
                 provisioning::target(graph, &plan.service_principal_id, object, op.remaining())
@@ -246,11 +248,12 @@ impl ManagedResource<Clients> for EntraAssignment {
         op: &Operation,
     ) -> Result<AssignmentModel, Diagnostics> {
         // Every other argument forces replacement: only `provision_on_demand` (and
-        // `timeouts`) change here, and turning it on provisions now.
+        // `timeouts`) change here, and turning it on provisions now. After an import (null)
+        // the value is only recorded: an apply of an adopted assignment changes nothing remote.
         let provisioning_result = match (prior.provision_on_demand, plan.provision_on_demand) {
-            (_, false) => None,
-            (true, true) => prior.provisioning_result.clone(),
-            (false, true) => Some(
+            (_, Some(false) | None) | (None, Some(true)) => None,
+            (Some(true), Some(true)) => prior.provisioning_result.clone(),
+            (Some(false), Some(true)) => Some(
                 provisioning::find_and_provision(
                     &clients.graph,
                     &prior.service_principal_id,

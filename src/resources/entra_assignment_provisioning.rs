@@ -22,16 +22,23 @@ use crate::attr;
 const ATTRIBUTE: &str = "provision_on_demand";
 
 /// Plans `provisioning_result`: known after apply only when provisioning will run (on create,
-/// or when `provision_on_demand` turns true), null when it is off, else as it was.
+/// or when `provision_on_demand` turns from false to true), null when it is off, else as it
+/// was (an imported assignment, whose `provision_on_demand` is null, is not provisioned).
 pub(super) fn plan_result(plan: &mut PlanContext<'_>) {
     let on = attr!(AssignmentModel, provision_on_demand);
     let result = attr!(AssignmentModel, provisioning_result);
+    // An import cannot know whether the assignment was provisioned on demand and leaves it
+    // null; left out of the configuration it stays null (the default is for new assignments),
+    // so the configuration `-generate-config-out` writes plans clean.
+    if !plan.is_create() && plan.prior(on).is_null() && plan.config(on).is_null() {
+        plan.set(on, TfValue::Null);
+    }
     let wanted = plan.planned(on);
     let value = if wanted.is_unknown() {
         TfValue::unknown()
     } else if *wanted != TfValue::Bool(true) {
         TfValue::Null
-    } else if plan.is_create() || *plan.prior(on) != TfValue::Bool(true) {
+    } else if plan.is_create() || *plan.prior(on) == TfValue::Bool(false) {
         TfValue::unknown()
     } else {
         plan.prior(result).clone()
@@ -202,7 +209,7 @@ mod tests {
     const SP: &str = "0c6a1c1e-0000-4000-8000-000000000001";
     const USER: &str = "0c6a1c1e-0000-4000-8000-000000000002";
 
-    fn state(on: bool, result: Option<&str>) -> TfValue {
+    fn state(on: impl Into<Option<bool>>, result: Option<&str>) -> TfValue {
         AssignmentModel {
             id: Some(format!("{SP}/a-1")),
             service_principal_id: SP.into(),
@@ -210,7 +217,7 @@ mod tests {
             app_role_id: super::super::TEMPLATE_USER_ROLE.into(),
             principal_type: Some("User".into()),
             principal_display_name: Some("Dave Diaz".into()),
-            provision_on_demand: on,
+            provision_on_demand: on.into(),
             provisioning_result: result.map(str::to_string),
         }
         .to_value()
@@ -270,10 +277,16 @@ mod tests {
         assert!(planned_result(&TfValue::Null, TfValue::unknown()).is_unknown());
         let done = "User x: Success (created in Kiro)";
         assert_eq!(
-            planned_result(&state(true, Some(done)), on),
+            planned_result(&state(true, Some(done)), on.clone()),
             TfValue::string(done)
         );
         assert_eq!(planned_result(&state(true, Some(done)), off), TfValue::Null);
+        // Imported (null): setting it records the value without provisioning.
+        assert_eq!(planned_result(&state(None, None), on), TfValue::Null);
+        assert_eq!(
+            planned_result(&state(None, None), TfValue::Null),
+            TfValue::Null
+        );
     }
 
     #[test]

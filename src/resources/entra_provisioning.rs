@@ -11,7 +11,7 @@ use crate::framework::diag::{AttrPath, Diagnostic, Diagnostics};
 use crate::framework::managed::{ManagedResource, Operation, Timeouts};
 use crate::framework::model::{Blocks, OptionalBlock, Sensitive};
 use crate::framework::plan::PlanContext;
-use crate::framework::validators::{guid, is_guid, not_blank, one_of};
+use crate::framework::validators::{guid, is_guid, not_blank, one_of, same_guid};
 use crate::framework::value::TfValue;
 use crate::{attr, tf_model};
 
@@ -60,7 +60,7 @@ tf_model! {
         /// The service principal id (one provisioning job per enterprise application).
         id: Option<String> [computed, use_state_for_unknown],
         /// Object id of the enterprise application (`kiro_entra_application.<name>.service_principal_id`).
-        service_principal_id: String [required, requires_replace, validate(guid())],
+        service_principal_id: String [required, requires_replace, equivalent(same_guid), validate(guid())],
         /// Kiro's SCIM endpoint, the "Tenant URL" (`kiro_profile.<name>.scim_endpoint`).
         tenant_url: String [required, validate(not_blank())],
         /// The SCIM access token ("Secret Token"), kept in state (sensitive). Exactly one of
@@ -82,9 +82,10 @@ tf_model! {
         /// `phoneNumbers[...]`), which otherwise make provisioning fail. Reads `false` when
         /// such a mapping is back in the job (e.g. added in the portal).
         remove_unsupported_mappings: bool [default(TfValue::Bool(true))],
-        /// Mappings applied on top of the template's. Without any, users' `externalId` is
-        /// mapped from `objectId` (the guide's step); a change made in the portal to a
-        /// managed mapping shows in the plan. Removing a block leaves that mapping as it is.
+        /// Mappings applied on top of the template's. Users' `externalId` is mapped from
+        /// `objectId` (the guide's step) unless a block maps `externalId` itself; a change made
+        /// in the portal to a managed mapping shows in the plan. Removing a block leaves that
+        /// mapping as it is.
         attribute_mapping: Blocks<MappingBlock>,
         /// Mint the SCIM token in Kiro instead of passing one: only its id is kept.
         kiro_scim_token: OptionalBlock<ScimTokenBlock>,

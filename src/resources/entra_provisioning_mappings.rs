@@ -40,25 +40,34 @@ fn block_source(block: &MappingBlock) -> Result<MappingSource, String> {
     }
 }
 
-/// The mappings the configuration asks for (the default one when it names none).
+/// Whether the blocks map users' `externalId` themselves (else the default mapping holds).
+fn maps_external_id(blocks: &[MappingBlock]) -> bool {
+    blocks.iter().any(|b| {
+        object_of(&b.object) == SyncObject::User
+            && b.target_attribute.eq_ignore_ascii_case(DEFAULT_TARGET)
+    })
+}
+
+/// The mappings the configuration asks for, with the default `externalId ← objectId` unless a
+/// block maps `externalId` itself: an unrelated block must not drop what subscriptions by
+/// `external_id` rely on.
 pub fn wanted(blocks: &[MappingBlock]) -> Result<Vec<Wanted>, String> {
-    if blocks.is_empty() {
-        return Ok(vec![Wanted {
+    let mut wanted = Vec::new();
+    if !maps_external_id(blocks) {
+        wanted.push(Wanted {
             object: SyncObject::User,
             target: DEFAULT_TARGET.into(),
             source: MappingSource::attribute(DEFAULT_SOURCE),
-        }]);
+        });
     }
-    blocks
-        .iter()
-        .map(|b| {
-            Ok(Wanted {
-                object: object_of(&b.object),
-                target: b.target_attribute.clone(),
-                source: block_source(b)?,
-            })
-        })
-        .collect()
+    for b in blocks {
+        wanted.push(Wanted {
+            object: object_of(&b.object),
+            target: b.target_attribute.clone(),
+            source: block_source(b)?,
+        });
+    }
+    Ok(wanted)
 }
 
 /// Edits `schema` so that every wanted mapping holds and, with `remove_unsupported`, the
@@ -121,41 +130,39 @@ fn block_for(object: &str, target: &str, source: Option<&MappingSource>) -> Mapp
 
 /// The managed mappings as the schema holds them now, for state. A block whose mapping
 /// still computes the same keeps its text; one changed in the portal reads as the portal
-/// left it; one removed there is left out (the plan adds it back). Without blocks, a default
-/// mapping changed or removed in the portal reads as a block describing it, so the plan
-/// shows it going away and the apply restores `objectId`.
+/// left it; one removed there is left out (the plan adds it back). While no block maps
+/// `externalId`, the default mapping changed or removed in the portal reads as an extra block
+/// describing it, so the plan shows it going away and the apply restores `objectId`.
 pub fn observe(schema: &SyncSchema, managed: &Blocks<MappingBlock>) -> Blocks<MappingBlock> {
-    if managed.is_empty() {
+    let mut observed: Vec<MappingBlock> = managed
+        .iter()
+        .filter_map(|block| {
+            let current = schema.mapping(object_of(&block.object), &block.target_attribute)?;
+            let unchanged =
+                block_source(block).is_ok_and(|wanted| same_source(&current.source, &wanted));
+            Some(if unchanged {
+                block.clone()
+            } else {
+                block_for(
+                    &block.object,
+                    &block.target_attribute,
+                    Some(&current.source),
+                )
+            })
+        })
+        .collect();
+    if !maps_external_id(managed) {
         let current = schema.mapping(SyncObject::User, DEFAULT_TARGET);
         let default = MappingSource::attribute(DEFAULT_SOURCE);
-        return match current {
-            Some(m) if same_source(&m.source, &default) => Blocks(Vec::new()),
-            other => Blocks(vec![block_for(
+        if !current.is_some_and(|m| same_source(&m.source, &default)) {
+            observed.push(block_for(
                 "user",
                 DEFAULT_TARGET,
-                other.map(|m| &m.source),
-            )]),
-        };
+                current.map(|m| &m.source),
+            ));
+        }
     }
-    Blocks(
-        managed
-            .iter()
-            .filter_map(|block| {
-                let current = schema.mapping(object_of(&block.object), &block.target_attribute)?;
-                let unchanged =
-                    block_source(block).is_ok_and(|wanted| same_source(&current.source, &wanted));
-                Some(if unchanged {
-                    block.clone()
-                } else {
-                    block_for(
-                        &block.object,
-                        &block.target_attribute,
-                        Some(&current.source),
-                    )
-                })
-            })
-            .collect(),
-    )
+    Blocks(observed)
 }
 
 /// Plan-time checks of the blocks: expressions that parse, no
@@ -240,6 +247,55 @@ mod tests {
 
     const DEPARTMENT: &str =
         "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department";
+
+    #[test]
+    fn an_unrelated_block_keeps_the_default_external_id_mapping() {
+        let block = |target: &str, source: &str| MappingBlock {
+            object: "user".into(),
+            target_attribute: target.into(),
+            source_attribute: Some(source.into()),
+            expression: None,
+        };
+        let targets = |blocks: &[MappingBlock]| -> Vec<(String, String)> {
+            wanted(blocks)
+                .unwrap()
+                .into_iter()
+                .map(|w| (w.target, w.source.name.unwrap_or_default()))
+                .collect()
+        };
+        assert_eq!(
+            targets(&[block("displayName", "displayName")]),
+            vec![
+                ("externalId".to_string(), "objectId".to_string()),
+                ("displayName".to_string(), "displayName".to_string())
+            ]
+        );
+        assert_eq!(
+            targets(&[block("ExternalId", "mail")]),
+            vec![("ExternalId".to_string(), "mail".to_string())],
+            "a block that maps externalId replaces the default"
+        );
+        // With an unrelated block, the default changed in the portal still shows as drift.
+        let mut s = schema(&["externalId", "displayName"]);
+        s.set_mapping(
+            SyncObject::User,
+            "displayName",
+            MappingSource::attribute("displayName"),
+        )
+        .unwrap();
+        let managed = Blocks(vec![block("displayName", "displayName")]);
+        let seen = observe(&s, &managed);
+        assert_eq!(seen.len(), 2, "{seen:?}");
+        assert_eq!(seen[1].target_attribute, "externalId");
+        assert_eq!(seen[1].source_attribute.as_deref(), Some("x"));
+        s.set_mapping(
+            SyncObject::User,
+            "externalId",
+            MappingSource::attribute("objectId"),
+        )
+        .unwrap();
+        assert_eq!(observe(&s, &managed), managed);
+    }
 
     #[test]
     fn removing_unsupported_reads_back_without_perpetual_diffs() {

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use crate::clients::Clients;
 use crate::framework::diag::{AttrPath, Diagnostic, Diagnostics};
 use crate::framework::managed::{ManagedResource, Operation, Timeouts};
-use crate::framework::validators::{guid, is_guid, one_of};
+use crate::framework::validators::{guid, is_guid, one_of, same_guid};
 use crate::framework::value::TfValue;
 use crate::graph::applications::Platform;
 use crate::{attr, tf_model};
@@ -28,7 +28,7 @@ tf_model! {
         /// `<application object id>/<platform>/<uri>`.
         id: Option<String> [computed, use_state_for_unknown],
         /// Object id of the application.
-        application_id: String [required, requires_replace, validate(guid())],
+        application_id: String [required, requires_replace, equivalent(same_guid), validate(guid())],
         /// The redirect URI, e.g. `kiro://kiro.oauth/callback`. At most 256 characters, no
         /// fragment, no wildcard; `http` only for `localhost`/`127.0.0.1`; custom schemes only
         /// for `public_client`.

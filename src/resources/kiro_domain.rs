@@ -22,7 +22,7 @@ tf_model! {
         profile_arn: String [required, requires_replace],
         /// The company domain, e.g. `example.com`. Compared case-insensitively; international
         /// names are sent in punycode.
-        domain_name: String [required, requires_replace, validate(StringCheck(check_domain_name))],
+        domain_name: String [required, requires_replace, equivalent(same_domain), validate(StringCheck(check_domain_name))],
         /// The verification token the service issued.
         verification_token: Option<String> [computed, use_state_for_unknown],
         /// Name of the DNS record to publish.
@@ -69,19 +69,10 @@ pub fn check_domain_name(name: &str) -> Result<(), String> {
     normalize_domain(name).map(|_| ())
 }
 
-/// A domain written differently (letter case, trailing dot, Unicode or
-/// punycode) is the same domain: the update stores the new form in place
-/// instead of replacing the object.
-pub fn skip_replace_if_same_domain(plan: &mut PlanContext<'_>, name: &str) {
-    let same = match (plan.prior(name).as_str(), plan.config(name).as_str()) {
-        (Some(before), Some(after)) => {
-            before != after && normalize_domain(before).ok() == normalize_domain(after).ok()
-        }
-        _ => false,
-    };
-    if same {
-        plan.skip_replace(name);
-    }
+/// A domain written differently (letter case, trailing dot, Unicode or punycode) is the same
+/// domain: the update stores the new form in place instead of replacing the object.
+pub fn same_domain(a: &str, b: &str) -> bool {
+    matches!((normalize_domain(a), normalize_domain(b)), (Ok(a), Ok(b)) if a == b)
 }
 
 pub fn domain_id(arn: &str, domain: &str) -> String {
@@ -121,7 +112,6 @@ impl ManagedResource<Clients> for KiroDomain {
     const TIMEOUTS: Timeouts = Timeouts::minutes(5, 5, 5);
 
     async fn modify_plan(&self, _client: Option<&Clients>, plan: &mut PlanContext<'_>) {
-        skip_replace_if_same_domain(plan, attr!(DomainModel, domain_name));
         // The id shows the domain as the service will hold it.
         if plan.is_create()
             && let (Some(arn), Some(name)) = (

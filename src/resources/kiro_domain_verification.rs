@@ -10,15 +10,12 @@ use crate::clients::Clients;
 use crate::dns;
 use crate::framework::diag::{Diagnostic, Diagnostics};
 use crate::framework::managed::{ManagedResource, Operation, Timeouts};
-use crate::framework::plan::PlanContext;
 use crate::framework::validators::StringCheck;
 use crate::kiro::wire::{LoginDomain, LoginDomainStatus, ProfileArn};
 use crate::poll::{self, Pace};
-use crate::{attr, tf_model};
+use crate::tf_model;
 
-use super::kiro_domain::{
-    check_domain_name, domain_id, normalize_domain, skip_replace_if_same_domain,
-};
+use super::kiro_domain::{check_domain_name, domain_id, normalize_domain, same_domain};
 use super::{KiroFailure, kiro};
 
 tf_model! {
@@ -28,7 +25,7 @@ tf_model! {
         /// The profile's ARN (`kiro_domain.<name>.profile_arn`).
         profile_arn: String [required, requires_replace],
         /// The domain (`kiro_domain.<name>.domain_name`).
-        domain_name: String [required, requires_replace, validate(StringCheck(check_domain_name))],
+        domain_name: String [required, requires_replace, equivalent(same_domain), validate(StringCheck(check_domain_name))],
         /// The domain's status when the wait ended (`VERIFIED`).
         status: Option<String> [computed, use_state_for_unknown],
     }
@@ -86,10 +83,6 @@ impl ManagedResource<Clients> for KiroDomainVerification {
         update: None,
         delete: None,
     };
-
-    async fn modify_plan(&self, _client: Option<&Clients>, plan: &mut PlanContext<'_>) {
-        skip_replace_if_same_domain(plan, attr!(VerificationModel, domain_name));
-    }
 
     async fn create(
         &self,

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use crate::clients::Clients;
 use crate::framework::diag::{AttrPath, Diagnostic, Diagnostics};
 use crate::framework::managed::{ManagedResource, Operation, Timeouts};
-use crate::framework::validators::{StringCheck, guid, max_length};
+use crate::framework::validators::{StringCheck, guid, max_length, same_guid};
 use crate::kiro::wire::{
     CreateProfile, IdentitySource, Profile, ProfileArn, ProfileStatus, Tag, UpdateProfile,
 };
@@ -30,11 +30,11 @@ tf_model! {
         /// `kiro_entra_application.<name>.issuer_url`, or its OpenID metadata document URL
         /// (`…/.well-known/openid-configuration`); Kiro stores the issuer, and either form plans
         /// clean.
-        issuer_url: String [required, requires_replace, validate(StringCheck(check_issuer_url))],
+        issuer_url: String [required, requires_replace, equivalent(same_issuer), validate(StringCheck(check_issuer_url))],
         /// The Entra application's client id (`kiro_entra_application.<name>.client_id`).
-        client_id: String [required, requires_replace, validate(guid())],
+        client_id: String [required, requires_replace, equivalent(same_guid), validate(guid())],
         /// The Entra tenant id, when Kiro should be told it explicitly.
-        tenant_id: Option<String> [optional, requires_replace, validate(guid())],
+        tenant_id: Option<String> [optional, requires_replace, equivalent(same_guid), validate(guid())],
         /// Tags of the profile.
         tags: Option<BTreeMap<String, String>> [optional],
         /// The profile ARN (same as `id`).
@@ -77,6 +77,11 @@ pub fn check_issuer_url(url: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// An issuer and its metadata document URL (or a trailing slash) name one issuer.
+pub fn same_issuer(a: &str, b: &str) -> bool {
+    issuer_of(a) == issuer_of(b)
+}
+
 /// The issuer an issuer URL or metadata document URL stands for.
 fn issuer_of(url: &str) -> &str {
     let url = url.trim_end_matches('/');
@@ -97,10 +102,8 @@ impl ProfileModel {
         self.arn = Some(p.arn.to_string());
         self.name = p.profile_name.clone();
         self.description = p.description.clone();
-        // Either form of the same issuer is the configured value.
-        if issuer_of(&self.issuer_url) != issuer_of(&idp.issuer_url) {
-            self.issuer_url = idp.issuer_url.clone();
-        }
+        // Another spelling of the same issuer keeps the configured one (`same_issuer`).
+        self.issuer_url = idp.issuer_url.clone();
         self.client_id = idp.client_id.clone();
         self.tenant_id = idp.tenant_id.clone();
         let tags: BTreeMap<String, String> = p

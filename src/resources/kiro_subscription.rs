@@ -28,20 +28,22 @@ tf_model! {
         profile_arn: String [required, requires_replace],
         /// `USER` or `GROUP`.
         principal_type: String [required, requires_replace, validate(one_of(&["USER", "GROUP"]))],
-        /// Kiro's id of the user or group. Exactly one of `principal_id` and `external_id`;
-        /// with `external_id` it is found and shown here.
+        /// Kiro's id of the user or group. Set this, `external_id`, or both naming the same
+        /// principal (as an import and `-generate-config-out` write them); with `external_id`
+        /// alone it is found and shown here.
         principal_id: Option<String> [optional, computed, requires_replace, use_state_for_unknown, validate(not_blank())],
         /// The Entra object id of the user or group, which provisioning copies into SCIM's
         /// `externalId`. The create waits (within `timeouts.create`) until SCIM has delivered
-        /// the principal to Kiro.
-        external_id: Option<String> [optional, requires_replace, validate(not_blank())],
+        /// the principal to Kiro. An import reads it from the principal, so a configuration
+        /// that names the principal either way plans clean.
+        external_id: Option<String> [optional, computed, requires_replace, use_state_for_unknown, validate(not_blank())],
         /// `KIRO_PRO`, `KIRO_PRO_PLUS` or `KIRO_POWER`; changes in place.
         plan: String [required, validate(one_of(PLANS))],
         /// `ACTIVE` or `CANCELED`.
         status: Option<String> [computed],
     }
     rules {
-        ExactlyOneOf(principal_id, external_id);
+        AtLeastOneOf(principal_id, external_id);
     }
 }
 
@@ -99,6 +101,34 @@ async fn by_external_id(
     found.map_err(|e| e.fail("look up the principal"))
 }
 
+/// The `externalId` of Kiro's principal `principal_id` (the Entra object id SCIM delivered it
+/// with), when it has one.
+async fn external_id_of(
+    kiro: &KiroClient,
+    arn: &ProfileArn,
+    kind: &PrincipalType,
+    principal_id: &str,
+) -> Result<Option<String>, Diagnostics> {
+    let found = if *kind == PrincipalType::Group {
+        kiro.list_groups(arn, &GroupFilter::default())
+            .await
+            .map(|g| {
+                g.into_iter()
+                    .find(|g| g.group_id == principal_id)
+                    .map(|g| g.external_id)
+            })
+    } else {
+        kiro.list_users(arn, &UserFilter::default()).await.map(|u| {
+            u.into_iter()
+                .find(|u| u.user_id == principal_id)
+                .map(|u| u.external_id)
+        })
+    };
+    Ok(found
+        .map_err(|e| e.fail("look up the principal"))?
+        .filter(|id| !id.is_empty()))
+}
+
 /// The principal's subscription, if it is in force: a `CANCELED` one (its
 /// principal left Kiro, or it was cancelled in the console) counts as gone,
 /// so the plan creates it again.
@@ -149,17 +179,16 @@ impl ManagedResource<Clients> for KiroSubscription {
     ) -> Result<SubscriptionModel, Diagnostics> {
         let kiro = kiro(clients).await?;
         let arn = ProfileArn::from(plan.profile_arn.as_str());
-        let principal_id = match (&plan.principal_id, &plan.external_id) {
-            (Some(id), _) => id.clone(),
-            (None, external) => {
-                let external = external.clone().unwrap_or_default();
+        let delivered = match &plan.external_id {
+            None => None,
+            Some(external) => {
                 let kind = plan.kind();
                 let what = format!(
                     "SCIM to deliver the {} with externalId {external}",
                     plan.principal_type
                 );
                 poll::until(&what, op.remaining(), Pace::PATIENT, || async {
-                    let found = by_external_id(kiro, &arn, &kind, &external).await?;
+                    let found = by_external_id(kiro, &arn, &kind, external).await?;
                     Ok::<_, Diagnostics>((found, "not in Kiro yet".to_string()))
                 })
                 .await?
@@ -176,7 +205,32 @@ impl ManagedResource<Clients> for KiroSubscription {
                         ),
                     )
                     .at(AttrPath::attr(attr!(SubscriptionModel, external_id)))
-                })?
+                })
+                .map(Some)?
+            }
+        };
+        let principal_id = match (plan.principal_id.clone(), delivered) {
+            (Some(id), Some(found)) if id != found => {
+                return Err(Diagnostic::error(
+                    "principal_id and external_id name different principals",
+                    format!(
+                        "The {} with externalId {} is {found} in Kiro, not {id}. Set one of the \
+                         two, or both naming the same principal (as an import writes them).",
+                        plan.principal_type,
+                        plan.external_id.clone().unwrap_or_default()
+                    ),
+                )
+                .at(AttrPath::attr(attr!(SubscriptionModel, principal_id)))
+                .into());
+            }
+            (Some(id), _) | (None, Some(id)) => id,
+            (None, None) => {
+                return Err(Diagnostic::error(
+                    "Missing argument",
+                    "Set principal_id or external_id.",
+                )
+                .at(AttrPath::attr(attr!(SubscriptionModel, principal_id)))
+                .into());
             }
         };
         // A cancelled subscription of the same principal gives way to the new one.
@@ -295,13 +349,21 @@ impl ManagedResource<Clients> for KiroSubscription {
             principal_id: Some(principal_id.to_string()),
             ..SubscriptionModel::default()
         };
-        let found = find(kiro(clients).await?, &model, principal_id).await?;
-        found.map(|a| model.clone().observed(&a)).ok_or_else(|| {
+        let kiro = kiro(clients).await?;
+        let found = find(kiro, &model, principal_id).await?.ok_or_else(|| {
             Diagnostic::error(
                 "Cannot import: subscription not found",
                 format!("Profile {arn} has no subscription for {kind} {principal_id}."),
             )
-            .into()
-        })
+        })?;
+        // The Entra object id has one true reading: the principal's externalId. With it, a
+        // configuration written by `external_id` (as examples/complete is) plans clean.
+        let external_id =
+            external_id_of(kiro, &ProfileArn::from(arn), &model.kind(), principal_id).await?;
+        Ok(SubscriptionModel {
+            external_id,
+            ..model
+        }
+        .observed(&found))
     }
 }

@@ -504,10 +504,14 @@ fn turning_provision_on_demand_on_provisions_in_place() {
     );
     ws.assert_no_changes();
 
-    // Importing leaves provision_on_demand off: the generated configuration plans clean.
+    // An import cannot know whether the assignment was provisioned on demand: it leaves
+    // provision_on_demand null (not a false that a later `true` would act on), and the
+    // generated configuration plans clean.
     let generated = adopt_with_import_block(&sandbox, &tenant, "kiro_entra_assignment", &id);
     assert!(
-        generated.contains("provision_on_demand") && generated.contains("= false"),
+        generated
+            .lines()
+            .any(|l| l.contains("provision_on_demand") && l.contains("= null")),
         "{generated}"
     );
 

@@ -130,6 +130,42 @@ fn metadata_url_and_data_source() {
         issuer(&tenant).as_str()
     );
     ws.assert_no_changes();
+
+    // Imported, the profile reads the issuer as Kiro stores it; the configuration's metadata
+    // document URL is another spelling of it: an in-place update of the state, never a
+    // replacement, whose apply writes nothing to Kiro. The client id in upper case too.
+    let arn = ws.attr("kiro_profile.main", "arn");
+    ws.write_main(&kiro_config(
+        &sandbox,
+        &tenant,
+        &body.replace(CLIENT_ID, &CLIENT_ID.to_uppercase()),
+    ));
+    ws.ok(&["state", "rm", "kiro_profile.main"]);
+    ws.ok(&["import", "-no-color", "kiro_profile.main", &arn]);
+    assert_eq!(ws.attr("kiro_profile.main", "issuer_url"), issuer(&tenant));
+    let (code, plan) = ws.plan_exit_code();
+    assert_eq!(code, 2, "{}", plan.stdout);
+    assert!(
+        plan.stdout
+            .contains("kiro_profile.main will be updated in-place")
+            && !plan.stdout.contains("replace"),
+        "{}",
+        plan.stdout
+    );
+    sandbox.reset_counts();
+    ws.apply();
+    let writes: Vec<String> = sandbox
+        .counts()
+        .as_object()
+        .unwrap()
+        .keys()
+        .filter(|op| op.starts_with("kiro.") && !op.contains(".List") && !op.contains(".Get"))
+        .cloned()
+        .collect();
+    assert!(writes.is_empty(), "no write to Kiro: {writes:?}");
+    ws.assert_no_changes();
+    assert_eq!(ws.attr("kiro_profile.main", "issuer_url"), metadata);
+
     let state = ws.state();
     let data = state["values"]["root_module"]["resources"]
         .as_array()

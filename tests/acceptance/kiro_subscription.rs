@@ -90,7 +90,37 @@ fn subscription_lifecycle_by_external_id_and_principal_id() {
     );
     ws.assert_no_changes();
 
-    // Import, and an import block.
+    // Import, and an import block. Alice is configured by external_id, as
+    // examples/complete writes it: the import reads her externalId, so nothing is replaced;
+    // her `timeouts` block, which no import can read, is an in-place update of the state
+    // alone, with no request that changes anything in Kiro.
+    ws.ok(&["state", "rm", "kiro_subscription.alice"]);
+    ws.ok(&[
+        "import",
+        "-no-color",
+        "kiro_subscription.alice",
+        &format!("{arn}|USER|{alice_id}"),
+    ]);
+    assert_eq!(ws.resource("kiro_subscription.alice")["external_id"], ALICE);
+    let (code, plan) = ws.plan_exit_code();
+    assert_eq!(code, 2);
+    assert!(
+        plan.stdout.contains("1 to change, 0 to destroy") && !plan.stdout.contains("replace"),
+        "{}",
+        plan.stdout
+    );
+    sandbox.reset_counts();
+    ws.apply();
+    let writes: Vec<(String, serde_json::Value)> = sandbox
+        .counts()
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(op, _)| op.starts_with("kiro.") && !op.contains(".List") && !op.contains(".Get"))
+        .map(|(op, n)| (op.clone(), n.clone()))
+        .collect();
+    assert!(writes.is_empty(), "no write to Kiro: {writes:?}");
+    ws.assert_no_changes();
     let id = format!("{arn}|GROUP|{group_id}");
     reimport(&ws, "kiro_subscription.devs", &id);
     adopt_in(
