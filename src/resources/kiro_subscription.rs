@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use crate::clients::Clients;
 use crate::framework::diag::{AttrPath, Diagnostic, Diagnostics};
 use crate::framework::managed::{ManagedResource, Operation, Timeouts};
-use crate::framework::validators::{exactly_one_of, not_blank, one_of};
+use crate::framework::validators::{exactly_one_of, guid, one_of};
 use crate::framework::value::TfValue;
 use crate::kiro::KiroClient;
 use crate::kiro::wire::{
@@ -17,6 +17,7 @@ use crate::kiro::wire::{
 use crate::poll::{self, Pace};
 use crate::{attr, tf_model};
 
+use super::input_rules::{kiro_principal_id, profile_arn};
 use super::{KiroFailure, bad_import_id, kiro};
 
 const PLANS: &[&str] = &["KIRO_PRO", "KIRO_PRO_PLUS", "KIRO_POWER"];
@@ -26,16 +27,17 @@ tf_model! {
         /// `<profile arn>|<principal type>|<principal id>`.
         id: Option<String> [computed, use_state_for_unknown],
         /// The profile's ARN (`kiro_profile.<name>.arn`).
-        profile_arn: String [required, requires_replace],
+        profile_arn: String [required, requires_replace, validate(profile_arn())],
         /// `USER` or `GROUP`.
         principal_type: String [required, requires_replace, validate(one_of(&["USER", "GROUP"]))],
-        /// Kiro's id of the user or group. Exactly one of `principal_id` and `external_id`;
+        /// Kiro's id of the user or group (a GUID, as the `kiro_user` and `kiro_group` data
+        /// sources give it). Exactly one of `principal_id` and `external_id`;
         /// with `external_id` it is found and shown here.
-        principal_id: Option<String> [optional, computed, requires_replace, use_state_for_unknown, validate(not_blank())],
+        principal_id: Option<String> [optional, computed, requires_replace, use_state_for_unknown, validate(kiro_principal_id())],
         /// The Entra object id of the user or group, which provisioning copies into SCIM's
         /// `externalId`. The create waits (within `timeouts.create`) until SCIM has delivered
         /// the principal to Kiro.
-        external_id: Option<String> [optional, requires_replace, validate(not_blank())],
+        external_id: Option<String> [optional, requires_replace, validate(guid())],
         /// `KIRO_PRO`, `KIRO_PRO_PLUS` or `KIRO_POWER`; changes in place.
         plan: String [required, validate(one_of(PLANS))],
         /// `ACTIVE` or `CANCELED`.
