@@ -287,6 +287,23 @@ mod tests {
         }
     }
 
+    #[test]
+    fn entra_object_ids_keep_every_spelling_of_a_guid() {
+        // `external_id` (subscription, kiro_user, kiro_group) takes the framework's GUID check.
+        let v = crate::framework::validators::guid();
+        for ok in [
+            "8adf8e6e-67b2-4cf2-a259-e3dc5476c621",
+            "8ADF8E6E-67B2-4CF2-A259-E3DC5476C621",
+        ] {
+            assert!(!refuses(&v, ok), "{ok}");
+        }
+        for bad in ["alice@contoso.com", "", "8adf8e6e67b24cf2a259e3dc5476c621"] {
+            assert!(refuses(&v, bad), "{bad:?}");
+        }
+        assert!(!errors(&v, TfValue::unknown()).has_errors());
+        assert!(!errors(&profile_arn(), TfValue::Null).has_errors());
+    }
+
     fn tags(pairs: &[(&str, TfValue)]) -> TfValue {
         TfValue::Map(
             pairs
