@@ -151,13 +151,11 @@ fn fresh(creds: &Credentials, now: SystemTime) -> bool {
     creds.expiry().is_none_or(|exp| exp > now + EXPIRY_MARGIN)
 }
 
-/// An AWS region name such as `us-east-1`: it becomes part of a host name.
+/// An AWS region name such as `us-east-1`: it becomes part of a host name. The same rule the
+/// provider's `region` argument and profile ARNs are checked with at plan time, so a region
+/// from the environment or an AWS profile is held to it too.
 pub fn is_valid_region(region: &str) -> bool {
-    !region.is_empty()
-        && region.len() <= 64
-        && region
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    super::arn::is_region_name(region)
 }
 
 /// The endpoint: the validated override, or `https://codewhisperer.<region>.amazonaws.com/`.
@@ -361,6 +359,7 @@ mod tests {
         assert!(endpoint_for("us-east-1", url("http://kiro.example/")).is_err());
         assert!(endpoint_for("us-east-1/x", None).is_err());
         assert!(endpoint_for("", None).is_err());
+        assert!(endpoint_for("useast1", None).is_err());
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! region, target prefixes and signing names are all configurable. Knows nothing about
 //! Terraform.
 
+pub mod arn;
 pub mod client;
 pub mod credentials;
 pub mod error;

@@ -36,24 +36,17 @@ pub fn process_env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
-/// Checks an endpoint override: https anywhere, plain http only to loopback.
+/// Checks an endpoint override: a service URL (https anywhere, plain http only to loopback,
+/// a host, no credentials or fragment) that is a base, so no query string either.
 pub fn check_endpoint(raw: &str) -> Result<Url, String> {
-    let url = Url::parse(raw).map_err(|e| format!("{raw:?} is not a URL: {e}."))?;
-    match url.scheme() {
-        "https" => Ok(url),
-        "http" => {
-            if crate::endpoint::is_loopback(&url) {
-                Ok(url)
-            } else {
-                Err(format!(
-                    "{raw:?} uses plain http to a host that is not loopback; credentials and tokens \
-                     would cross the network unencrypted. Use https (http is allowed only for \
-                     localhost, 127.0.0.0/8 and ::1)."
-                ))
-            }
-        }
-        other => Err(format!("{raw:?} has scheme {other:?}; use https.")),
+    let url = crate::endpoint::check_service_url(raw)?;
+    if url.query().is_some() {
+        return Err(format!(
+            "{raw:?} has a query string (?…); an endpoint is a base URL such as \
+             https://graph.example.com."
+        ));
     }
+    Ok(url)
 }
 
 struct Resolver<'a> {
@@ -332,6 +325,9 @@ mod tests {
         assert!(check_endpoint("http://graph.example.com").is_err());
         assert!(check_endpoint("http://10.0.0.1").is_err());
         assert!(check_endpoint("ftp://127.0.0.1").is_err());
+        assert!(check_endpoint("https://graph.example.com/#x").is_err());
+        assert!(check_endpoint("https://graph.example.com/?a=b").is_err());
+        assert!(check_endpoint("https://graph.example.com/v1/").is_ok());
         let env = |_: &str| None;
         let diags = resolve(
             &config(

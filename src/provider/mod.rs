@@ -13,11 +13,11 @@ use crate::framework::diag::{Diagnostic, Diagnostics};
 use crate::framework::resource::{DataSource, Resource};
 use crate::framework::runtime::ProviderDef;
 use crate::framework::schema::{Attribute, Block, NestedBlock, Nesting, Schema};
-use crate::framework::validators::{StringCheck, guid, one_of};
+use crate::framework::validators::{guid, not_blank, one_of};
 use crate::framework::value::TfValue;
 use crate::graph::client::{GraphClient, GraphConfig};
-use crate::kiro::{self, KiroSettings};
-use crate::resources;
+use crate::kiro::KiroSettings;
+use crate::resources::{self, input_rules};
 use crate::retry::RetryPolicy;
 
 #[derive(Default)]
@@ -66,11 +66,13 @@ pub fn provider_schema() -> Schema {
                 Attribute::string("client_secret")
                     .optional()
                     .sensitive()
+                    .validate(not_blank())
                     .describe("Client secret. Env `ARM_CLIENT_SECRET`."),
             )
             .attribute(
                 Attribute::string("client_certificate_path")
                     .optional()
+                    .validate(not_blank())
                     .describe("Path to a PKCS#12 client certificate. Env `ARM_CLIENT_CERTIFICATE_PATH`."),
             )
             .attribute(
@@ -88,11 +90,13 @@ pub fn provider_schema() -> Schema {
                 Attribute::string("oidc_token")
                     .optional()
                     .sensitive()
+                    .validate(not_blank())
                     .describe("The OIDC token. Env `ARM_OIDC_TOKEN`."),
             )
             .attribute(
                 Attribute::string("oidc_token_file_path")
                     .optional()
+                    .validate(not_blank())
                     .describe("A file holding the OIDC token, re-read on every use. Env `ARM_OIDC_TOKEN_FILE_PATH`."),
             )
             .attribute(
@@ -109,18 +113,13 @@ pub fn provider_schema() -> Schema {
             .attribute(
                 Attribute::string("region")
                     .optional()
-                    .validate(StringCheck(|r: &str| {
-                        if kiro::credentials::is_valid_region(r) {
-                            Ok(())
-                        } else {
-                            Err(format!("{r:?} is not an AWS region name such as \"us-east-1\"."))
-                        }
-                    }))
+                    .validate(input_rules::region())
                     .describe("AWS region of the Kiro profile, e.g. `us-east-1`. Env `AWS_REGION`, `AWS_DEFAULT_REGION`."),
             )
             .attribute(
                 Attribute::string("aws_profile")
                     .optional()
+                    .validate(not_blank())
                     .describe("Named AWS profile; credentials come from the standard AWS chain. Env `AWS_PROFILE`."),
             )
             .block(NestedBlock::new("endpoints", Nesting::Single, endpoints)),

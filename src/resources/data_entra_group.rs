@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use crate::clients::Clients;
 use crate::framework::diag::{AttrPath, Diagnostic, Diagnostics};
 use crate::framework::managed::DataSourceDef;
-use crate::framework::validators::{guid, not_blank};
+use crate::framework::validators::{guid, max_length, not_blank};
 use crate::graph::directory::{Group, MemberKind};
 use crate::{attr, tf_model};
 
@@ -19,7 +19,7 @@ tf_model! {
         id: Option<String> [computed],
         /// The display name to look up. Display names are not unique: when several groups
         /// have it, the error lists them so one can be chosen by `object_id`.
-        display_name: Option<String> [optional, computed, validate(not_blank())],
+        display_name: Option<String> [optional, computed, validate(not_blank()), validate(max_length(256))],
         /// The object id to look up. Exactly one of `display_name` and `object_id`.
         object_id: Option<String> [optional, computed, validate(guid())],
         /// Description.

@@ -6,10 +6,11 @@ use async_trait::async_trait;
 use crate::clients::Clients;
 use crate::framework::diag::{Diagnostic, Diagnostics};
 use crate::framework::managed::DataSourceDef;
-use crate::framework::validators::{guid, not_blank};
+use crate::framework::validators::guid;
 use crate::tf_model;
 
 use super::GraphFailure;
+use super::input_rules::user_principal_name;
 
 tf_model! {
     pub struct UserModel {
@@ -17,7 +18,7 @@ tf_model! {
         id: Option<String> [computed],
         /// The user principal name to look up, e.g. `alice@contoso.com`. Exactly one of
         /// `user_principal_name` and `object_id`.
-        user_principal_name: Option<String> [optional, computed, validate(not_blank())],
+        user_principal_name: Option<String> [optional, computed, validate(user_principal_name())],
         /// The object id to look up. Exactly one of `user_principal_name` and `object_id`.
         object_id: Option<String> [optional, computed, validate(guid())],
         /// Display name.

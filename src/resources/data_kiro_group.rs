@@ -5,10 +5,11 @@ use async_trait::async_trait;
 use crate::clients::Clients;
 use crate::framework::diag::{Diagnostic, Diagnostics};
 use crate::framework::managed::DataSourceDef;
-use crate::framework::validators::not_blank;
+use crate::framework::validators::{guid, not_blank};
 use crate::kiro::wire::{GroupFilter, ProfileArn};
 use crate::tf_model;
 
+use super::input_rules::profile_arn;
 use super::{KiroFailure, kiro};
 
 tf_model! {
@@ -16,10 +17,10 @@ tf_model! {
         /// Kiro's id of the group (a subscription's `principal_id`).
         id: Option<String> [computed],
         /// The profile's ARN.
-        profile_arn: String [required],
+        profile_arn: String [required, validate(profile_arn())],
         /// The group's Entra object id, which provisioning copies into `externalId`. Exactly one
         /// of `external_id` and `display_name`.
-        external_id: Option<String> [optional, computed, validate(not_blank())],
+        external_id: Option<String> [optional, computed, validate(guid())],
         /// The group's display name. Exactly one of `external_id` and `display_name`.
         display_name: Option<String> [optional, computed, validate(not_blank())],
         /// How many members Kiro has for the group.

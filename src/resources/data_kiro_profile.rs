@@ -5,9 +5,11 @@ use async_trait::async_trait;
 use crate::clients::Clients;
 use crate::framework::diag::{Diagnostic, Diagnostics};
 use crate::framework::managed::DataSourceDef;
-use crate::framework::validators::not_blank;
+use crate::framework::validators::StringCheck;
 use crate::tf_model;
 
+use super::input_rules::profile_arn;
+use super::kiro_profile::check_profile_name;
 use super::{KiroFailure, kiro};
 
 tf_model! {
@@ -15,9 +17,9 @@ tf_model! {
         /// The profile ARN.
         id: Option<String> [computed],
         /// The profile's name. Exactly one of `name` and `arn`.
-        name: Option<String> [optional, computed, validate(not_blank())],
+        name: Option<String> [optional, computed, validate(StringCheck(check_profile_name))],
         /// The profile's ARN. Exactly one of `name` and `arn`.
-        arn: Option<String> [optional, computed, validate(not_blank())],
+        arn: Option<String> [optional, computed, validate(profile_arn())],
         /// Description.
         description: Option<String> [computed],
         /// The identity provider's issuer.

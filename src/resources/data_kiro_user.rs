@@ -5,10 +5,11 @@ use async_trait::async_trait;
 use crate::clients::Clients;
 use crate::framework::diag::{Diagnostic, Diagnostics};
 use crate::framework::managed::DataSourceDef;
-use crate::framework::validators::not_blank;
+use crate::framework::validators::{guid, not_blank};
 use crate::kiro::wire::{ProfileArn, UserFilter};
 use crate::tf_model;
 
+use super::input_rules::profile_arn;
 use super::{KiroFailure, kiro};
 
 tf_model! {
@@ -16,10 +17,10 @@ tf_model! {
         /// Kiro's id of the user (a subscription's `principal_id`).
         id: Option<String> [computed],
         /// The profile's ARN.
-        profile_arn: String [required],
+        profile_arn: String [required, validate(profile_arn())],
         /// The user's Entra object id, which provisioning copies into `externalId`. Exactly one
         /// of `external_id` and `user_name`.
-        external_id: Option<String> [optional, computed, validate(not_blank())],
+        external_id: Option<String> [optional, computed, validate(guid())],
         /// The user's SCIM `userName` (usually the UPN). Exactly one of `external_id` and
         /// `user_name`.
         user_name: Option<String> [optional, computed, validate(not_blank())],

@@ -11,7 +11,7 @@ use crate::framework::diag::{AttrPath, Diagnostic, Diagnostics};
 use crate::framework::managed::{ManagedResource, Operation, Timeouts};
 use crate::framework::model::{Blocks, OptionalBlock, Sensitive};
 use crate::framework::plan::PlanContext;
-use crate::framework::validators::{guid, is_guid, not_blank, one_of, same_guid};
+use crate::framework::validators::{guid, is_guid, max_length, not_blank, one_of, same_guid};
 use crate::framework::value::TfValue;
 use crate::{attr, tf_model};
 
@@ -20,6 +20,7 @@ use super::entra_provisioning_job::{
 };
 use super::entra_provisioning_mappings as mappings;
 use super::entra_provisioning_secret::{self as secret, Minted};
+use super::input_rules::{profile_arn, service_url};
 use super::{GraphFailure, bad_import_id};
 
 tf_model! {
@@ -46,12 +47,12 @@ tf_model! {
     /// A Kiro SCIM access token the provider mints and keeps out of state.
     pub struct ScimTokenBlock {
         /// The Kiro profile whose token is minted (`kiro_profile.<name>.arn`).
-        profile_arn: String [required, validate(not_blank())],
+        profile_arn: String [required, validate(profile_arn())],
         /// Any change of these values mints a new token: Entra switches to it after a passing
         /// Test Connection, then the old one is deleted.
         rotation_triggers: Option<BTreeMap<String, String>> [optional],
         /// The token's description in Kiro.
-        description: Option<String> [optional],
+        description: Option<String> [optional, validate(max_length(256))],
     }
 }
 
@@ -61,14 +62,15 @@ tf_model! {
         id: Option<String> [computed, use_state_for_unknown],
         /// Object id of the enterprise application (`kiro_entra_application.<name>.service_principal_id`).
         service_principal_id: String [required, requires_replace, equivalent(same_guid), validate(guid())],
-        /// Kiro's SCIM endpoint, the "Tenant URL" (`kiro_profile.<name>.scim_endpoint`).
-        tenant_url: String [required, validate(not_blank())],
+        /// Kiro's SCIM endpoint, the "Tenant URL" (`kiro_profile.<name>.scim_endpoint`): https
+        /// (plain http only to a loopback host), with a host and no fragment.
+        tenant_url: String [required, validate(service_url())],
         /// The SCIM access token ("Secret Token"), kept in state (sensitive). Exactly one of
         /// `secret_token`, `secret_token_wo` or a `kiro_scim_token` block.
-        secret_token: Option<Sensitive> [optional, sensitive],
+        secret_token: Option<Sensitive> [optional, sensitive, validate(not_blank())],
         /// The SCIM access token, write-only: sent to Entra, never stored in state or plan
         /// (Terraform 1.11+). Change `secret_token_wo_version` to send a new one.
-        secret_token_wo: Option<Sensitive> [optional, sensitive, write_only],
+        secret_token_wo: Option<Sensitive> [optional, sensitive, write_only, validate(not_blank())],
         /// Any new value sends `secret_token_wo` to Entra again.
         secret_token_wo_version: Option<i64> [optional],
         /// Run "Test Connection" before saving the credentials; a failed test is an error

@@ -16,6 +16,7 @@ use crate::kiro::KiroClient;
 use crate::kiro::wire::{ProfileArn, ScimAccessToken};
 use crate::{attr, tf_model};
 
+use super::input_rules::profile_arn;
 use super::{KiroFailure, kiro};
 
 tf_model! {
@@ -23,7 +24,7 @@ tf_model! {
         /// `<profile arn>|<token_id>`.
         id: Option<String> [computed, use_state_for_unknown],
         /// The profile's ARN (`kiro_profile.<name>.arn`).
-        profile_arn: String [required, requires_replace],
+        profile_arn: String [required, requires_replace, validate(profile_arn())],
         /// A description of the token (what uses it).
         description: Option<String> [optional, requires_replace, validate(max_length(256))],
         /// Any change of these values makes a new token. With `create_before_destroy`, the new

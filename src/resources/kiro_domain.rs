@@ -12,6 +12,7 @@ use crate::framework::value::TfValue;
 use crate::kiro::wire::{LoginDomain, ProfileArn};
 use crate::{attr, tf_model};
 
+use super::input_rules::profile_arn;
 use super::{KiroFailure, kiro};
 
 tf_model! {
@@ -19,7 +20,7 @@ tf_model! {
         /// `<profile arn>|<domain>`, with the domain lower-cased (and in punycode).
         id: Option<String> [computed, use_state_for_unknown],
         /// The profile's ARN (`kiro_profile.<name>.arn`).
-        profile_arn: String [required, requires_replace],
+        profile_arn: String [required, requires_replace, validate(profile_arn())],
         /// The company domain, e.g. `example.com`. Compared case-insensitively; international
         /// names are sent in punycode.
         domain_name: String [required, requires_replace, equivalent(same_domain), validate(StringCheck(check_domain_name))],

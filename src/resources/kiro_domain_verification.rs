@@ -15,6 +15,7 @@ use crate::kiro::wire::{LoginDomain, LoginDomainStatus, ProfileArn};
 use crate::poll::{self, Pace};
 use crate::tf_model;
 
+use super::input_rules::profile_arn;
 use super::kiro_domain::{check_domain_name, domain_id, normalize_domain, same_domain};
 use super::{KiroFailure, kiro};
 
@@ -23,7 +24,7 @@ tf_model! {
         /// `<profile arn>|<domain>`.
         id: Option<String> [computed, use_state_for_unknown],
         /// The profile's ARN (`kiro_domain.<name>.profile_arn`).
-        profile_arn: String [required, requires_replace],
+        profile_arn: String [required, requires_replace, validate(profile_arn())],
         /// The domain (`kiro_domain.<name>.domain_name`).
         domain_name: String [required, requires_replace, equivalent(same_domain), validate(StringCheck(check_domain_name))],
         /// The domain's status when the wait ended (`VERIFIED`).

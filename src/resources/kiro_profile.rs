@@ -15,6 +15,7 @@ use crate::kiro::wire::{
 use crate::poll::{self, Pace};
 use crate::{attr, tf_model};
 
+use super::input_rules::aws_tags;
 use super::{KiroFailure, kiro};
 
 tf_model! {
@@ -35,8 +36,9 @@ tf_model! {
         client_id: String [required, requires_replace, equivalent(same_guid), validate(guid())],
         /// The Entra tenant id, when Kiro should be told it explicitly.
         tenant_id: Option<String> [optional, requires_replace, equivalent(same_guid), validate(guid())],
-        /// Tags of the profile.
-        tags: Option<BTreeMap<String, String>> [optional],
+        /// Tags of the profile: at most 50; keys of 1 to 128 characters, not starting with
+        /// `aws:`; values of at most 256 characters.
+        tags: Option<BTreeMap<String, String>> [optional, validate(aws_tags())],
         /// The profile ARN (same as `id`).
         arn: Option<String> [computed, use_state_for_unknown],
         /// The profile's SCIM endpoint: the "Tenant URL" of Entra's automatic provisioning.

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use crate::clients::Clients;
 use crate::framework::diag::{AttrPath, Diagnostic, Diagnostics};
 use crate::framework::managed::{ManagedResource, Operation, Timeouts};
-use crate::framework::validators::{not_blank, one_of};
+use crate::framework::validators::{guid, one_of};
 use crate::kiro::KiroClient;
 use crate::kiro::wire::{
     Assignment, AssignmentSpec, AssignmentStatus, GroupFilter, PrincipalType, ProfileArn,
@@ -16,6 +16,7 @@ use crate::kiro::wire::{
 use crate::poll::{self, Pace};
 use crate::{attr, tf_model};
 
+use super::input_rules::{kiro_principal_id, profile_arn};
 use super::{KiroFailure, bad_import_id, kiro};
 
 const PLANS: &[&str] = &["KIRO_PRO", "KIRO_PRO_PLUS", "KIRO_POWER"];
@@ -25,18 +26,19 @@ tf_model! {
         /// `<profile arn>|<principal type>|<principal id>`.
         id: Option<String> [computed, use_state_for_unknown],
         /// The profile's ARN (`kiro_profile.<name>.arn`).
-        profile_arn: String [required, requires_replace],
+        profile_arn: String [required, requires_replace, validate(profile_arn())],
         /// `USER` or `GROUP`.
         principal_type: String [required, requires_replace, validate(one_of(&["USER", "GROUP"]))],
-        /// Kiro's id of the user or group. Set this, `external_id`, or both naming the same
-        /// principal (as an import and `-generate-config-out` write them); with `external_id`
-        /// alone it is found and shown here.
-        principal_id: Option<String> [optional, computed, requires_replace, use_state_for_unknown, validate(not_blank())],
+        /// Kiro's id of the user or group (a GUID, as the `kiro_user` and `kiro_group` data
+        /// sources give it). Set this, `external_id`, or both naming the same principal (as an
+        /// import and `-generate-config-out` write them); with `external_id` alone it is found
+        /// and shown here.
+        principal_id: Option<String> [optional, computed, requires_replace, use_state_for_unknown, validate(kiro_principal_id())],
         /// The Entra object id of the user or group, which provisioning copies into SCIM's
         /// `externalId`. The create waits (within `timeouts.create`) until SCIM has delivered
         /// the principal to Kiro. An import reads it from the principal, so a configuration
         /// that names the principal either way plans clean.
-        external_id: Option<String> [optional, computed, requires_replace, use_state_for_unknown, validate(not_blank())],
+        external_id: Option<String> [optional, computed, requires_replace, use_state_for_unknown, validate(guid())],
         /// `KIRO_PRO`, `KIRO_PRO_PLUS` or `KIRO_POWER`; changes in place.
         plan: String [required, validate(one_of(PLANS))],
         /// `ACTIVE` or `CANCELED`.

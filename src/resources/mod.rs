@@ -14,6 +14,7 @@ mod entra_provisioning_job;
 mod entra_provisioning_mappings;
 mod entra_provisioning_secret;
 pub mod entra_redirect_uri;
+pub mod input_rules;
 pub mod kiro_access_token;
 pub mod kiro_domain;
 pub mod kiro_domain_verification;

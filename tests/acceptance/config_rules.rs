@@ -532,15 +532,15 @@ fn a_rule_that_waited_refuses_at_apply_before_any_request() {
         &account,
         &format!(
             r#"resource "terraform_data" "later" {{
-  input = "{GUID}"
+  input = "a-token-known-only-at-apply"
 }}
 
-resource "kiro_subscription" "both" {{
-  profile_arn    = "{PROFILE_ARN}"
-  principal_type = "USER"
-  principal_id   = terraform_data.later.output
-  external_id    = "{GUID}"
-  plan           = "KIRO_PRO"
+resource "kiro_entra_provisioning" "both" {{
+  service_principal_id    = "{GUID}"
+  tenant_url              = "https://scim.example.com/scim/v2"
+  secret_token            = "tok"
+  secret_token_wo         = terraform_data.later.output
+  secret_token_wo_version = 1
 }}
 "#
         ),
@@ -552,7 +552,7 @@ resource "kiro_subscription" "both" {{
     let apply = ws.fails(&["apply", "-auto-approve", "-no-color"]);
     let said = apply.output();
     assert!(
-        said.contains("Conflicting arguments") && said.contains("principal_id"),
+        said.contains("Conflicting arguments") && said.contains("secret_token_wo"),
         "{}",
         apply.describe()
     );
@@ -565,7 +565,7 @@ resource "kiro_subscription" "both" {{
     assert!(
         ws.state()["values"]["root_module"]["resources"]
             .as_array()
-            .is_some_and(|r| r.iter().all(|r| r["type"] != "kiro_subscription")),
-        "nothing of the refused subscription is in state"
+            .is_some_and(|r| r.iter().all(|r| r["type"] != "kiro_entra_provisioning")),
+        "nothing of the refused resource is in state"
     );
 }
