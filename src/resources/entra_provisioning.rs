@@ -65,8 +65,10 @@ tf_model! {
         /// Kiro's SCIM endpoint, the "Tenant URL" (`kiro_profile.<name>.scim_endpoint`): https
         /// (plain http only to a loopback host), with a host and no fragment.
         tenant_url: String [required, validate(service_url())],
-        /// The SCIM access token ("Secret Token"), kept in state (sensitive). Exactly one of
-        /// `secret_token`, `secret_token_wo` or a `kiro_scim_token` block.
+        /// The SCIM access token ("Secret Token"), kept in state (sensitive). At most one of
+        /// `secret_token`, `secret_token_wo` or a `kiro_scim_token` block; with none, the
+        /// credentials already saved in Entra are kept (a job set up in the portal and
+        /// imported: Entra never returns its token, so this is what an import writes).
         secret_token: Option<Sensitive> [optional, sensitive, validate(not_blank())],
         /// The SCIM access token, write-only: sent to Entra, never stored in state or plan
         /// (Terraform 1.11+). Change `secret_token_wo_version` to send a new one.
@@ -107,7 +109,8 @@ tf_model! {
         quarantine_reason: Option<String> [computed],
     }
     rules {
-        ExactlyOneOf(secret_token, secret_token_wo, kiro_scim_token);
+        AtMostOneOf(secret_token, secret_token_wo, kiro_scim_token)
+            because "With none, the credentials saved in Entra are kept as they are.";
         RequiredTogether(secret_token_wo, secret_token_wo_version)
             because "Terraform sends a write-only secret again only when its version changes.";
     }
@@ -214,16 +217,21 @@ impl ManagedResource<Clients> for EntraProvisioning {
                 Ok(Minted { token_id, token }) => {
                     model.kiro_scim_token_id = Some(token_id.clone());
                     op.exists(&model);
-                    (token, Some((block.profile_arn.clone(), token_id)))
+                    (Some(token), Some((block.profile_arn.clone(), token_id)))
                 }
                 Err(failed) => {
                     undo(None).await?;
                     return Err(failed);
                 }
             },
-            None => (secret::configured(&plan).unwrap_or_default(), None),
+            None => (secret::configured(&plan), None),
         };
-        if let Err(failed) = secret::test_and_save(clients, &model, &job.id, &token).await {
+        let saved = match &token {
+            Some(token) => secret::test_and_save(clients, &model, &job.id, token).await,
+            // No secret: a job that was there keeps its saved credentials.
+            None => secret::check_saved(clients, &model).await,
+        };
+        if let Err(failed) = saved {
             undo(minted).await?;
             return Err(failed);
         }
@@ -324,6 +332,13 @@ impl ManagedResource<Clients> for EntraProvisioning {
                 let Minted { token_id, token } = secret::mint(clients, block).await?;
                 model.kiro_scim_token_id = Some(token_id);
                 Some(token)
+            }
+            // No secret configured: the saved credentials stay, and must still match.
+            (None, _) if secret::configured(&plan).is_none() => {
+                if secrets_changed {
+                    secret::check_saved(clients, &plan).await?;
+                }
+                None
             }
             (None, _) if secrets_changed || old_minted.is_some() => secret::configured(&plan),
             _ => None,

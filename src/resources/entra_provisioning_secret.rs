@@ -125,6 +125,62 @@ pub fn configured(model: &ProvisioningModel) -> Option<Secret> {
         .or_else(|| model.secret_token_wo.clone())
 }
 
+/// With no secret configured, the credentials already saved in Entra are kept as they are (a
+/// job set up in the portal, adopted by import): they must be there, and hold the tenant URL
+/// and scope the configuration names, because saving others means sending a secret too
+/// (Graph replaces all of a job's credentials at once).
+pub async fn check_saved(clients: &Clients, model: &ProvisioningModel) -> Result<(), Diagnostics> {
+    let saved = clients
+        .graph
+        .get_sync_secrets(&model.service_principal_id)
+        .await
+        .map_err(|e| e.fail("read the provisioning credentials"))?;
+    let value = |key: &str| {
+        saved
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    };
+    let no_secret = "Set secret_token, secret_token_wo or a kiro_scim_token block to save new \
+                     credentials; without one, the provider keeps those saved in Entra.";
+    if value("SecretToken").is_none_or(str::is_empty) {
+        return Err(Diagnostic::error(
+            "No SCIM token to keep",
+            format!("Entra holds no saved token for this application's provisioning. {no_secret}"),
+        )
+        .at(AttrPath::attr("secret_token"))
+        .into());
+    }
+    let scope = if model.sync_scope == "all" {
+        "true"
+    } else {
+        "false"
+    };
+    let saved_scope = value("SyncAll").unwrap_or("false");
+    let wrong = if value("BaseAddress") != Some(model.tenant_url.as_str()) {
+        Some((
+            "tenant_url",
+            value("BaseAddress").unwrap_or("nothing").to_string(),
+        ))
+    } else if !saved_scope.eq_ignore_ascii_case(scope) {
+        Some(("sync_scope", format!("SyncAll = {saved_scope}")))
+    } else {
+        None
+    };
+    match wrong {
+        Some((attribute, saved)) => Err(Diagnostic::error(
+            "Saved credentials differ",
+            format!(
+                "Entra's saved provisioning credentials hold {saved}, not what {attribute} says, \
+                 and changing them means saving the token again. {no_secret}"
+            ),
+        )
+        .at(AttrPath::attr(attribute))
+        .into()),
+        None => Ok(()),
+    }
+}
+
 /// The attribute the secret came from, for diagnostics.
 fn secret_attribute(model: &ProvisioningModel) -> AttrPath {
     if model.kiro_scim_token.is_some() {

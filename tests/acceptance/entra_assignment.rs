@@ -203,7 +203,10 @@ output "count" {
     );
     sandbox.reset_counts();
     let out = both.fails(&["plan", "-no-color"]).output();
-    assert!(out.contains("exactly one of"), "{out}");
+    assert!(
+        out.contains("Conflicting arguments") && out.contains("Set only one of"),
+        "{out}"
+    );
     assert_eq!(sandbox.count("graph."), 0, "{:#}", sandbox.counts());
 
     let missing = workspace(

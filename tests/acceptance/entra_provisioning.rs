@@ -5,7 +5,7 @@
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use crate::configs::{application, assert_plans_change, assert_plans_create};
+use crate::configs::{adopt_in, application, assert_plans_change, assert_plans_create};
 use crate::harness::Workspace;
 use crate::kiro_fixtures::{REGION, kiro_config, kiro_workspace, profile};
 use crate::sandbox::{Sandbox, Tenant};
@@ -347,16 +347,14 @@ resource "kiro_entra_provisioning" "kiro" {{
     ws.apply();
     ws.assert_no_changes();
 
-    // An import block with -generate-config-out writes what can be read back, and says
-    // nothing of the secret: the configuration must add one.
-    let adopt = kiro_workspace(
-        sandbox,
-        tenant,
-        &setup.account,
-        &format!("import {{\n  to = kiro_entra_provisioning.adopted\n  id = \"{sp}\"\n}}\n"),
+    // An import block with -generate-config-out writes what can be read back and no secret
+    // (Entra never returns it): that configuration keeps the credentials saved in Entra, so
+    // it validates, imports with nothing to change, and plans clean.
+    let generated = adopt_in(
+        |body| kiro_workspace(sandbox, tenant, &setup.account, body),
+        "kiro_entra_provisioning",
+        &sp,
     );
-    let run = adopt.run(&["plan", "-no-color", "-generate-config-out=generated.tf"]);
-    let generated = adopt.read("generated.tf");
     assert!(
         generated.contains(&format!("tenant_url = \"{endpoint}\""))
             || generated.contains(&endpoint),
@@ -364,11 +362,6 @@ resource "kiro_entra_provisioning" "kiro" {{
     );
     assert!(generated.contains(&sp), "{generated}");
     assert!(!generated.contains(&token), "{generated}");
-    assert!(
-        run.output().contains("Set exactly one of"),
-        "{}",
-        run.output()
-    );
 
     // Switching to the secret kept in state is an in-place update.
     ws.write_main(&kiro_config(
@@ -392,9 +385,8 @@ fn bad_configurations_fail_at_plan_time_without_api_calls() {
     let cases: &[(&str, &[&str])] = &[
         (
             "  secret_token = \"abc\"\n  secret_token_wo_version = 1\n",
-            &["secret_token_wo_version needs secret_token_wo"],
+            &["so secret_token_wo must be set too"],
         ),
-        ("", &["Set exactly one of"]),
         (
             &minted("1", "  secret_token = \"abc\"\n"),
             &["Conflicting arguments"],
@@ -409,7 +401,7 @@ fn bad_configurations_fail_at_plan_time_without_api_calls() {
         ),
         (
             "  secret_token = \"abc\"\n  attribute_mapping {\n    object = \"user\"\n    target_attribute = \"displayName\"\n  }\n",
-            &["Set source_attribute"],
+            &["Set one of `source_attribute`"],
         ),
         (
             "  secret_token = \"abc\"\n  attribute_mapping {\n    object = \"device\"\n    target_attribute = \"x\"\n    source_attribute = \"y\"\n  }\n",
@@ -525,5 +517,23 @@ resource "kiro_access_token" "scim" {{
         assert_eq!(job.as_array().map_or(0, Vec::len), 1, "one job: {job:#}");
     }
     ws.ok(&["destroy", "-auto-approve", "-no-color", "-var", "wo=true"]);
+    setup.assert_empty();
+}
+
+/// With no secret at all the provider keeps the credentials saved in Entra; a job that has
+/// none (a new one) is refused at apply with what to set, and nothing is left behind.
+#[test]
+fn no_secret_on_a_new_job_fails_and_leaves_no_job() {
+    let setup = Setup::new();
+    let ws = setup.workspace("");
+    ws.ok(&["validate", "-no-color"]);
+    let failed = ws.fails(&["apply", "-auto-approve", "-no-color"]).output();
+    assert!(
+        failed.contains("No SCIM token to keep") && failed.contains("kiro_scim_token"),
+        "{failed}"
+    );
+    let jobs = setup.sandbox.objects(&setup.tenant)["sync_jobs"].clone();
+    assert_eq!(jobs.as_array().map_or(0, Vec::len), 0, "{jobs:#}");
+    ws.destroy();
     setup.assert_empty();
 }
