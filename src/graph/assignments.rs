@@ -102,7 +102,26 @@ impl GraphClient {
             }
         };
         self.shared_assignment_lists().forget(sp_id);
-        made
+        let made = made?;
+        // Read your own write: the next refresh finds assignments in the service principal's
+        // list, which misses a new one while it replicates. Returning before the list shows it
+        // would let that refresh take the new assignment for a deleted one.
+        let left = deadline.saturating_duration_since(Instant::now());
+        let id = made.id.clone();
+        wait_until(
+            "the new assignment to show in the service principal's list",
+            left,
+            || async {
+                Ok(self
+                    .list_app_role_assignments(sp_id)
+                    .await?
+                    .into_iter()
+                    .find(|a| a.id == id))
+            },
+        )
+        .await?;
+        self.shared_assignment_lists().forget(sp_id);
+        Ok(made)
     }
 
     /// The service principal's assignment of `app_role_id` to `principal_id`, if Graph shows it.

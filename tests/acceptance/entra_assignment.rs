@@ -528,3 +528,29 @@ fn turning_provision_on_demand_on_provisions_in_place() {
     ws.destroy();
     sandbox.assert_empty(&tenant);
 }
+
+/// Read your own writes: with 3 s of replication lag (Graph's lists and GETs miss a new
+/// assignment until then), the create returns only once the service principal's list (the
+/// path every refresh reads) shows the assignment, so the plan right after the apply is
+/// empty instead of planning to create it again.
+#[test]
+fn the_plan_right_after_assigning_under_lag_is_empty() {
+    let sandbox = Sandbox::start();
+    let tenant = sandbox.new_tenant();
+    let bob_id = seeded_user(&sandbox, &tenant, "Bob");
+    sandbox.set_faults(json!({"replication_lag_ms": 3000}));
+    let ws = workspace(
+        &sandbox,
+        &tenant,
+        &format!(
+            "{}\n{}",
+            application("Kiro"),
+            assign_on_demand("bob", &bob_id, false)
+        ),
+    );
+    ws.apply();
+    ws.assert_no_changes();
+    ws.destroy();
+    sandbox.set_faults(json!({"replication_lag_ms": 0}));
+    sandbox.assert_empty(&tenant);
+}

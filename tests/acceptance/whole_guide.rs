@@ -116,6 +116,22 @@ fn the_whole_guide_in_one_apply() {
     apply_check_and_destroy_the_guide(&Sandbox::start());
 }
 
+/// Read your own writes: with 3 s of replication lag on new and changed objects (Graph's
+/// lists and GETs both miss them until then) and on the provisioning service, every create
+/// and update returns only once the object reads back as the next refresh reads it, so the
+/// plan right after the apply is empty, never a create of something just made.
+#[test]
+fn the_plan_right_after_the_whole_guide_at_3s_lag_is_empty() {
+    let sandbox = Sandbox::start();
+    sandbox.set_faults(serde_json::json!({"replication_lag_ms": 3000}));
+    sandbox.call(
+        "PUT",
+        "settings",
+        Some(serde_json::json!({"sync_lag_ms": 3000})),
+    );
+    apply_check_and_destroy_the_guide(&sandbox);
+}
+
 #[test]
 fn kiro_rejecting_a_kept_enterprise_mapping_fails_provision_on_demand() {
     let sandbox = Sandbox::start();
