@@ -154,6 +154,12 @@ async fn create_assignment_retries_reference_lag_only() {
             (201, made.clone()),
         ],
     );
+    // The create returns once the service principal's list shows the new assignment.
+    fake.script(
+        "GET",
+        ASSIGNED,
+        vec![(200, json!({"value": [made.clone()]}))],
+    );
     let c = fake.client();
     let role = "18d14569-c3bd-439b-9a66-3a2aee01d14f";
     let got = c
@@ -164,8 +170,17 @@ async fn create_assignment_retries_reference_lag_only() {
     assert_eq!(got.principal_type.as_deref(), Some("User"));
     assert_eq!(got.extra["deletedDateTime"], Value::Null);
     let body = json!({"principalId": "u-1", "resourceId": "sp-1", "appRoleId": role});
-    let seen = fake.seen();
+    let seen: Vec<_> = fake
+        .seen()
+        .into_iter()
+        .filter(|s| s.line().starts_with("POST"))
+        .collect();
     assert_eq!(seen.len(), 3);
+    assert_eq!(
+        fake.lines().last().map(String::as_str),
+        Some(format!("GET {ASSIGNED}").as_str()),
+        "read back through the list"
+    );
     for s in &seen {
         assert_eq!(
             (s.line(), s.body.clone()),
@@ -279,7 +294,8 @@ async fn assignment_lists_are_shared_until_the_client_assigns_or_removes() {
     };
     assert_eq!(lists_made(), 1, "5 readers share one listing");
 
-    // The client's own write drops the shared copy; the next read lists again.
+    // The client's own write drops the shared copy (after reading the new assignment back
+    // through the list); the next read lists again.
     fake.script("POST", ASSIGNED, vec![(201, assignment("a-2", "u-2"))]);
     c.create_app_role_assignment(
         "sp-1",
@@ -290,7 +306,7 @@ async fn assignment_lists_are_shared_until_the_client_assigns_or_removes() {
     .await
     .unwrap();
     let after = c.list_app_role_assignments_shared("sp-1").await.unwrap();
-    assert_eq!((lists_made(), after.len()), (2, 2));
+    assert_eq!((lists_made(), after.len()), (3, 2));
     fake.script(
         "DELETE",
         &format!("{ASSIGNED}/a-2"),
@@ -298,7 +314,7 @@ async fn assignment_lists_are_shared_until_the_client_assigns_or_removes() {
     );
     c.delete_app_role_assignment("sp-1", "a-2").await.unwrap();
     c.list_app_role_assignments_shared("sp-1").await.unwrap();
-    assert_eq!(lists_made(), 3, "a delete drops it too");
+    assert_eq!(lists_made(), 4, "a delete drops it too");
 }
 
 fn unavailable() -> (u16, Value) {
