@@ -11,6 +11,8 @@
 //! - `GET /_sandbox/tenants/{t}/objects` → applications, service_principals, deleted_items,
 //!   users, groups (with `members`), assignments (ignoring lag)
 //! - `PATCH /_sandbox/tenants/{t}/applications/{id}` raw merge (drift) → 200 object;
+//! - `PATCH /_sandbox/tenants/{t}/service_principals/{id}` raw merge of an enterprise
+//!   application (a portal change, e.g. "Assignment required?") → 200 object;
 //!   `DELETE` the same path → 204 (out-of-band delete)
 //! - `POST /_sandbox/tenants/{t}/federated_tokens` `{client_id, token}` → 204
 //! - `POST /_sandbox/tenants/{t}/certificates` `{client_id, thumbprint}` → 204 (`thumbprint`
@@ -114,6 +116,10 @@ pub fn router() -> Router<Arc<Sandbox>> {
         .route(
             "/_sandbox/tenants/{tenant}/applications/{id}",
             patch(drift_application).delete(delete_application),
+        )
+        .route(
+            "/_sandbox/tenants/{tenant}/service_principals/{id}",
+            patch(drift_service_principal),
         )
         .route(
             "/_sandbox/tenants/{tenant}/federated_tokens",
@@ -238,6 +244,28 @@ async fn drift_application(
     t.directory.sync_service_principal(&id, Duration::ZERO);
     let obj = next;
     Ok(axum::Json(Value::Object(obj)).into_response())
+}
+
+/// A change made in the portal to an enterprise application, visible at once.
+async fn drift_service_principal(
+    State(sb): Sb,
+    Path((key, id)): Path<(String, String)>,
+    bytes: Bytes,
+) -> Answer {
+    let patch: serde_json::Map<String, Value> = body(&bytes)?;
+    let t = tenant(&sb, &key).await?;
+    let mut t = t.lock().await;
+    let id = id.to_ascii_lowercase();
+    let stored = t.directory.service_principals.get_mut(&id).ok_or_else(|| {
+        fail(
+            StatusCode::NOT_FOUND,
+            format!("unknown service principal '{id}'"),
+        )
+    })?;
+    let mut next = stored.obj.clone();
+    merge(&mut next, &patch);
+    stored.update(next.clone(), Duration::ZERO);
+    Ok(axum::Json(Value::Object(next)).into_response())
 }
 
 /// An out-of-band delete (the app lands in deleted items; its service principal goes).

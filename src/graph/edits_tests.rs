@@ -378,6 +378,7 @@ async fn typed_patches_send_exactly_what_is_set() {
         .unwrap();
     let sp = ServicePrincipalPatch {
         display_name: Some("Kiro 2".into()),
+        ..ServicePrincipalPatch::default()
     };
     c.update_service_principal("sp-1", &sp).await.unwrap();
     c.update_service_principal("sp-1", &ServicePrincipalPatch::default())

@@ -81,6 +81,9 @@ pub struct ServicePrincipalPatch {
     /// New display name (the enterprise application's name).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
+    /// "Assignment required?": only assigned users and groups may sign in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub app_role_assignment_required: Option<bool>,
 }
 
 impl ServicePrincipalPatch {
@@ -139,6 +142,7 @@ mod tests {
         );
         let sp = ServicePrincipalPatch {
             display_name: Some("Kiro 2".into()),
+            ..ServicePrincipalPatch::default()
         };
         assert_eq!(
             serde_json::to_value(&sp).unwrap(),

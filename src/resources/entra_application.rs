@@ -13,7 +13,9 @@ use crate::framework::managed::{ManagedResource, Operation, Timeouts};
 use crate::framework::plan::PlanContext;
 use crate::framework::validators::{StringCheck, int_between, is_guid, max_length, not_blank};
 use crate::framework::value::TfValue;
-use crate::graph::applications::{Application, PermissionScope, TEMPLATE_SCOPE_VALUE};
+use crate::graph::applications::{
+    Application, PermissionScope, ServicePrincipal, TEMPLATE_SCOPE_VALUE,
+};
 use crate::graph::client::GraphClient;
 use crate::graph::consistency::{
     instantiate_or_find, wait_for_application, wait_for_service_principal, wait_until,
@@ -55,6 +57,11 @@ tf_model! {
         /// Keep the template's `user_impersonation` scope. By default it is disabled and
         /// removed, so only the Kiro scopes remain.
         keep_default_scope: bool [default(TfValue::Bool(false))],
+        /// The enterprise application's "Assignment required?": with `true` (the default, as
+        /// the template sets it) only users and groups assigned to it can sign in to Kiro;
+        /// `false` lets anyone in the tenant sign in. A change made in the portal shows as
+        /// drift.
+        assignment_required: bool [default(TfValue::Bool(true))],
         /// Refuse to create when an application with the same display name exists (the error
         /// lists the existing ones and how to import them).
         prevent_duplicate_names: bool [default(TfValue::Bool(true))],
@@ -102,7 +109,12 @@ fn default_scope(app: &Application) -> Option<&PermissionScope> {
 impl ApplicationModel {
     /// The model with everything Graph and the provider know filled in;
     /// arguments that live only in Terraform are kept.
-    fn observed(mut self, app: &Application, sp_id: Option<String>, clients: &Clients) -> Self {
+    fn observed(
+        mut self,
+        app: &Application,
+        sp: Option<&ServicePrincipal>,
+        clients: &Clients,
+    ) -> Self {
         self.id = Some(app.id.clone());
         self.object_id = Some(app.id.clone());
         self.client_id = Some(app.app_id.clone());
@@ -110,7 +122,10 @@ impl ApplicationModel {
         self.requested_access_token_version = token_version(app);
         self.identifier_uri = identifier_uri_state(&app.identifier_uris);
         self.keep_default_scope = default_scope(app).is_some();
-        self.service_principal_id = sp_id;
+        if let Some(sp) = sp {
+            self.service_principal_id = Some(sp.id.clone());
+            self.assignment_required = sp.app_role_assignment_required;
+        }
         self.tenant_id = Some(clients.tenant_id.clone());
         self.issuer_url = Some(clients.issuer_url());
         self.openid_configuration_url = Some(clients.openid_configuration_url());
@@ -176,6 +191,35 @@ async fn converge(
         "the application to show its new settings",
         op.remaining(),
         |app| shows(app, want),
+    )
+    .await
+}
+
+/// Makes the enterprise application's "Assignment required?" what the plan says, and returns
+/// the service principal once Graph shows it so (the next refresh reads it back that way).
+async fn converge_service_principal(
+    graph: &GraphClient,
+    sp: ServicePrincipal,
+    plan: &ApplicationModel,
+    op: &Operation,
+) -> Result<ServicePrincipal, GraphError> {
+    if sp.app_role_assignment_required == plan.assignment_required {
+        return Ok(sp);
+    }
+    let patch = ServicePrincipalPatch {
+        app_role_assignment_required: Some(plan.assignment_required),
+        ..ServicePrincipalPatch::default()
+    };
+    graph.update_service_principal(&sp.id, &patch).await?;
+    wait_until(
+        "the enterprise application's assignment setting to read back",
+        op.remaining(),
+        || async {
+            Ok(graph
+                .get_service_principal(&sp.id)
+                .await?
+                .filter(|now| now.app_role_assignment_required == plan.assignment_required))
+        },
     )
     .await
 }
@@ -271,13 +315,14 @@ impl ManagedResource<Clients> for EntraApplication {
                 || graph.get_application(&app_id),
             )
             .await?;
-            wait_for_service_principal(graph, &sp_id, op.remaining()).await?;
-            converge(graph, &app, &plan, op).await
+            let sp = wait_for_service_principal(graph, &sp_id, op.remaining()).await?;
+            let sp = converge_service_principal(graph, sp, &plan, op).await?;
+            Ok::<_, GraphError>((converge(graph, &app, &plan, op).await?, sp))
         };
-        let app = finish
+        let (app, sp) = finish
             .await
             .map_err(|e| e.fail_at("finish setting up the new application", TARGETS))?;
-        Ok(plan.observed(&app, Some(sp_id), clients))
+        Ok(plan.observed(&app, Some(&sp), clients))
     }
 
     async fn read(
@@ -297,16 +342,18 @@ impl ManagedResource<Clients> for EntraApplication {
             tracing::info!(%object_id, "application is gone; removing it from state");
             return Ok(None);
         };
-        let sp_id = match state.service_principal_id.clone().filter(|s| !s.is_empty()) {
-            Some(id) => Some(id),
-            // After an import: look the enterprise application up once.
+        let sp = match state.service_principal_id.clone().filter(|s| !s.is_empty()) {
+            Some(id) => graph
+                .get_service_principal(&id)
+                .await
+                .map_err(|e| e.fail("read the enterprise application"))?,
+            // After an import: look the enterprise application up by client id.
             None => graph
                 .find_service_principal_by_app_id(&app.app_id)
                 .await
-                .map_err(|e| e.fail("find the application's service principal"))?
-                .map(|sp| sp.id),
+                .map_err(|e| e.fail("find the application's service principal"))?,
         };
-        Ok(Some(state.observed(&app, sp_id, clients)))
+        Ok(Some(state.observed(&app, sp.as_ref(), clients)))
     }
 
     async fn update(
@@ -328,21 +375,23 @@ impl ManagedResource<Clients> for EntraApplication {
             .await?;
             let renamed = app.display_name != plan.display_name;
             let app = converge(graph, &app, &plan, op).await?;
-            if let Some(sp_id) = prior.service_principal_id.as_deref()
-                && renamed
-            {
+            let sp_id = prior.service_principal_id.clone().unwrap_or_default();
+            let sp = wait_for_service_principal(graph, &sp_id, op.remaining()).await?;
+            if renamed {
                 // The enterprise application carries its own name.
                 let rename = ServicePrincipalPatch {
                     display_name: Some(plan.display_name.clone()),
+                    ..ServicePrincipalPatch::default()
                 };
-                graph.update_service_principal(sp_id, &rename).await?;
+                graph.update_service_principal(&sp_id, &rename).await?;
             }
-            Ok::<_, GraphError>(app)
+            let sp = converge_service_principal(graph, sp, &plan, op).await?;
+            Ok::<_, GraphError>((app, sp))
         };
-        let app = result
+        let (app, sp) = result
             .await
             .map_err(|e| e.fail_at("update the application", TARGETS))?;
-        Ok(plan.observed(&app, prior.service_principal_id.clone(), clients))
+        Ok(plan.observed(&app, Some(&sp), clients))
     }
 
     async fn delete(

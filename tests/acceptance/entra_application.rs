@@ -448,3 +448,57 @@ fn graph_rejection_names_code_and_request_id() {
     ws.destroy();
     sandbox.assert_empty(&tenant);
 }
+
+/// "Assignment required?" is managed: on by default (only assigned people sign in), turned
+/// off in the portal it shows in the plan and the apply puts it back; turned off in the
+/// configuration it is an in-place update, read back under replication lag.
+#[test]
+fn assignment_required_is_managed_and_its_drift_shows() {
+    let sandbox = Sandbox::start();
+    let tenant = sandbox.new_tenant();
+    sandbox.set_faults(json!({"replication_lag_ms": 1000}));
+    let ws = Workspace::new();
+    ws.write_main(&config(&sandbox, &tenant, &app("Kiro")));
+    ws.init();
+    ws.apply();
+    let state = ws.resource("kiro_entra_application.kiro");
+    assert_eq!(state["assignment_required"], true);
+    let sp_id = state["service_principal_id"].as_str().unwrap().to_string();
+    let remote = |sandbox: &Sandbox| {
+        sandbox.objects(&tenant)["service_principals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|sp| sp["id"] == sp_id.as_str())
+            .unwrap()["appRoleAssignmentRequired"]
+            .clone()
+    };
+    assert_eq!(remote(&sandbox), true);
+    ws.assert_no_changes();
+
+    // Turned off in the portal: the plan shows it, the apply turns it back on.
+    sandbox.drift_service_principal(&tenant, &sp_id, json!({"appRoleAssignmentRequired": false}));
+    let (code, plan) = ws.plan_exit_code();
+    assert_eq!(code, 2);
+    assert!(
+        plan.stdout.contains("~ assignment_required")
+            && plan.stdout.contains("false -> true")
+            && !plan.stdout.contains("replace"),
+        "{}",
+        plan.stdout
+    );
+    ws.apply();
+    assert_eq!(remote(&sandbox), true);
+    ws.assert_no_changes();
+
+    // Off in the configuration: updated in place and read back despite the lag.
+    ws.write_main(&config(
+        &sandbox,
+        &tenant,
+        &app("Kiro").replace("}\n", "  assignment_required = false\n}\n"),
+    ));
+    ws.apply();
+    assert_eq!(remote(&sandbox), false);
+    ws.assert_no_changes();
+    ws.destroy();
+}

@@ -132,6 +132,15 @@ impl Sandbox {
         );
     }
 
+    /// A change made in the portal to the enterprise application (service principal).
+    pub fn drift_service_principal(&self, tenant: &Tenant, sp_id: &str, patch: Value) -> Value {
+        self.call(
+            "PATCH",
+            &format!("tenants/{}/service_principals/{sp_id}", tenant.tenant_id),
+            Some(patch),
+        )
+    }
+
     pub fn delete_application_out_of_band(&self, tenant: &Tenant, object_id: &str) {
         self.call(
             "DELETE",
