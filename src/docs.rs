@@ -9,6 +9,7 @@
 //! `examples/data-sources/<type>/data-source.tf` and `notes.md`.
 //! Rendering is a pure function of the schemas and those files: the same
 //! input gives the same bytes, so `docs/` can be checked for staleness.
+//! `docs/guides/` holds hand-written guides, which this module leaves alone.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -686,9 +687,14 @@ pub fn write(pages: &[Page], docs_dir: &Path) -> io::Result<Vec<Stale>> {
     Ok(changes)
 }
 
-/// Markdown files under `docs_dir` that no page renders, sorted.
+/// `docs/guides/`: the Registry's guide pages, written by hand, never rendered, so neither
+/// stale nor orphaned.
+pub const GUIDES_DIR: &str = "guides";
+
+/// Markdown files under `docs_dir` that no page renders, sorted (the guides aside).
 fn orphans(pages: &[Page], docs_dir: &Path) -> io::Result<Vec<PathBuf>> {
     let rendered: BTreeSet<PathBuf> = pages.iter().map(|p| docs_dir.join(&p.path)).collect();
+    let guides = docs_dir.join(GUIDES_DIR);
     let mut found = Vec::new();
     let mut dirs = vec![docs_dir.to_path_buf()];
     while let Some(dir) = dirs.pop() {
@@ -699,6 +705,9 @@ fn orphans(pages: &[Page], docs_dir: &Path) -> io::Result<Vec<PathBuf>> {
         };
         for entry in entries {
             let path = entry?.path();
+            if path == guides {
+                continue;
+            }
             if path.is_dir() {
                 dirs.push(path);
             } else if path.extension().is_some_and(|e| e == "md") && !rendered.contains(&path) {

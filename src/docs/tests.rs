@@ -333,6 +333,11 @@ fn stale_pages_are_named_and_write_brings_them_up_to_date() {
     put(d, "resources/old.md", "a page for a removed resource\n");
     put(d, "resources/thing.md", page(&pages, "resources/thing.md"));
     put(d, "notes.txt", "not a page; left alone\n");
+    put(
+        d,
+        "guides/deploying.md",
+        "a hand-written guide; left alone\n",
+    );
     let found = stale(&pages, d).unwrap();
     assert_eq!(
         found,
@@ -350,4 +355,5 @@ fn stale_pages_are_named_and_write_brings_them_up_to_date() {
     assert!(stale(&pages, d).unwrap().is_empty());
     assert!(!d.join("resources/old.md").exists());
     assert!(d.join("notes.txt").exists());
+    assert!(d.join("guides/deploying.md").exists());
 }

@@ -54,7 +54,7 @@ pub fn provider_schema() -> Schema {
                 Attribute::string("tenant_id")
                     .optional()
                     .validate(guid())
-                    .describe("Entra directory (tenant) id. Required; env `ARM_TENANT_ID`."),
+                    .describe("Entra directory (tenant) id. Must be set, here or in env `ARM_TENANT_ID` (hence optional in the schema); configuring the provider fails without it."),
             )
             .attribute(
                 Attribute::string("client_id")

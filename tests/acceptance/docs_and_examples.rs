@@ -51,6 +51,46 @@ fn docs_are_current() {
     );
 }
 
+/// The hand-written guides (`docs/guides/*.md`, which `kiro-docs` leaves alone) carry the
+/// Registry's front matter, and every link from one guide to another names a guide that
+/// exists.
+#[test]
+fn guides_have_registry_front_matter() {
+    let dir = repo().join("docs").join(docs::GUIDES_DIR);
+    let mut guides: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("docs/guides")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .collect();
+    guides.sort();
+    assert!(!guides.is_empty(), "no guides in {}", dir.display());
+    let mut problems = Vec::new();
+    for guide in &guides {
+        let name = guide.file_name().unwrap().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(guide).unwrap();
+        let front = text
+            .strip_prefix("---\n")
+            .and_then(|rest| rest.split_once("\n---\n"))
+            .map(|(front, _)| front);
+        let Some(front) = front else {
+            problems.push(format!("{name}: no front matter between --- lines"));
+            continue;
+        };
+        for key in ["page_title: \"", "subcategory: \"", "description: |-\n  "] {
+            if !front.contains(key) {
+                problems.push(format!("{name}: front matter lacks {}", key.trim_end()));
+            }
+        }
+        for (i, _) in text.match_indices("](") {
+            let target = text[i + 2..].split([')', '#']).next().unwrap_or_default();
+            if target.ends_with(".md") && !target.contains('/') && !dir.join(target).exists() {
+                problems.push(format!("{name}: links to {target}, which is not a guide"));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", bullets(&problems));
+}
+
 #[test]
 fn every_block_and_attribute_is_described() {
     let missing = docs::missing_descriptions(&catalog());

@@ -107,6 +107,16 @@ impl Workspace {
         std::fs::write(&self.cli_config, config).unwrap();
     }
 
+    /// Replaces how Terraform installs providers: the CLI configuration becomes
+    /// `provider_installation { <methods> }` (e.g. one `network_mirror` block).
+    pub fn install_providers_with(&self, methods: &str) {
+        std::fs::write(
+            &self.cli_config,
+            format!("provider_installation {{\n{methods}\n}}\n"),
+        )
+        .unwrap();
+    }
+
     pub fn write(&self, name: &str, content: &str) {
         std::fs::write(self.dir.join(name), content).unwrap();
     }

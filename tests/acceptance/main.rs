@@ -19,6 +19,7 @@ mod kiro_profile;
 mod kiro_subscription;
 mod plugin;
 mod provider_config;
+mod release_mirror;
 mod sandbox;
 mod sandbox_entra;
 mod sandbox_kiro;

@@ -89,26 +89,56 @@ fn assert_guide_delivered(
 /// `examples/complete` applied in one go, checked, re-planned clean and destroyed, leaving
 /// both sides empty.
 fn apply_check_and_destroy_the_guide(sandbox: &Sandbox) {
-    let tenant = sandbox.new_tenant();
-    let account = sandbox.aws_account();
-    sandbox.set_domain_auto_verify(Some(300));
-    let dave = seeded_user(sandbox, &tenant, "Dave");
-    let mut ws = complete_example(sandbox, &tenant, &account);
-    ws.env(
-        "TF_VAR_kiro_user",
-        dave["userPrincipalName"].as_str().unwrap(),
-    );
-    ws.init();
-    let apply = ws.apply();
-    assert!(
-        apply.stdout.contains("Apply complete!"),
-        "one apply does it all:\n{}",
-        apply.stdout
-    );
-    assert_guide_delivered(sandbox, &tenant, &account, &ws);
-    ws.assert_no_changes();
-    ws.destroy();
-    assert_both_sides_empty(sandbox, &tenant, &account);
+    let guide = GuideRun::prepare(sandbox);
+    guide.ws.init();
+    guide.apply_check_and_destroy(sandbox);
+}
+
+/// The complete example in a workspace for a fresh sandbox tenant and AWS account, not yet
+/// initialised (so a test can change how the provider is installed first).
+pub(crate) struct GuideRun {
+    tenant: Tenant,
+    account: AwsAccount,
+    pub ws: Workspace,
+}
+
+impl GuideRun {
+    pub(crate) fn prepare(sandbox: &Sandbox) -> GuideRun {
+        let tenant = sandbox.new_tenant();
+        let account = sandbox.aws_account();
+        sandbox.set_domain_auto_verify(Some(300));
+        let dave = seeded_user(sandbox, &tenant, "Dave");
+        let mut ws = complete_example(sandbox, &tenant, &account);
+        ws.env(
+            "TF_VAR_kiro_user",
+            dave["userPrincipalName"].as_str().unwrap(),
+        );
+        GuideRun {
+            tenant,
+            account,
+            ws,
+        }
+    }
+
+    /// After `terraform init`: one apply, the guide's result checked, a clean plan, and a
+    /// destroy that leaves both sides empty.
+    pub(crate) fn apply_check_and_destroy(self, sandbox: &Sandbox) {
+        let GuideRun {
+            tenant,
+            account,
+            ws,
+        } = self;
+        let apply = ws.apply();
+        assert!(
+            apply.stdout.contains("Apply complete!"),
+            "one apply does it all:\n{}",
+            apply.stdout
+        );
+        assert_guide_delivered(sandbox, &tenant, &account, &ws);
+        ws.assert_no_changes();
+        ws.destroy();
+        assert_both_sides_empty(sandbox, &tenant, &account);
+    }
 }
 
 #[test]
