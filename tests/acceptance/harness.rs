@@ -48,7 +48,7 @@ pub fn aws_plugin_mirror() -> Result<PathBuf, String> {
     }
 }
 
-/// Copies the `.tf` files (and README.md) of `from` and its subdirectories to `to`.
+/// Copies the `.tf` files of `from` and its subdirectories to `to`.
 fn copy_tf_tree(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap_or_else(|e| panic!("{}: {e}", from.display())) {

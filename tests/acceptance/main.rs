@@ -15,6 +15,7 @@ mod kiro_domain;
 mod kiro_fixtures;
 mod kiro_profile;
 mod kiro_subscription;
+mod module;
 mod multi_tenant;
 mod plugin;
 mod provider_config;

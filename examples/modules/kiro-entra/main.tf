@@ -131,6 +131,15 @@ resource "kiro_entra_provisioning" "write_only" {
   secret_token_wo      = var.scim_token
   # A number that changes whenever token_rotation does.
   secret_token_wo_version = parseint(substr(sha256(var.token_rotation), 0, 12), 16)
+
+  lifecycle {
+    # Here rather than as a validation of scim_token: Terraform does not evaluate validation
+    # rules that read an ephemeral variable.
+    precondition {
+      condition     = var.scim_token != null
+      error_message = "scim_token_mode = \"write_only\" needs scim_token."
+    }
+  }
 }
 
 locals {

@@ -143,10 +143,6 @@ variable "scim_token_mode" {
     condition     = contains(["minted", "write_only"], var.scim_token_mode)
     error_message = "scim_token_mode must be minted or write_only."
   }
-  validation {
-    condition     = var.scim_token_mode == "minted" || var.scim_token != null
-    error_message = "scim_token_mode = \"write_only\" needs scim_token."
-  }
 }
 
 variable "scim_token" {
