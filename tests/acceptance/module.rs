@@ -112,6 +112,24 @@ fn bad_module_inputs_are_refused_with_their_rules() {
     }
     assert!(sandbox.applications(&tenant).is_empty());
 
+    // A plan for nobody assigned (checked against the other inputs, so only once they are
+    // valid themselves).
+    let ws = module_workspace(
+        &sandbox,
+        &tenant,
+        &account,
+        r#"  profile_name       = "typo"
+  groups             = ["Kiro Developers"]
+  subscription_plans = { "Kiro Develpers" = "KIRO_POWER" }"#,
+        "",
+    );
+    let out = ws.fails(&["plan", "-no-color"]).output();
+    let flat = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        flat.contains("Each subscription_plans key must be written as in groups"),
+        "{out}"
+    );
+
     // Checked once the inputs are valid: a write-only token mode without the token.
     let ws = module_workspace(
         &sandbox,

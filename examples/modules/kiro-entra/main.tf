@@ -33,10 +33,9 @@ locals {
   # over them never waits for the lookups.
   principal_keys = concat(var.groups, var.group_object_ids, var.users, var.user_object_ids)
 
-  subscription_plans = {
-    for key in local.principal_keys : key => lookup(var.subscription_plans, key, var.subscription_plan)
-    if lookup(var.subscription_plans, key, var.subscription_plan) != null && lookup(var.subscription_plans, key, var.subscription_plan) != "NONE"
-  }
+  plan_of = { for key in local.principal_keys : key => lookup(var.subscription_plans, key, var.subscription_plan) }
+
+  subscription_plans = { for key, plan in local.plan_of : key => plan if plan != null && plan != "NONE" }
 
   domains = { for d in var.domains : lower(d) => d }
 }

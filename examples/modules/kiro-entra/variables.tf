@@ -107,6 +107,10 @@ variable "subscription_plans" {
     condition     = alltrue([for plan in values(var.subscription_plans) : contains(["KIRO_PRO", "KIRO_PRO_PLUS", "KIRO_POWER", "NONE"], plan)])
     error_message = "subscription_plans values must be KIRO_PRO, KIRO_PRO_PLUS, KIRO_POWER or NONE."
   }
+  validation {
+    condition     = alltrue([for key in keys(var.subscription_plans) : contains(concat(var.groups, var.group_object_ids, var.users, var.user_object_ids), key)])
+    error_message = "Each subscription_plans key must be written as in groups, group_object_ids, users or user_object_ids."
+  }
 }
 
 # Provisioning (Entra -> Kiro over SCIM).
@@ -135,7 +139,7 @@ variable "provision_on_demand" {
 }
 
 variable "scim_token_mode" {
-  description = "Where Entra's SCIM token comes from: `minted` (the provider creates it in Kiro and keeps only its id) or `write_only` (`scim_token`, sent to Entra and never stored in state or plan)."
+  description = "Where Entra's SCIM token comes from: `minted` (the provider creates it in Kiro and keeps only its id) or `write_only` (`scim_token`, sent to Entra and never stored in state or plan). Choose it before the first apply: a change later replaces the provisioning job."
   type        = string
   default     = "minted"
 
@@ -146,7 +150,7 @@ variable "scim_token_mode" {
 }
 
 variable "scim_token" {
-  description = "The Kiro SCIM token when `scim_token_mode = \"write_only\"` (ephemeral: never stored). Changing scim_token_mode replaces the provisioning job."
+  description = "The Kiro SCIM token when `scim_token_mode = \"write_only\"` (ephemeral: never stored)."
   type        = string
   default     = null
   sensitive   = true
