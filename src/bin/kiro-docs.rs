@@ -13,7 +13,7 @@ use kiro_provider::provider::KiroProvider;
 const USAGE: &str = "usage: kiro-docs [--check]\n\n\
     Renders docs/ from the provider's schemas and examples/, and the module\n\
     READMEs under examples/modules/ from the modules' .tf files.\n\
-    --check  write nothing; exit 1 when docs/ is out of date";
+    --check  write nothing; exit 1 when docs/ or a module README is out of date";
 
 fn main() -> ExitCode {
     let mut check = false;
