@@ -139,7 +139,7 @@ variable "provision_on_demand" {
 }
 
 variable "scim_token_mode" {
-  description = "Where Entra's SCIM token comes from: `minted` (the provider creates it in Kiro and keeps only its id) or `write_only` (`scim_token`, sent to Entra and never stored in state or plan). Choose it before the first apply: a change later replaces the provisioning job."
+  description = "Where Entra's SCIM token comes from: `minted` (the provider creates it in Kiro and keeps only its id) or `write_only` (`scim_token`, sent to Entra and never stored in state or plan). Choose it before the first apply: a later change swaps one provisioning resource for another, and Terraform does not order the old job's removal before the new one's creation."
   type        = string
   default     = "minted"
 
