@@ -14,11 +14,23 @@ rm -rf "$work" examples/complete/.terraform examples/complete/.terraform.lock.hc
 mkdir -p "$work/mirror/registry.terraform.io/kiro-entra/kiro/$version/linux_amd64"
 cp target/release/terraform-provider-kiro \
   "$work/mirror/registry.terraform.io/kiro-entra/kiro/$version/linux_amd64/terraform-provider-kiro_v$version"
+# hashicorp/aws (the example can publish the domain's TXT record in Route 53) comes from the
+# machine's unpacked plugin mirror: nothing is downloaded.
+plugins="${KIRO_TF_PLUGIN_MIRROR:-/opt/tf-plugins}"
+if [ ! -d "$plugins/registry.terraform.io/hashicorp/aws" ]; then
+  echo "examples/complete needs hashicorp/aws from a filesystem mirror: none at" \
+    "$plugins/registry.terraform.io/hashicorp/aws (set KIRO_TF_PLUGIN_MIRROR)" >&2
+  exit 1
+fi
 cat > "$work/terraform.tfrc" <<TFRC
 provider_installation {
   filesystem_mirror {
     path    = "$work/mirror"
     include = ["registry.terraform.io/kiro-entra/kiro"]
+  }
+  filesystem_mirror {
+    path    = "$plugins"
+    include = ["registry.terraform.io/hashicorp/aws"]
   }
 }
 TFRC
@@ -54,6 +66,11 @@ export AWS_EC2_METADATA_DISABLED=true
 export KIRO_DNS_RESOLVER="$(sed -n 's/^KIRO_SANDBOX_DNS=//p' "$work/sandbox.out")"
 curl -fsS -X PUT -H 'Content-Type: application/json' -d '{"domain_auto_verify_ms": 2000}' \
   "$url/_sandbox/settings" > /dev/null
+# The sandbox's default tenant's seeded group and user, and a domain (no Route 53 zone: the
+# sandbox verifies domains by itself).
+export TF_VAR_kiro_group="Kiro Developers"
+export TF_VAR_kiro_user="dave@kirosandbox.onmicrosoft.com"
+export TF_VAR_company_domain="kirosandbox.example"
 export TF_CLI_CONFIG_FILE="$work/terraform.tfrc"
 export CHECKPOINT_DISABLE=1
 

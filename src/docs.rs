@@ -21,6 +21,8 @@ use crate::framework::schema::{Attribute, Block, NestedBlock, Nesting, Schema};
 use crate::framework::types::Type;
 use crate::framework::value::TfValue;
 
+pub mod module;
+
 /// The command that regenerates `docs/`; error messages name it.
 pub const DOCS_COMMAND: &str = "cargo run --bin kiro-docs";
 

@@ -1,30 +1,48 @@
 # The whole Entra ID -> Kiro guide in one apply: the non-gallery enterprise
 # application Kiro signs in against, its API scopes and redirect URIs; the Kiro
-# profile trusting the application, with the company domain (verified); Entra's
-# automatic provisioning into Kiro's SCIM endpoint with a token the provider
-# mints itself (never in state); a group and a user assigned and provisioned on
-# demand; and the group subscribed to Kiro.
+# profile trusting the application, with the company domain (its TXT record
+# published in Route 53, then verified); Entra's automatic provisioning into
+# Kiro's SCIM endpoint with a token the provider mints itself (never in state);
+# a group and a user assigned and provisioned on demand; and the group
+# subscribed to Kiro. ../modules/kiro-entra is the same guide as a module.
 #
 # Credentials and endpoints come from the environment (ARM_TENANT_ID,
 # ARM_CLIENT_ID, ARM_CLIENT_SECRET, the AWS credential chain and AWS_REGION,
 # KIRO_ENDPOINT_*), so the same file runs against a real tenant and AWS
-# account or the offline sandbox (see ../run-sandbox.sh). Publish the domain's
-# TXT record with your DNS provider (see the kiro_domain docs for Route 53);
-# the sandbox verifies domains by itself.
+# account or the offline sandbox (see ../run-sandbox.sh, which passes the
+# sandbox's group, user and domain as TF_VAR_*).
+#
+# The domain: give route53_zone_id and one apply publishes the TXT record and
+# waits for Kiro to verify it. Without Route 53, apply with
+# verify_domains = false, publish the domain_txt_record output with your DNS
+# provider, then apply again with verify_domains = true.
 
 terraform {
   required_providers {
     kiro = {
       source = "kiro-entra/kiro"
     }
+    aws = {
+      source = "hashicorp/aws"
+    }
   }
 }
 
 provider "kiro" {}
 
+# Used only for the Route 53 record. Terraform configures it even when no zone
+# is given; then it asks nothing of AWS (not even whose credentials these are),
+# so the example also runs offline.
+provider "aws" {
+  skip_credentials_validation = var.route53_zone_id == null
+  skip_requesting_account_id  = var.route53_zone_id == null
+  skip_metadata_api_check     = var.route53_zone_id == null
+}
+
 variable "app_name" {
-  type    = string
-  default = "Kiro"
+  description = "Name of the Entra enterprise application."
+  type        = string
+  default     = "Kiro"
 }
 
 resource "kiro_entra_application" "kiro" {
@@ -34,9 +52,8 @@ resource "kiro_entra_application" "kiro" {
 }
 
 variable "kiro_group" {
-  description = "The Entra group whose members use Kiro."
+  description = "The Entra group whose members use Kiro (display name)."
   type        = string
-  default     = "Kiro Developers"
 }
 
 # "Expose an API": the two scopes Kiro asks for, for admins and users.
@@ -63,9 +80,8 @@ data "kiro_entra_group" "kiro" {
 }
 
 variable "kiro_user" {
-  description = "A user (outside the group) who uses Kiro too."
+  description = "A user (outside the group) who uses Kiro too (user principal name)."
   type        = string
-  default     = "dave@kirosandbox.onmicrosoft.com"
 }
 
 data "kiro_entra_user" "kiro" {
@@ -75,7 +91,18 @@ data "kiro_entra_user" "kiro" {
 variable "company_domain" {
   description = "The domain people sign in with."
   type        = string
-  default     = "kirosandbox.example"
+}
+
+variable "route53_zone_id" {
+  description = "Route 53 hosted zone of company_domain, to publish its TXT record in; null to publish it yourself."
+  type        = string
+  default     = null
+}
+
+variable "verify_domains" {
+  description = "Wait until Kiro has verified the domain (with no zone: after publishing domain_txt_record)."
+  type        = bool
+  default     = true
 }
 
 # Kiro: the profile trusting the application's v2 issuer.
@@ -90,9 +117,20 @@ resource "kiro_domain" "company" {
   domain_name = var.company_domain
 }
 
+resource "aws_route53_record" "company" {
+  count   = var.route53_zone_id == null ? 0 : 1
+  zone_id = var.route53_zone_id
+  name    = kiro_domain.company.dns_record_name
+  type    = kiro_domain.company.dns_record_type
+  ttl     = 300
+  records = [kiro_domain.company.dns_record_value]
+}
+
 resource "kiro_domain_verification" "company" {
+  count       = var.verify_domains ? 1 : 0
   profile_arn = kiro_domain.company.profile_arn
   domain_name = kiro_domain.company.domain_name
+  depends_on  = [aws_route53_record.company]
 }
 
 # Entra's automatic provisioning into Kiro: the provider mints the SCIM token,
@@ -208,4 +246,9 @@ output "scim_endpoint" {
 output "domain_txt_record" {
   description = "The TXT record that verifies the company domain."
   value       = "${kiro_domain.company.dns_record_name} ${kiro_domain.company.dns_record_type} ${kiro_domain.company.dns_record_value}"
+}
+
+output "domain_status" {
+  description = "PENDING until the TXT record is seen, then VERIFIED."
+  value       = var.verify_domains ? kiro_domain_verification.company[0].status : kiro_domain.company.status
 }

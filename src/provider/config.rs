@@ -24,6 +24,8 @@ pub struct ProviderConfig {
     pub tenant_id: String,
     pub environment: Environment,
     pub credential: EntraCredential,
+    /// Where the credential came from, for errors: e.g. "a client secret from ARM_CLIENT_SECRET".
+    pub credential_source: String,
     pub region: Option<String>,
     pub aws_profile: Option<String>,
     pub endpoints: Endpoints,
@@ -126,6 +128,14 @@ enum Source {
 }
 
 impl Source {
+    /// `what` and where it was set, e.g. "a client secret from the `client_secret` argument".
+    fn describe(&self, what: &str) -> String {
+        match self {
+            Source::Attribute(path) => format!("{what} from the `{path}` argument"),
+            Source::Env(name) => format!("{what} from {name}"),
+        }
+    }
+
     fn error(&self, summary: &str, problem: &str) -> Diagnostic {
         match self {
             Source::Attribute(path) => Diagnostic::error(summary, problem).at(path.clone()),
@@ -217,8 +227,14 @@ pub fn resolve(config: &TfValue, env: EnvLookup<'_>) -> Result<ProviderConfig, D
     let credential = if use_oidc {
         let client_id = need_client_id(&mut diags, "OIDC");
         let token = match (oidc_token, oidc_file) {
-            (Some((t, _)), _) => Some(OidcToken::Inline(Secret::new(t))),
-            (None, Some((path, _))) => Some(OidcToken::File(PathBuf::from(path))),
+            (Some((t, source)), _) => Some((
+                OidcToken::Inline(Secret::new(t)),
+                source.describe("an OIDC token"),
+            )),
+            (None, Some((path, source))) => Some((
+                OidcToken::File(PathBuf::from(path)),
+                source.describe("an OIDC token file"),
+            )),
             (None, None) => {
                 diags.error(
                     "Missing OIDC token",
@@ -227,22 +243,32 @@ pub fn resolve(config: &TfValue, env: EnvLookup<'_>) -> Result<ProviderConfig, D
                 None
             }
         };
-        token.map(|token| EntraCredential::Oidc { client_id, token })
-    } else if let Some((path, _)) = cert_path {
+        token.map(|(token, source)| (EntraCredential::Oidc { client_id, token }, source))
+    } else if let Some((path, source)) = cert_path {
         let client_id = need_client_id(&mut diags, "a client certificate");
-        Some(EntraCredential::ClientCertificate {
-            client_id,
-            pkcs12_path: PathBuf::from(path),
-            password: cert_password.map(|p| Secret::new(p.0)),
-        })
-    } else if let Some((secret, _)) = client_secret {
+        let source = source.describe(&format!("the client certificate {path:?}"));
+        Some((
+            EntraCredential::ClientCertificate {
+                client_id,
+                pkcs12_path: PathBuf::from(path),
+                password: cert_password.map(|p| Secret::new(p.0)),
+            },
+            source,
+        ))
+    } else if let Some((secret, source)) = client_secret {
         let client_id = need_client_id(&mut diags, "a client secret");
-        Some(EntraCredential::ClientSecret {
-            client_id,
-            secret: Secret::new(secret),
-        })
+        Some((
+            EntraCredential::ClientSecret {
+                client_id,
+                secret: Secret::new(secret),
+            },
+            source.describe("a client secret"),
+        ))
     } else if use_cli {
-        Some(EntraCredential::AzureCli)
+        Some((
+            EntraCredential::AzureCli,
+            "the Azure CLI (no other credential is configured)".to_string(),
+        ))
     } else {
         diags.error(
             "No Entra credentials",
@@ -253,10 +279,11 @@ pub fn resolve(config: &TfValue, env: EnvLookup<'_>) -> Result<ProviderConfig, D
     };
 
     match credential {
-        Some(credential) if !diags.has_errors() => Ok(ProviderConfig {
+        Some((credential, credential_source)) if !diags.has_errors() => Ok(ProviderConfig {
             tenant_id,
             environment,
             credential,
+            credential_source,
             region,
             aws_profile,
             endpoints,
@@ -305,6 +332,58 @@ mod tests {
             other => panic!("expected a client secret, got {other:?}"),
         }
         assert_eq!(c.environment, Environment::Global);
+    }
+
+    /// A failed sign-in says which credential was used and where it was set, never its value.
+    #[test]
+    fn the_credential_source_names_the_argument_or_variable() {
+        let no_env = |_: &str| None;
+        let secret = config(
+            &[
+                ("tenant_id", TENANT),
+                ("client_id", "c"),
+                ("client_secret", "s3cr3t"),
+            ],
+            None,
+        );
+        let c = resolve(&secret, &no_env).unwrap();
+        assert_eq!(
+            c.credential_source,
+            "a client secret from the `client_secret` argument"
+        );
+        let env = |name: &str| match name {
+            "ARM_CLIENT_SECRET" => Some("s3cr3t".to_string()),
+            "ARM_OIDC_TOKEN_FILE_PATH" => Some("/var/run/token".to_string()),
+            _ => None,
+        };
+        let c = resolve(
+            &config(&[("tenant_id", TENANT), ("client_id", "c")], None),
+            &env,
+        )
+        .unwrap();
+        assert_eq!(
+            c.credential_source,
+            "a client secret from ARM_CLIENT_SECRET"
+        );
+        let oidc_env = |name: &str| match name {
+            "ARM_USE_OIDC" => Some("true".to_string()),
+            other => env(other),
+        };
+        let c = resolve(
+            &config(&[("tenant_id", TENANT), ("client_id", "c")], None),
+            &oidc_env,
+        )
+        .unwrap();
+        assert_eq!(
+            c.credential_source,
+            "an OIDC token file from ARM_OIDC_TOKEN_FILE_PATH"
+        );
+        let c = resolve(&config(&[("tenant_id", TENANT)], None), &no_env).unwrap();
+        assert!(
+            c.credential_source.contains("Azure CLI"),
+            "{}",
+            c.credential_source
+        );
     }
 
     #[test]

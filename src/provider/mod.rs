@@ -8,6 +8,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 pub use crate::clients::Clients;
+use crate::entra::EntraCredential;
 use crate::entra::token::token_source;
 use crate::framework::diag::{Diagnostic, Diagnostics};
 use crate::framework::resource::{DataSource, Resource};
@@ -182,6 +183,12 @@ impl ProviderDef for KiroProvider {
             .login
             .clone()
             .unwrap_or_else(|| env.authority_host());
+        let signs_in_now = !matches!(resolved.credential, EntraCredential::AzureCli);
+        let client = resolved
+            .credential
+            .client_id()
+            .map(|id| format!("client {id}"))
+            .unwrap_or_else(|| "the signed-in Azure CLI account".to_string());
         let tokens = token_source(
             &authority,
             &resolved.tenant_id,
@@ -192,9 +199,26 @@ impl ProviderDef for KiroProvider {
         .map_err(|e| {
             Diagnostics::from(Diagnostic::error(
                 "Cannot set up Entra credentials",
-                e.to_string(),
+                format!(
+                    "Tenant {}, {client}, {}: {e}",
+                    resolved.tenant_id, resolved.credential_source
+                ),
             ))
         })?;
+        // Signing in here, once, makes a bad credential one error that Terraform shows against
+        // this provider block (with its alias: the tenant in a multi-tenant configuration)
+        // rather than one per resource; the token is cached for the Graph calls that follow.
+        // The Azure CLI is the fallback when nothing is configured, and a configuration with
+        // only Kiro resources must not need it, so it is asked only when Graph is called.
+        if signs_in_now && let Err(e) = tokens.token().await {
+            return Err(Diagnostics::from(Diagnostic::error(
+                format!("Cannot sign in to Entra tenant {}", resolved.tenant_id),
+                format!(
+                    "Signing in as {client} with {} failed: {e}",
+                    resolved.credential_source
+                ),
+            )));
+        }
         let graph = GraphClient::new(GraphConfig {
             base_url: resolved
                 .endpoints

@@ -5,16 +5,10 @@
 
 use std::path::{Path, PathBuf};
 
-use kiro_provider::docs::{self, Catalog, DOCS_COMMAND};
+use kiro_provider::docs::{self, Catalog, DOCS_COMMAND, module};
 use kiro_provider::provider::KiroProvider;
 
-use crate::harness::{Run, Workspace};
-
-/// The machine's unpacked filesystem mirror of third-party providers that
-/// examples use next to kiro (e.g. `aws_route53_record` for a domain's TXT
-/// record); `KIRO_TF_PLUGIN_MIRROR` points elsewhere.
-const DEFAULT_PLUGIN_MIRROR: &str = "/opt/tf-plugins";
-const AWS_PROVIDER: &str = "registry.terraform.io/hashicorp/aws";
+use crate::harness::{AWS_PROVIDER, Run, Workspace, aws_plugin_mirror};
 
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -91,6 +85,20 @@ fn guides_have_registry_front_matter() {
     assert!(problems.is_empty(), "{}", bullets(&problems));
 }
 
+/// Each module's README lists every input and output as its .tf files declare them.
+#[test]
+fn module_readmes_are_current() {
+    let modules = repo().join("examples").join("modules");
+    let readmes = module::render_readmes(&modules).unwrap_or_else(|problem| panic!("{problem}"));
+    assert!(!readmes.is_empty(), "no module under {}", modules.display());
+    let stale = module::stale_readmes(&readmes).expect("read the module READMEs");
+    assert!(
+        stale.is_empty(),
+        "module READMEs do not match the modules' .tf files:\n{}Run `{DOCS_COMMAND}` and commit them.",
+        bullets(&stale)
+    );
+}
+
 #[test]
 fn every_block_and_attribute_is_described() {
     let missing = docs::missing_descriptions(&catalog());
@@ -101,12 +109,16 @@ fn every_block_and_attribute_is_described() {
     );
 }
 
-/// `examples/provider`, each `examples/resources/*` and
-/// `examples/data-sources/*`, and `examples/complete`, sorted.
+/// `examples/provider`, each `examples/resources/*`, `examples/data-sources/*` and
+/// `examples/modules/*`, `examples/complete` and `examples/multi-tenant`, sorted.
 fn example_dirs() -> Vec<PathBuf> {
     let examples = repo().join("examples");
-    let mut dirs = vec![examples.join("provider"), examples.join("complete")];
-    for kind in ["resources", "data-sources"] {
+    let mut dirs = vec![
+        examples.join("provider"),
+        examples.join("complete"),
+        examples.join("multi-tenant"),
+    ];
+    for kind in ["resources", "data-sources", "modules"] {
         let Ok(entries) = std::fs::read_dir(examples.join(kind)) else {
             continue;
         };
@@ -144,6 +156,11 @@ fn uses_aws(files: &[(String, String)]) -> bool {
     })
 }
 
+/// Calls a module of `examples/modules/` (which needs hashicorp/aws too).
+fn uses_example_modules(files: &[(String, String)]) -> bool {
+    files.iter().any(|(_, text)| text.contains("\"../modules/"))
+}
+
 fn report(run: &Run) -> String {
     format!(
         "`{}` exited {:?}:\n{}",
@@ -170,20 +187,12 @@ fn check_example(dir: &Path) -> Result<(), String> {
             report(&fmt)
         ));
     }
-    if uses_aws(&files) {
-        let mirror = std::env::var("KIRO_TF_PLUGIN_MIRROR")
-            .unwrap_or_else(|_| DEFAULT_PLUGIN_MIRROR.to_string());
-        let mirror = PathBuf::from(mirror);
-        if !mirror.join(AWS_PROVIDER).is_dir() {
-            return Err(format!(
-                "uses hashicorp/aws, which `terraform init` can only get offline from a \
-                 filesystem mirror: none at {} (expected {}/<version>/linux_amd64/; set \
-                 KIRO_TF_PLUGIN_MIRROR to another mirror)",
-                mirror.display(),
-                mirror.join(AWS_PROVIDER).display()
-            ));
-        }
+    if uses_aws(&files) || uses_example_modules(&files) {
+        let mirror = aws_plugin_mirror()?;
         ws.add_mirror(&mirror, &[AWS_PROVIDER]);
+    }
+    if uses_example_modules(&files) {
+        ws.add_example_modules();
     }
     let init = ws.run(&["init", "-backend=false", "-input=false", "-no-color"]);
     if init.status != Some(0) {
@@ -220,41 +229,4 @@ fn examples_are_formatted_and_valid() {
         dirs.len(),
         failures.join("\n\n")
     );
-}
-
-/// The mirror plumbing for examples that put a DNS record in Route 53: an
-/// example made here, since no committed one needs AWS yet.
-#[test]
-fn an_example_using_aws_validates_against_the_plugin_mirror() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("main.tf"),
-        r#"terraform {
-  required_providers {
-    kiro = {
-      source = "kiro-entra/kiro"
-    }
-    aws = {
-      source = "hashicorp/aws"
-    }
-  }
-}
-
-resource "kiro_entra_application" "kiro" {
-  display_name = "Kiro"
-}
-
-resource "aws_route53_record" "verification" {
-  zone_id = "Z0000000000000000000"
-  name    = "_kiro.example.com"
-  type    = "TXT"
-  ttl     = 300
-  records = [kiro_entra_application.kiro.client_id]
-}
-"#,
-    )
-    .unwrap();
-    if let Err(why) = check_example(dir.path()) {
-        panic!("{} {why}", dir.path().display());
-    }
 }

@@ -1,6 +1,9 @@
 //! A workspace holding `examples/complete/main.tf` as it is, configured the way the README's
 //! first command configures it — through the environment — here for a sandbox tenant and
-//! AWS account. Shared by the whole-guide test and the benchmark.
+//! AWS account: the sandbox's seeded group and a domain as `TF_VAR_*` (the example has no
+//! sandbox defaults), hashicorp/aws from the machine's plugin mirror (the example can publish
+//! the domain's record in Route 53). Shared by the whole-guide test and the benchmark, which
+//! pass the user (`TF_VAR_kiro_user`) themselves.
 
 use crate::harness::Workspace;
 use crate::sandbox::{Sandbox, Tenant};
@@ -18,7 +21,10 @@ pub fn complete_example(sandbox: &Sandbox, tenant: &Tenant, account: &AwsAccount
         .env("AWS_SECRET_ACCESS_KEY", &account.secret_access_key)
         .env("AWS_REGION", "us-east-1")
         .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("KIRO_DNS_RESOLVER", &sandbox.dns_addr());
+        .env("KIRO_DNS_RESOLVER", &sandbox.dns_addr())
+        .env("TF_VAR_kiro_group", "Kiro Developers")
+        .env("TF_VAR_company_domain", "kirosandbox.example");
+    ws.add_aws_mirror();
     let example = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/complete/main.tf");
     std::fs::copy(example, ws.dir.join("main.tf")).expect("examples/complete/main.tf");
     ws

@@ -23,6 +23,45 @@ pub fn provider_binary() -> std::path::PathBuf {
         .unwrap_or_else(|| env!("CARGO_BIN_EXE_terraform-provider-kiro").into())
 }
 
+/// Where the machine keeps an unpacked filesystem mirror of the third-party providers that
+/// examples use next to kiro (hashicorp/aws for Route 53 records); `KIRO_TF_PLUGIN_MIRROR`
+/// points elsewhere.
+pub const DEFAULT_PLUGIN_MIRROR: &str = "/opt/tf-plugins";
+pub const AWS_PROVIDER: &str = "registry.terraform.io/hashicorp/aws";
+
+/// The plugin mirror holding hashicorp/aws, or what is missing: `terraform init` can get it
+/// offline only from there, so a configuration that needs it cannot run without it.
+pub fn aws_plugin_mirror() -> Result<PathBuf, String> {
+    let mirror = std::env::var("KIRO_TF_PLUGIN_MIRROR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(DEFAULT_PLUGIN_MIRROR));
+    if mirror.join(AWS_PROVIDER).is_dir() {
+        Ok(mirror)
+    } else {
+        Err(format!(
+            "this needs hashicorp/aws, which `terraform init` can only get offline from a \
+             filesystem mirror: none at {} (expected {}/<version>/linux_amd64/; set \
+             KIRO_TF_PLUGIN_MIRROR to another mirror)",
+            mirror.display(),
+            mirror.join(AWS_PROVIDER).display()
+        ))
+    }
+}
+
+/// Copies the `.tf` files of `from` and its subdirectories to `to`.
+fn copy_tf_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap_or_else(|e| panic!("{}: {e}", from.display())) {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap();
+        if path.is_dir() && name != ".terraform" {
+            copy_tf_tree(&path, &to.join(name));
+        } else if path.extension().is_some_and(|e| e == "tf") {
+            std::fs::copy(&path, to.join(name)).unwrap();
+        }
+    }
+}
+
 pub struct Workspace {
     _root: tempfile::TempDir,
     pub dir: PathBuf,
@@ -115,6 +154,25 @@ impl Workspace {
             format!("provider_installation {{\n{methods}\n}}\n"),
         )
         .unwrap();
+    }
+
+    /// Installs hashicorp/aws from the machine's plugin mirror ([`aws_plugin_mirror`]);
+    /// panics saying what is missing when there is none.
+    pub fn add_aws_mirror(&self) {
+        let mirror = aws_plugin_mirror().unwrap_or_else(|missing| panic!("{missing}"));
+        self.add_mirror(&mirror, &[AWS_PROVIDER]);
+    }
+
+    /// Copies the repository's `examples/modules/` beside the working directory, so that a
+    /// configuration at `examples/<name>/` finds `../modules/<module>` as it does there.
+    pub fn add_example_modules(&self) {
+        let modules = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/modules");
+        let target = self
+            .dir
+            .parent()
+            .expect("the work dir has a parent")
+            .join("modules");
+        copy_tf_tree(&modules, &target);
     }
 
     pub fn write(&self, name: &str, content: &str) {

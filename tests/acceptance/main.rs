@@ -17,6 +17,8 @@ mod kiro_domain;
 mod kiro_fixtures;
 mod kiro_profile;
 mod kiro_subscription;
+mod module;
+mod multi_tenant;
 mod plugin;
 mod provider_config;
 mod release_mirror;

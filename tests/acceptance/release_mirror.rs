@@ -355,7 +355,14 @@ impl MirrorServer {
 fn install_from_network_mirror(ws: &mut Workspace, url: &str, ca: &TestCa) {
     let ca_file = ws.dir.parent().unwrap().join("mirror-ca.pem");
     std::fs::write(&ca_file, &ca.ca_pem).unwrap();
-    ws.install_providers_with(&format!("  network_mirror {{\n    url = \"{url}\"\n  }}"));
+    ws.install_providers_with(&format!(
+        "  network_mirror {{\n    url     = \"{url}\"\n    include = [\"kiro-entra/kiro\"]\n  }}"
+    ));
+    // The complete example pairs the provider with hashicorp/aws (Route 53), which comes
+    // from the machine's plugin mirror as in every other test.
+    if crate::harness::aws_plugin_mirror().is_ok() {
+        ws.add_aws_mirror();
+    }
     ws.env("SSL_CERT_FILE", ca_file.to_str().unwrap());
 }
 
