@@ -51,8 +51,10 @@ tf_model! {
         /// Any change of these values mints a new token: Entra switches to it after a passing
         /// Test Connection, then the old one is deleted.
         rotation_triggers: Option<BTreeMap<String, String>> [optional],
-        /// The token's description in Kiro.
-        description: Option<String> [optional, validate(max_length(256))],
+        /// The token's description in Kiro (at most 200 characters; the provider adds
+        /// `[terraform <service principal id>]`, by which it recognises tokens it minted for
+        /// this provisioning, e.g. one left by an interrupted apply, and deletes them).
+        description: Option<String> [optional, validate(max_length(secret::DESCRIPTION_MAX))],
     }
 }
 
@@ -213,7 +215,7 @@ impl ManagedResource<Clients> for EntraProvisioning {
             Ok::<(), Diagnostics>(())
         };
         let (token, minted) = match plan.kiro_scim_token.as_ref() {
-            Some(block) => match secret::mint(clients, block).await {
+            Some(block) => match secret::mint(clients, block, &sp_id, None).await {
                 Ok(Minted { token_id, token }) => {
                     model.kiro_scim_token_id = Some(token_id.clone());
                     op.exists(&model);
@@ -329,7 +331,9 @@ impl ManagedResource<Clients> for EntraProvisioning {
             plan.kiro_scim_token_id.as_ref(),
         ) {
             (Some(block), None) => {
-                let Minted { token_id, token } = secret::mint(clients, block).await?;
+                let keep = prior.kiro_scim_token_id.as_deref();
+                let Minted { token_id, token } =
+                    secret::mint(clients, block, &plan.service_principal_id, keep).await?;
                 model.kiro_scim_token_id = Some(token_id);
                 Some(token)
             }

@@ -23,24 +23,60 @@ pub struct Minted {
 /// How many times a mint whose answer was lost is tried.
 const MINT_ATTEMPTS: usize = 3;
 
-/// Mints a SCIM access token on the block's profile. The quota error names the tokens the
-/// profile has, since a rotation needs room for one more. A mint whose answer was lost (5xx,
-/// dropped connection) may have made a token whose secret nobody will ever see: it is found
-/// by comparing the profile's tokens with those before the call, deleted, and the mint tried
-/// again, so no unusable token is left holding one of the profile's 2 places.
-pub async fn mint(clients: &Clients, block: &ScimTokenBlock) -> Result<Minted, Diagnostics> {
+/// What every token minted for one enterprise application's provisioning carries at the end
+/// of its description: a token whose id never reached state (the apply was killed after the
+/// mint, or after Entra saved it) is recognised by it as this resource's own.
+pub fn mint_marker(sp_id: &str) -> String {
+    format!("[terraform {sp_id}]")
+}
+
+/// The longest description a `kiro_scim_token` block may give: Kiro allows 256 characters,
+/// and the marker takes the rest.
+pub const DESCRIPTION_MAX: usize = 200;
+
+/// Mints a SCIM access token on the block's profile for service principal `sp_id`'s
+/// provisioning. Tokens minted for it earlier and not `keep` (the one Entra uses now, as
+/// state knows it) are orphans of an interrupted apply and are deleted first, so kills never
+/// fill the profile's 2 places. The quota error names the tokens the profile has, since a
+/// rotation needs room for one more. A mint whose answer was lost (5xx, dropped connection)
+/// may have made a token whose secret nobody will ever see: it is found by comparing the
+/// profile's tokens with those before the call, deleted, and the mint tried again.
+pub async fn mint(
+    clients: &Clients,
+    block: &ScimTokenBlock,
+    sp_id: &str,
+    keep: Option<&str>,
+) -> Result<Minted, Diagnostics> {
     let kiro = kiro(clients).await?;
     let arn = ProfileArn::from(block.profile_arn.as_str());
-    let description = block
-        .description
-        .as_deref()
-        .unwrap_or("Entra ID automatic provisioning (managed by Terraform)");
-    let token_ids = || async {
+    let marker = mint_marker(sp_id);
+    let description = format!(
+        "{} {marker}",
+        block
+            .description
+            .as_deref()
+            .unwrap_or("Entra ID automatic provisioning (managed by Terraform)")
+    );
+    let description = description.as_str();
+    let tokens = || async {
         kiro.list_scim_access_tokens(&arn)
             .await
-            .map(|tokens| tokens.into_iter().map(|t| t.token_id).collect::<Vec<_>>())
             .map_err(|e| e.fail("list the profile's SCIM access tokens"))
     };
+    let token_ids = || async {
+        tokens()
+            .await
+            .map(|tokens| tokens.into_iter().map(|t| t.token_id).collect::<Vec<_>>())
+    };
+    for orphan in tokens().await?.into_iter().filter(|t| {
+        Some(t.token_id.as_str()) != keep
+            && t.description
+                .as_deref()
+                .is_some_and(|d| d.ends_with(&marker))
+    }) {
+        tracing::info!(token_id = %orphan.token_id, "deleting a SCIM access token minted for this provisioning by an earlier, interrupted apply");
+        delete_minted(clients, &block.profile_arn, &orphan.token_id).await?;
+    }
     let mut attempt = 0;
     loop {
         attempt += 1;

@@ -537,3 +537,44 @@ fn no_secret_on_a_new_job_fails_and_leaves_no_job() {
     ws.destroy();
     setup.assert_empty();
 }
+
+/// A token minted for this provisioning by an apply that was killed before state recorded it
+/// (made here as a token with the provider's marker that no state holds) is recognised as the
+/// resource's own and deleted before the next mint: it never holds one of the profile's 2
+/// places, so a rotation into a profile it would otherwise fill succeeds.
+#[test]
+fn a_token_orphaned_by_an_interrupted_apply_is_deleted_before_the_next_mint() {
+    let setup = Setup::new();
+    let (sandbox, tenant) = (&setup.sandbox, &setup.tenant);
+    let ws = setup.workspace(&minted("1", ""));
+    ws.apply();
+    let kept = ws.attr("kiro_entra_provisioning.kiro", "kiro_scim_token_id");
+    let sp = ws.attr("kiro_entra_provisioning.kiro", "service_principal_id");
+    let arn = ws.attr("kiro_profile.main", "arn");
+
+    let killed = kiro_workspace(
+        sandbox,
+        tenant,
+        &setup.account,
+        &format!(
+            "resource \"kiro_access_token\" \"orphan\" {{\n  profile_arn = \"{arn}\"\n  description = \"Entra ID automatic provisioning (managed by Terraform) [terraform {sp}]\"\n}}\n"
+        ),
+    );
+    killed.apply();
+    let orphan = killed.attr("kiro_access_token.orphan", "token_id");
+    killed.ok(&["state", "rm", "kiro_access_token.orphan"]);
+    assert_eq!(setup.token_ids().len(), 2, "the profile is full");
+
+    setup.rewrite(&ws, &minted("2", ""));
+    ws.apply();
+    let now = ws.attr("kiro_entra_provisioning.kiro", "kiro_scim_token_id");
+    assert_eq!(
+        setup.token_ids(),
+        vec![now.clone()],
+        "orphan {orphan} and old {kept} are gone"
+    );
+    assert_ne!(now, kept);
+    ws.assert_no_changes();
+    ws.destroy();
+    setup.assert_empty();
+}
