@@ -51,7 +51,10 @@ fn thing_schema() -> Schema {
                 .min_items(1)
                 .max_items(3),
             )
-            .block(timeouts_block(&["create"])),
+            .block(timeouts_block(&[(
+                "create",
+                std::time::Duration::from_secs(60),
+            )])),
     )
 }
 

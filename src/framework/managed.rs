@@ -16,7 +16,7 @@ use super::model::Model;
 use super::plan::{PlanContext, changes_remote_object};
 use super::resource::{Applied, ApplyRequest, DataSource, Resource};
 use super::schema::Schema;
-use super::timeouts::{timeout_for, timeouts_block};
+use super::timeouts::{human, timeout_for, timeouts_block};
 use super::value::TfValue;
 
 /// The default limits of the operations a resource's `timeouts` block
@@ -45,14 +45,14 @@ impl Timeouts {
         }
     }
 
-    fn operations(&self) -> Vec<&'static str> {
+    fn operations(&self) -> Vec<(&'static str, Duration)> {
         [
             ("create", self.create),
             ("update", self.update),
             ("delete", self.delete),
         ]
         .into_iter()
-        .filter_map(|(name, d)| d.map(|_| name))
+        .filter_map(|(name, d)| d.map(|d| (name, d)))
         .collect()
     }
 }
@@ -237,23 +237,6 @@ fn keep_spelling(schema: &Schema, mut value: TfValue, held: &TfValue) -> TfValue
         }
     }
     value
-}
-
-/// `1h30m`, `45s`: how Terraform users write durations.
-fn human(d: Duration) -> String {
-    let secs = d.as_secs();
-    let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
-    let mut out = String::new();
-    if h > 0 {
-        out.push_str(&format!("{h}h"));
-    }
-    if m > 0 {
-        out.push_str(&format!("{m}m"));
-    }
-    if s > 0 || out.is_empty() {
-        out.push_str(&format!("{s}s"));
-    }
-    out
 }
 
 impl<R> Managed<R> {

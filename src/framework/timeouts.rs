@@ -7,18 +7,21 @@ use super::schema::{Attribute, Block, NestedBlock, Nesting};
 use super::validators::duration;
 use super::value::TfValue;
 
-/// The nested `timeouts` block with the given operations (e.g. `["create",
-/// "update", "delete"]`), each an optional duration string.
 /// The nested block resources with limits offer.
 pub const BLOCK: &str = "timeouts";
 
-pub fn timeouts_block(operations: &[&str]) -> NestedBlock {
+/// The nested `timeouts` block with the given operations and their defaults (e.g.
+/// `[("create", 20 min)]`), each an optional duration string.
+pub fn timeouts_block(operations: &[(&str, Duration)]) -> NestedBlock {
     let mut block = Block::new("How long each operation may take, e.g. \"30m\" or \"1h\".");
-    for op in operations {
+    for (op, default) in operations {
         block = block.attribute(
             Attribute::string(*op)
                 .optional()
-                .describe(format!("Time limit for {op}, e.g. \"30m\"."))
+                .describe(format!(
+                    "Time limit for {op}, e.g. \"30m\"; {} when left out.",
+                    human(*default)
+                ))
                 .validate(duration()),
         );
     }
@@ -34,6 +37,23 @@ pub fn timeout_for(value: &TfValue, operation: &str, default: Duration) -> Durat
         .and_then(|v| v.as_str())
         .and_then(|s| parse_duration(s).ok())
         .unwrap_or(default)
+}
+
+/// `1h30m`, `45s`: how Terraform users write durations.
+pub fn human(d: Duration) -> String {
+    let secs = d.as_secs();
+    let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
+    let mut out = String::new();
+    if h > 0 {
+        out.push_str(&format!("{h}h"));
+    }
+    if m > 0 {
+        out.push_str(&format!("{m}m"));
+    }
+    if s > 0 || out.is_empty() {
+        out.push_str(&format!("{s}s"));
+    }
+    out
 }
 
 /// Parses a Go-style duration: one or more `<number><unit>` with units

@@ -103,7 +103,9 @@ impl ManagedResource<Clients> for EntraAssignment {
     const DESCRIPTION: &'static str = "Assigns a user or group to the enterprise application \
         (\"Users and groups\"). Assigned users can sign in to Kiro, and provisioning sends \
         assigned users and groups (a group's direct members, not nested groups) to Kiro.";
-    const TIMEOUTS: Timeouts = Timeouts::minutes(5, 5, 5);
+    // Provision on demand sends 5 members per call and Graph allows 5 calls per 10 s: a
+    // 750-member group takes about 5 minutes, so creating (or turning it on) may take 20.
+    const TIMEOUTS: Timeouts = Timeouts::minutes(20, 20, 5);
 
     async fn modify_plan(&self, _client: Option<&Clients>, plan: &mut PlanContext<'_>) {
         provisioning::plan_result(plan);

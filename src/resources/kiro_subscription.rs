@@ -171,7 +171,9 @@ impl ManagedResource<Clients> for KiroSubscription {
         Kiro to a Kiro plan. Name the principal by Kiro's id, or by its Entra object id \
         (`external_id`), in which case the create waits until SCIM has delivered it. The plan \
         changes in place; a principal removed from Kiro plans the subscription again.";
-    const TIMEOUTS: Timeouts = Timeouts::minutes(30, 5, 5);
+    // A subscription by external_id waits for SCIM to deliver the principal: at most one
+    // provisioning cycle (Entra runs one every 40 minutes) after it was assigned.
+    const TIMEOUTS: Timeouts = Timeouts::minutes(45, 5, 5);
 
     async fn create(
         &self,
