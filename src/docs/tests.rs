@@ -195,7 +195,7 @@ How long each operation may take, e.g. "30m" or "1h".
 
 Optional:
 
-- `create` (String) Time limit for create, e.g. "30m".
+- `create` (String) Time limit for create, e.g. "30m"; 1m when left out.
 
 ## Import
 
