@@ -238,12 +238,20 @@ async fn drift_application(
         .applications
         .get_mut(&id)
         .ok_or_else(|| fail(StatusCode::NOT_FOUND, format!("unknown application '{id}'")))?;
-    let mut next = stored.obj.clone();
-    merge(&mut next, &patch);
-    stored.update(next.clone(), Duration::ZERO);
+    let obj = merged_now(stored, &patch);
     t.directory.sync_service_principal(&id, Duration::ZERO);
-    let obj = next;
     Ok(axum::Json(Value::Object(obj)).into_response())
+}
+
+/// `patch` merged into the newest version of `stored`, visible at once (a portal change).
+fn merged_now(
+    stored: &mut crate::directory::Stored,
+    patch: &serde_json::Map<String, Value>,
+) -> serde_json::Map<String, Value> {
+    let mut next = stored.obj.clone();
+    merge(&mut next, patch);
+    stored.update(next.clone(), Duration::ZERO);
+    next
 }
 
 /// A change made in the portal to an enterprise application, visible at once.
@@ -262,10 +270,8 @@ async fn drift_service_principal(
             format!("unknown service principal '{id}'"),
         )
     })?;
-    let mut next = stored.obj.clone();
-    merge(&mut next, &patch);
-    stored.update(next.clone(), Duration::ZERO);
-    Ok(axum::Json(Value::Object(next)).into_response())
+    let obj = merged_now(stored, &patch);
+    Ok(axum::Json(Value::Object(obj)).into_response())
 }
 
 /// An out-of-band delete (the app lands in deleted items; its service principal goes).

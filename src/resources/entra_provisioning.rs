@@ -269,14 +269,9 @@ impl ManagedResource<Clients> for EntraProvisioning {
             .get_sync_secrets(&sp_id)
             .await
             .map_err(|e| e.fail("read the provisioning credentials"))?;
-        let saved = |key: &str| {
-            secrets
-                .iter()
-                .find(|(k, _)| k == key)
-                .map(|(_, v)| v.clone())
-        };
+        let saved = |key: &str| secret::saved_value(&secrets, key);
         if let Some(url) = saved("BaseAddress") {
-            state.tenant_url = url;
+            state.tenant_url = url.to_string();
         }
         state.sync_scope = match saved("SyncAll") {
             Some(v) if v.eq_ignore_ascii_case("true") => "all".into(),

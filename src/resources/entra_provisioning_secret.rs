@@ -161,6 +161,15 @@ pub fn configured(model: &ProvisioningModel) -> Option<Secret> {
         .or_else(|| model.secret_token_wo.clone())
 }
 
+/// The value Entra holds for `key` among a job's saved credentials (the token comes back
+/// masked, but present).
+pub fn saved_value<'a>(saved: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    saved
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+}
+
 /// With no secret configured, the credentials already saved in Entra are kept as they are (a
 /// job set up in the portal, adopted by import): they must be there, and hold the tenant URL
 /// and scope the configuration names, because saving others means sending a secret too
@@ -171,12 +180,7 @@ pub async fn check_saved(clients: &Clients, model: &ProvisioningModel) -> Result
         .get_sync_secrets(&model.service_principal_id)
         .await
         .map_err(|e| e.fail("read the provisioning credentials"))?;
-    let value = |key: &str| {
-        saved
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-    };
+    let value = |key: &str| saved_value(&saved, key);
     let no_secret = "Set secret_token, secret_token_wo or a kiro_scim_token block to save new \
                      credentials; without one, the provider keeps those saved in Entra.";
     if value("SecretToken").is_none_or(str::is_empty) {

@@ -154,14 +154,7 @@ fn metadata_url_and_data_source() {
     );
     sandbox.reset_counts();
     ws.apply();
-    let writes: Vec<String> = sandbox
-        .counts()
-        .as_object()
-        .unwrap()
-        .keys()
-        .filter(|op| op.starts_with("kiro.") && !op.contains(".List") && !op.contains(".Get"))
-        .cloned()
-        .collect();
+    let writes = sandbox.kiro_writes();
     assert!(writes.is_empty(), "no write to Kiro: {writes:?}");
     ws.assert_no_changes();
     assert_eq!(ws.attr("kiro_profile.main", "issuer_url"), metadata);

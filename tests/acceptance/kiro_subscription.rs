@@ -111,14 +111,7 @@ fn subscription_lifecycle_by_external_id_and_principal_id() {
     );
     sandbox.reset_counts();
     ws.apply();
-    let writes: Vec<(String, serde_json::Value)> = sandbox
-        .counts()
-        .as_object()
-        .unwrap()
-        .iter()
-        .filter(|(op, _)| op.starts_with("kiro.") && !op.contains(".List") && !op.contains(".Get"))
-        .map(|(op, n)| (op.clone(), n.clone()))
-        .collect();
+    let writes = sandbox.kiro_writes();
     assert!(writes.is_empty(), "no write to Kiro: {writes:?}");
     ws.assert_no_changes();
     let id = format!("{arn}|GROUP|{group_id}");

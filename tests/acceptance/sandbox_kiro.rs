@@ -33,6 +33,22 @@ impl Sandbox {
         }
     }
 
+    /// The Kiro operations since the last count reset that change something (every one but
+    /// the `List…` and `Get…` reads).
+    pub fn kiro_writes(&self) -> Vec<String> {
+        self.counts()
+            .as_object()
+            .map(|ops| {
+                ops.keys()
+                    .filter(|op| {
+                        op.starts_with("kiro.") && !op.contains(".List") && !op.contains(".Get")
+                    })
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// `{profiles, domains, tokens, users, groups, assignments}` of an account in a region.
     pub fn kiro_objects(&self, account: &AwsAccount, region: &str) -> Value {
         self.call(
