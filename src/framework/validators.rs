@@ -120,6 +120,9 @@ pub fn duration() -> impl Validator {
 /// Cross-attribute check: exactly one of `names` is set in `config` (an
 /// unknown value counts as set: it will be). Reports on the attributes.
 pub fn exactly_one_of(config: &TfValue, names: &[&str], diags: &mut Diagnostics) {
+    if super::write_only::refuse_in_group(names, diags) {
+        return;
+    }
     let set: Vec<&str> = names
         .iter()
         .copied()
