@@ -1,11 +1,13 @@
 //! Measurements (printed, not asserted): handshake latency and memory of the
 //! provider process; no-change plan wall time and requests of one
-//! application and of `examples/complete` against the sandbox; and, from
-//! Terraform's own trace log, how long Terraform waits for each provider
-//! start and for the answer to its first call.
+//! application and of `examples/complete` against the sandbox; Terraform's
+//! trace log of each provider start and exit; and how plan and apply scale
+//! with tenants (one aliased provider and one application per tenant).
 //!
-//! Run: `cargo bench --bench provider`. To measure another build of the
-//! provider (say, an older commit's) with the same harness, set
+//! Run: `cargo bench --bench provider`, or only some parts:
+//! `cargo bench --bench provider -- handshake plans tenants complete`
+//! (`KIRO_BENCH_TENANTS=1,5,25` sets the tenant counts). To measure another
+//! build of the provider (say, an older commit's) with the same harness, set
 //! `KIRO_PROVIDER_BIN=/path/to/terraform-provider-kiro`.
 
 #[path = "../tests/acceptance/example_workspace.rs"]
@@ -135,61 +137,216 @@ fn log_ms(line: &str) -> Option<f64> {
     Some(((h * 60.0 + m) * 60.0 + s) * 1000.0)
 }
 
-/// From `TF_LOG=trace` plans: for every provider start, the time from
-/// "starting plugin" to "using plugin" (the handshake), and the time from
-/// Terraform's first call (`GRPCProvider: GetProviderSchema`) to the next
-/// line Terraform logs after the answer.
-fn terraform_waits(ws: &Workspace) {
-    let mut handshakes = Vec::new();
-    let mut first_calls = Vec::new();
-    let mut starts_per_plan = 0;
-    for _ in 0..5 {
-        let mut traced = Workspace::new();
-        traced.env("TF_LOG", "trace");
-        std::fs::copy(ws.dir.join("main.tf"), traced.dir.join("main.tf")).unwrap();
-        std::fs::copy(
-            ws.dir.join("terraform.tfstate"),
-            traced.dir.join("terraform.tfstate"),
-        )
-        .unwrap();
-        traced.init();
-        let run = traced.ok(&["plan", "-no-color"]);
-        let lines: Vec<&str> = run.stderr.lines().filter(|l| log_ms(l).is_some()).collect();
-        starts_per_plan = 0;
-        let mut started = None;
+/// What Terraform's trace log of one command says about provider processes,
+/// in milliseconds (the log's resolution is 1 ms).
+#[derive(Default)]
+struct ProcessTimes {
+    /// "starting plugin" -> "using plugin" (the handshake line was read).
+    start: Vec<f64>,
+    /// "using plugin" -> Terraform's first call (dial, TLS, its own work).
+    first_call: Vec<f64>,
+    /// "GRPCProvider: Close" (Shutdown is sent) -> "plugin exited".
+    exit: Vec<f64>,
+    /// Terraform's first call (GetProviderSchema) -> the next line it logs.
+    schema_answer: Vec<f64>,
+}
+
+impl ProcessTimes {
+    /// Pairs events in order: Terraform starts and stops provider processes one after
+    /// another.
+    fn from_trace(stderr: &str) -> ProcessTimes {
+        let lines: Vec<&str> = stderr.lines().filter(|l| log_ms(l).is_some()).collect();
+        let mut times = ProcessTimes::default();
+        let (mut started, mut handshake, mut closing) = (None, None, None);
         for (i, line) in lines.iter().enumerate() {
+            let at = log_ms(line);
             if line.contains("provider: starting plugin") {
-                started = log_ms(line);
-                starts_per_plan += 1;
+                started = at;
             } else if line.contains("provider: using plugin") {
-                if let (Some(a), Some(b)) = (started.take(), log_ms(line)) {
-                    handshakes.push(b - a);
+                if let (Some(a), Some(b)) = (started.take(), at) {
+                    times.start.push(b - a);
                 }
-            } else if line.contains("GRPCProvider: GetProviderSchema")
-                && let (Some(a), Some(next)) = (
-                    log_ms(line),
-                    lines[i + 1..]
-                        .iter()
-                        .find(|l| !l.contains("provider.stdio"))
-                        .and_then(|l| log_ms(l)),
-                )
-            {
-                first_calls.push(next - a);
+                handshake = at;
+            } else if line.contains("GRPCProvider: Close") {
+                closing = at;
+            } else if line.contains("provider: plugin exited") {
+                if let (Some(a), Some(b)) = (closing.take(), at) {
+                    times.exit.push(b - a);
+                }
+            } else if line.contains("GRPCProvider:") {
+                if let (Some(a), Some(b)) = (handshake.take(), at) {
+                    times.first_call.push(b - a);
+                }
+                if line.contains("GRPCProvider: GetProviderSchema")
+                    && let (Some(a), Some(next)) = (
+                        at,
+                        lines[i + 1..]
+                            .iter()
+                            .find(|l| !l.contains("provider.stdio"))
+                            .and_then(|l| log_ms(l)),
+                    )
+                {
+                    times.schema_answer.push(next - a);
+                }
             }
         }
+        times
     }
-    let med = |mut v: Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
-    };
+
+    fn extend(&mut self, other: ProcessTimes) {
+        self.start.extend(other.start);
+        self.first_call.extend(other.first_call);
+        self.exit.extend(other.exit);
+        self.schema_answer.extend(other.schema_answer);
+    }
+}
+
+/// `median/max over n` of milliseconds.
+fn summary(v: &[f64]) -> String {
+    let mut v = v.to_vec();
+    v.sort_by(f64::total_cmp);
+    match v.last() {
+        None => "none".to_string(),
+        Some(max) => format!(
+            "median {:.0} ms, max {max:.0} ms over {}",
+            v[v.len() / 2],
+            v.len()
+        ),
+    }
+}
+
+/// Runs `terraform plan` in a copy of `ws` (configuration and state) with
+/// `TF_LOG=trace`.
+fn traced_plan(ws: &Workspace) -> ProcessTimes {
+    let mut traced = Workspace::new();
+    traced.env("TF_LOG", "trace");
+    std::fs::copy(ws.dir.join("main.tf"), traced.dir.join("main.tf")).unwrap();
+    std::fs::copy(
+        ws.dir.join("terraform.tfstate"),
+        traced.dir.join("terraform.tfstate"),
+    )
+    .unwrap();
+    traced.init();
+    ProcessTimes::from_trace(&traced.ok(&["plan", "-no-color"]).stderr)
+}
+
+/// From `TF_LOG=trace` plans: how long Terraform waits for each provider
+/// start, for the answer to its first call, and for each process to exit.
+fn terraform_waits(ws: &Workspace) {
+    let mut times = ProcessTimes::default();
+    let mut starts_per_plan = 0;
+    for _ in 0..5 {
+        let plan = traced_plan(ws);
+        starts_per_plan = plan.start.len();
+        times.extend(plan);
+    }
     println!(
         "terraform waits (trace log, 5 plans, {starts_per_plan} provider starts each): \
-         start -> handshake median {:.0} ms over {}; first call -> answer median {:.0} ms over {}",
-        med(handshakes.clone()),
-        handshakes.len(),
-        med(first_calls.clone()),
-        first_calls.len()
+         start -> handshake {}; first call -> answer {}; Close -> plugin exited {}",
+        summary(&times.start),
+        summary(&times.schema_answer),
+        summary(&times.exit),
     );
+}
+
+/// A process's parent, from /proc/<pid>/stat (`pid (comm) state ppid ...`).
+fn parent(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit_once(')')?
+        .1
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+/// The highest peak RSS (VmHWM) of any provider process seen while `run`
+/// runs, sampling /proc every millisecond (a process lives ~10-100 ms).
+fn peak_provider_rss_kib(run: impl FnOnce()) -> u64 {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    let done = Arc::new(AtomicBool::new(false));
+    let peak = Arc::new(AtomicU64::new(0));
+    let sampler = std::thread::spawn({
+        let (done, peak) = (done.clone(), peak.clone());
+        move || {
+            while !done.load(Ordering::Relaxed) {
+                for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+                    let Some(pid) = entry.file_name().to_str().and_then(|p| p.parse().ok()) else {
+                        continue;
+                    };
+                    // comm is the executable's name cut to 15 bytes; only the providers
+                    // of the terraform this benchmark started count (other processes on
+                    // the machine may run the provider too).
+                    let comm =
+                        std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+                    if comm.starts_with("terraform-provi")
+                        && parent(pid).and_then(parent) == Some(std::process::id())
+                    {
+                        peak.fetch_max(vm_hwm_kib(pid).unwrap_or(0), Ordering::Relaxed);
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+    });
+    run();
+    done.store(true, Ordering::Relaxed);
+    sampler.join().unwrap();
+    peak.load(Ordering::Relaxed)
+}
+
+/// The module's smallest form, `n` times: one sandbox tenant, one aliased
+/// provider and one application per tenant. Prints apply and no-change plan
+/// wall time, requests per service, the provider's peak memory, and each
+/// provider process's start and exit as Terraform's trace log shows them.
+fn tenants(n: usize) {
+    let sandbox = Sandbox::start();
+    let mut main = String::new();
+    for i in 0..n {
+        let tenant = sandbox.new_tenant();
+        let alias = format!("t{i}");
+        main.push_str(&sandbox.provider_block(&tenant, Some(&alias)));
+        main.push_str(&format!(
+            "resource \"kiro_entra_application\" \"{alias}\" {{\n  provider     = kiro.{alias}\n  display_name = \"Kiro {i}\"\n}}\n\n"
+        ));
+    }
+    let ws = Workspace::new();
+    ws.write_main(&main);
+    ws.init();
+    sandbox.reset_counts();
+    let apply = ws.apply();
+    println!(
+        "{n} tenants: apply (create {n} applications) {:?}; requests: {}",
+        apply.elapsed,
+        per_service(&sandbox)
+    );
+    sandbox.reset_counts();
+    let (code, run) = ws.plan_exit_code();
+    assert_eq!(code, 0, "{}", run.stdout);
+    let requests = per_service(&sandbox);
+    let runs = if n >= 25 { 5 } else { 7 };
+    let times: Vec<Duration> = (0..runs).map(|_| ws.plan_exit_code().1.elapsed).collect();
+    println!(
+        "{n} tenants: no-change plan median {:?} over {runs} runs; requests per plan: {requests}",
+        median(times)
+    );
+    let peak = peak_provider_rss_kib(|| {
+        ws.plan_exit_code();
+    });
+    println!("{n} tenants: peak RSS of a provider process during a plan: {peak} KiB");
+    let mut times = ProcessTimes::default();
+    for _ in 0..3 {
+        times.extend(traced_plan(&ws));
+    }
+    println!(
+        "{n} tenants: provider processes in 3 traced plans: start -> handshake {}; \
+         handshake -> first call {}; Close -> plugin exited {}",
+        summary(&times.start),
+        summary(&times.first_call),
+        summary(&times.exit),
+    );
+    ws.destroy();
 }
 
 /// Requests per service since the last reset, e.g. `graph 41, kiro 12, scim 9, login 3`.
@@ -254,18 +411,37 @@ fn complete_example(lag_ms: u64) {
 }
 
 fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
     // `cargo test --benches` runs this with --bench absent; measure only
     // when asked to benchmark.
-    if !std::env::args().any(|a| a == "--bench") {
+    if !args.iter().any(|a| a == "--bench") {
         return;
     }
-    handshake();
-    plans();
-    if std::env::var_os("KIRO_PROVIDER_BIN").is_some() {
-        // An older build may lack the resources the example uses.
-        println!("examples/complete: measured only with this build's provider");
-    } else {
-        complete_example(0);
-        complete_example(2000);
+    let chosen: Vec<&str> = args
+        .iter()
+        .map(String::as_str)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let run = |part: &str| chosen.is_empty() || chosen.contains(&part);
+    if run("handshake") {
+        handshake();
+    }
+    if run("plans") {
+        plans();
+    }
+    if run("tenants") {
+        let counts = std::env::var("KIRO_BENCH_TENANTS").unwrap_or_else(|_| "1,5,25".into());
+        for n in counts.split(',').filter_map(|c| c.trim().parse().ok()) {
+            tenants(n);
+        }
+    }
+    if run("complete") {
+        if std::env::var_os("KIRO_PROVIDER_BIN").is_some() {
+            // An older build may lack the resources the example uses.
+            println!("examples/complete: measured only with this build's provider");
+        } else {
+            complete_example(0);
+            complete_example(2000);
+        }
     }
 }

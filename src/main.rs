@@ -4,6 +4,7 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use kiro_provider::framework::rpc::ProviderService;
 use kiro_provider::framework::runtime::Runtime;
 use kiro_provider::provider::KiroProvider;
 use kiro_provider::server::{self, MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE, Mode, logging};
@@ -46,9 +47,14 @@ fn main() -> ExitCode {
     } else {
         Mode::Managed
     };
-    let service = Arc::new(Runtime::new(KiroProvider));
+    let service = || Arc::new(Runtime::new(KiroProvider)) as Arc<dyn ProviderService>;
     match runtime.block_on(server::serve(service, mode)) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => {
+            // Terraform waits for the process to end before it goes on: leave
+            // without waiting for the runtime's idle threads.
+            runtime.shutdown_background();
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("terraform-provider-kiro: {e}");
             ExitCode::from(1)

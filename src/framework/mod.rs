@@ -17,6 +17,7 @@ pub mod typed;
 pub mod types;
 pub mod validators;
 pub mod value;
+pub mod write_only;
 
 pub use diag::{AttrPath, Diagnostic, Diagnostics};
 pub use managed::{DataSourceDef, Managed, ManagedResource, Operation, Query, Timeouts};

@@ -23,6 +23,14 @@ impl EncodedValue {
     }
 }
 
+/// What the Terraform client said it can do (the protocol's `ClientCapabilities`); an
+/// older client sends nothing, which reads as all `false`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ClientCapabilities {
+    /// Terraform 1.11+: write-only attributes stay out of plan and state.
+    pub write_only_attributes_allowed: bool,
+}
+
 pub struct ProviderSchemas {
     pub provider: Schema,
     pub resources: Vec<(String, Schema)>,
@@ -84,7 +92,12 @@ pub struct ImportResponse {
 pub trait ProviderService: Send + Sync + 'static {
     fn schemas(&self) -> ProviderSchemas;
     async fn validate_provider_config(&self, config: EncodedValue) -> Diagnostics;
-    async fn validate_resource_config(&self, type_name: &str, config: EncodedValue) -> Diagnostics;
+    async fn validate_resource_config(
+        &self,
+        type_name: &str,
+        config: EncodedValue,
+        client: ClientCapabilities,
+    ) -> Diagnostics;
     async fn validate_data_source_config(
         &self,
         type_name: &str,

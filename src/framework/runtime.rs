@@ -13,7 +13,7 @@ use super::rpc::{self, EncodedValue, ProviderSchemas, ProviderService};
 use super::schema::{Block, Nesting, Schema};
 use super::types::Type;
 use super::value::TfValue;
-use super::{json, msgpack, plan};
+use super::{json, msgpack, plan, write_only};
 
 /// What a concrete provider supplies to the framework.
 #[async_trait]
@@ -287,7 +287,12 @@ impl<P: ProviderDef> ProviderService for Runtime<P> {
         diags
     }
 
-    async fn validate_resource_config(&self, type_name: &str, config: EncodedValue) -> Diagnostics {
+    async fn validate_resource_config(
+        &self,
+        type_name: &str,
+        config: EncodedValue,
+        client: rpc::ClientCapabilities,
+    ) -> Diagnostics {
         let r = match self.resource(type_name) {
             Ok(r) => r,
             Err(d) => return d,
@@ -298,6 +303,7 @@ impl<P: ProviderDef> ProviderService for Runtime<P> {
         };
         let mut diags = Diagnostics::new();
         validate_block(&r.schema.block, &config, &AttrPath::root(), &mut diags);
+        write_only::refuse_for_client(client, &r.schema.block, &config, &mut diags);
         r.implementation.validate(&config, &mut diags);
         diags
     }
@@ -751,11 +757,13 @@ mod tests {
     async fn validation_points_at_the_attribute() {
         let rt = runtime().await;
         let diags = rt
-            .validate_resource_config("test_thing", enc(&config("")))
+            .validate_resource_config("test_thing", enc(&config("")), Default::default())
             .await;
         assert!(diags.has_errors());
         assert_eq!(diags.0[0].attribute, Some(AttrPath::attr("name")));
-        let unknown = rt.validate_resource_config("nope", enc(&config("x"))).await;
+        let unknown = rt
+            .validate_resource_config("nope", enc(&config("x")), Default::default())
+            .await;
         assert!(unknown.has_errors());
     }
 

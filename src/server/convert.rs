@@ -2,7 +2,7 @@
 //! messages. Only the server layer sees protobuf.
 
 use crate::framework::diag::{AttrPath, Diagnostic, Diagnostics, PathStep, Severity};
-use crate::framework::rpc::EncodedValue;
+use crate::framework::rpc::{ClientCapabilities, EncodedValue};
 use crate::framework::schema::{self, Nesting};
 
 use super::proto::tfplugin5 as pb;
@@ -20,6 +20,13 @@ pub fn diagnostic(d: Diagnostic) -> pb::Diagnostic {
         summary: d.summary,
         detail: d.detail,
         attribute: d.attribute.map(attr_path),
+    }
+}
+
+/// An absent message (a client older than the field) means no capability.
+pub fn client_capabilities(caps: Option<pb::ClientCapabilities>) -> ClientCapabilities {
+    ClientCapabilities {
+        write_only_attributes_allowed: caps.is_some_and(|c| c.write_only_attributes_allowed),
     }
 }
 

@@ -3,28 +3,33 @@
 //! we have nothing to send on them, so they stay open and idle.
 
 use std::pin::Pin;
-use std::time::Duration;
+use std::sync::Arc;
 
 use futures::Stream;
 use tonic::{Request, Response, Status, Streaming};
 
+use super::lifecycle::Lifecycle;
 use super::proto::plugin as pb;
 
 type Idle<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'static>>;
 
-pub struct Controller;
+/// Answers Shutdown; the process ends once Terraform has the answer (see
+/// [`Lifecycle`]).
+pub struct Controller {
+    lifecycle: Arc<Lifecycle>,
+}
+
+impl Controller {
+    pub fn new(lifecycle: Arc<Lifecycle>) -> Self {
+        Controller { lifecycle }
+    }
+}
 
 #[tonic::async_trait]
 impl pb::grpc_controller_server::GrpcController for Controller {
     async fn shutdown(&self, _request: Request<pb::Empty>) -> Result<Response<pb::Empty>, Status> {
-        tracing::debug!("GRPCController.Shutdown: exiting");
-        // Exit right after the reply is on its way. A graceful server
-        // shutdown would wait for the idle stdio/broker streams forever,
-        // and Terraform kills a provider that has not exited after ~2 s.
-        tokio::spawn(async {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-            std::process::exit(0);
-        });
+        tracing::debug!("GRPCController.Shutdown: exiting once the answer is read");
+        self.lifecycle.request_shutdown();
         Ok(Response::new(pb::Empty {}))
     }
 }

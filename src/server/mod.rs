@@ -3,6 +3,7 @@
 
 mod convert;
 mod go_plugin;
+mod lifecycle;
 pub mod logging;
 pub mod proto;
 mod tfplugin;
@@ -15,10 +16,12 @@ use std::sync::Arc;
 use base64::Engine;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
+use tokio_rustls::server::TlsStream;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::transport::server::{Connected, Router};
 
 use crate::framework::rpc::ProviderService;
+use lifecycle::{Lifecycle, Tracked};
 
 /// Terraform's go-plugin magic cookie: proof we were started by Terraform.
 pub const MAGIC_COOKIE_KEY: &str = "TF_PLUGIN_MAGIC_COOKIE";
@@ -76,57 +79,57 @@ async fn accept(listener: &TcpListener) -> std::io::Result<TcpStream> {
     Ok(tcp)
 }
 
-/// Plaintext connections (debug mode), also without Nagle.
+/// Plaintext connections (debug mode, or a client without a certificate),
+/// also without Nagle, each counted by `lifecycle`.
 fn plain_incoming(
     listener: TcpListener,
-) -> impl futures::Stream<Item = std::io::Result<TcpStream>> {
-    futures::stream::unfold(listener, |listener| async move {
-        let conn = accept(&listener).await;
-        Some((conn, listener))
+    lifecycle: Arc<Lifecycle>,
+) -> impl futures::Stream<Item = std::io::Result<Tracked<TcpStream>>> {
+    futures::stream::unfold(listener, move |listener| {
+        let lifecycle = lifecycle.clone();
+        async move {
+            let conn = accept(&listener).await.map(|tcp| lifecycle.track(tcp));
+            Some((conn, listener))
+        }
     })
 }
 
-/// A TLS connection that tonic can serve.
-struct TlsConn(tokio_rustls::server::TlsStream<TcpStream>);
-
-impl Connected for TlsConn {
-    type ConnectInfo = ();
-    fn connect_info(&self) -> Self::ConnectInfo {}
+/// Accepts TLS connections in a task of its own, each handshake off the
+/// accept loop so that a slow or bad client does not hold up the next one.
+/// Started before the gRPC services exist: Terraform's TLS handshake then
+/// runs while they are built.
+fn tls_incoming(
+    listener: TcpListener,
+    acceptor: tokio_rustls::TlsAcceptor,
+    lifecycle: Arc<Lifecycle>,
+) -> ReceiverStream<Result<Tracked<TlsStream<TcpStream>>, std::io::Error>> {
+    let (tx, rx) = mpsc::channel(16);
+    tokio::spawn(async move {
+        loop {
+            let tcp = match accept(&listener).await {
+                Ok(tcp) => tcp,
+                Err(e) => {
+                    tracing::warn!(error = %e, "accepting a plugin connection failed");
+                    continue;
+                }
+            };
+            let acceptor = acceptor.clone();
+            let tx = tx.clone();
+            let lifecycle = lifecycle.clone();
+            tokio::spawn(async move {
+                match acceptor.accept(tcp).await {
+                    Ok(tls) => {
+                        let _ = tx.send(Ok(lifecycle.track(tls))).await;
+                    }
+                    Err(e) => tracing::warn!(error = %e, "TLS handshake failed"),
+                }
+            });
+        }
+    });
+    ReceiverStream::new(rx)
 }
 
-impl tokio::io::AsyncRead for TlsConn {
-    fn poll_read(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-        buf: &mut tokio::io::ReadBuf<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.0).poll_read(cx, buf)
-    }
-}
-
-impl tokio::io::AsyncWrite for TlsConn {
-    fn poll_write(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-        buf: &[u8],
-    ) -> std::task::Poll<std::io::Result<usize>> {
-        std::pin::Pin::new(&mut self.0).poll_write(cx, buf)
-    }
-    fn poll_flush(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.0).poll_flush(cx)
-    }
-    fn poll_shutdown(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.0).poll_shutdown(cx)
-    }
-}
-
-async fn router(service: Arc<dyn ProviderService>) -> Router {
+async fn router(service: Arc<dyn ProviderService>, lifecycle: Arc<Lifecycle>) -> Router {
     let (health, health_service) = tonic_health::server::health_reporter();
     health
         .set_service_status("plugin", tonic_health::ServingStatus::Serving)
@@ -134,7 +137,9 @@ async fn router(service: Arc<dyn ProviderService>) -> Router {
     tonic::transport::Server::builder()
         .add_service(health_service)
         .add_service(
-            proto::plugin::grpc_controller_server::GrpcControllerServer::new(go_plugin::Controller),
+            proto::plugin::grpc_controller_server::GrpcControllerServer::new(
+                go_plugin::Controller::new(lifecycle),
+            ),
         )
         .add_service(proto::plugin::grpc_stdio_server::GrpcStdioServer::new(
             go_plugin::Stdio,
@@ -151,8 +156,29 @@ async fn router(service: Arc<dyn ProviderService>) -> Router {
         )
 }
 
-/// Serves the provider until Terraform shuts it down.
-pub async fn serve(service: Arc<dyn ProviderService>, mode: Mode) -> Result<(), ServeError> {
+/// Serves `incoming` until Shutdown has been answered (see [`lifecycle`]).
+async fn serve_until_shut_down<S, IO>(
+    router: Router,
+    incoming: S,
+    lifecycle: &Lifecycle,
+) -> Result<(), ServeError>
+where
+    S: futures::Stream<Item = std::io::Result<IO>> + Send + 'static,
+    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Connected + Unpin + Send + 'static,
+{
+    tokio::select! {
+        served = router.serve_with_incoming(incoming) => Ok(served?),
+        () = lifecycle.until_shut_down() => Ok(()),
+    }
+}
+
+/// Serves the provider until Terraform shuts it down. `make_service` runs
+/// after the handshake line is out: nothing Terraform does before it
+/// connects needs the provider's schemas.
+pub async fn serve(
+    make_service: impl FnOnce() -> Arc<dyn ProviderService>,
+    mode: Mode,
+) -> Result<(), ServeError> {
     if let Ok(versions) = std::env::var("PLUGIN_PROTOCOL_VERSIONS")
         && !versions
             .split(',')
@@ -160,12 +186,13 @@ pub async fn serve(service: Arc<dyn ProviderService>, mode: Mode) -> Result<(), 
     {
         return Err(ServeError::UnsupportedProtocol(versions));
     }
-    let listener = bind().await?;
-    let addr: SocketAddr = listener.local_addr()?;
-    let router = router(service).await;
-
+    let lifecycle = Lifecycle::ending_the_process();
+    let client_pem = std::env::var("PLUGIN_CLIENT_CERT").unwrap_or_default();
     match mode {
         Mode::Debug { provider_address } => {
+            let listener = bind().await?;
+            let addr: SocketAddr = listener.local_addr()?;
+            let router = router(make_service(), lifecycle.clone()).await;
             let reattach = serde_json::json!({
                 provider_address: {
                     "Protocol": "grpc",
@@ -178,18 +205,22 @@ pub async fn serve(service: Arc<dyn ProviderService>, mode: Mode) -> Result<(), 
             println!("Provider started in debug mode. To attach Terraform, set:\n");
             println!("\tTF_REATTACH_PROVIDERS='{reattach}'\n");
             std::io::stdout().flush()?;
-            router.serve_with_incoming(plain_incoming(listener)).await?;
-            Ok(())
+            let incoming = plain_incoming(listener, lifecycle.clone());
+            serve_until_shut_down(router, incoming, &lifecycle).await
+        }
+        // Terraform >= 0.15 always sends a client certificate.
+        Mode::Managed if client_pem.trim().is_empty() => {
+            let listener = bind().await?;
+            let addr: SocketAddr = listener.local_addr()?;
+            println!("1|{PROTOCOL_VERSION}|tcp|{addr}|grpc|");
+            std::io::stdout().flush()?;
+            let router = router(make_service(), lifecycle.clone()).await;
+            let incoming = plain_incoming(listener, lifecycle.clone());
+            serve_until_shut_down(router, incoming, &lifecycle).await
         }
         Mode::Managed => {
-            let client_pem = std::env::var("PLUGIN_CLIENT_CERT").unwrap_or_default();
-            if client_pem.trim().is_empty() {
-                // Terraform >= 0.15 always sends a client certificate.
-                println!("1|{PROTOCOL_VERSION}|tcp|{addr}|grpc|");
-                std::io::stdout().flush()?;
-                router.serve_with_incoming(plain_incoming(listener)).await?;
-                return Ok(());
-            }
+            let listener = bind().await?;
+            let addr: SocketAddr = listener.local_addr()?;
             let identity = tls::generate_identity().map_err(ServeError::Tls)?;
             let client_cert = tls::parse_client_cert(&client_pem).map_err(ServeError::Tls)?;
             let config = tls::server_config(&identity, client_cert).map_err(ServeError::Tls)?;
@@ -198,33 +229,9 @@ pub async fn serve(service: Arc<dyn ProviderService>, mode: Mode) -> Result<(), 
             println!("1|{PROTOCOL_VERSION}|tcp|{addr}|grpc|{cert}");
             std::io::stdout().flush()?;
             tracing::debug!(%addr, "plugin server listening");
-
-            // Accept TLS handshakes off the accept loop so a slow or bad
-            // client does not hold up the next connection.
-            let (tx, rx) = mpsc::channel::<Result<TlsConn, std::io::Error>>(16);
-            tokio::spawn(async move {
-                loop {
-                    let tcp = match accept(&listener).await {
-                        Ok(tcp) => tcp,
-                        Err(e) => {
-                            tracing::warn!(error = %e, "accepting a plugin connection failed");
-                            continue;
-                        }
-                    };
-                    let acceptor = acceptor.clone();
-                    let tx = tx.clone();
-                    tokio::spawn(async move {
-                        match acceptor.accept(tcp).await {
-                            Ok(tls) => {
-                                let _ = tx.send(Ok(TlsConn(tls))).await;
-                            }
-                            Err(e) => tracing::warn!(error = %e, "TLS handshake failed"),
-                        }
-                    });
-                }
-            });
-            router.serve_with_incoming(ReceiverStream::new(rx)).await?;
-            Ok(())
+            let incoming = tls_incoming(listener, acceptor, lifecycle.clone());
+            let router = router(make_service(), lifecycle.clone()).await;
+            serve_until_shut_down(router, incoming, &lifecycle).await
         }
     }
 }
@@ -244,11 +251,11 @@ mod tests {
         assert!(server_side.nodelay().unwrap());
         drop(client.await.unwrap());
 
-        let mut incoming = Box::pin(plain_incoming(listener));
+        let mut incoming = Box::pin(plain_incoming(listener, Lifecycle::new()));
         let client = tokio::spawn(async move { TcpStream::connect(addr).await.unwrap() });
         use futures::StreamExt;
         let conn = incoming.next().await.unwrap().unwrap();
-        assert!(conn.nodelay().unwrap());
+        assert!(conn.get_ref().nodelay().unwrap());
         drop(client.await.unwrap());
     }
 }

@@ -142,6 +142,7 @@ impl Provider for PluginProvider {
                     .validate_resource_config(
                         &req.type_name,
                         dynamic_in_or_null(req.config.clone()),
+                        convert::client_capabilities(req.client_capabilities),
                     )
                     .await;
                 pb::validate_resource_type_config::Response {
@@ -482,6 +483,10 @@ fn capabilities() -> pb::ServerCapabilities {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::framework::diag::AttrPath;
+    use crate::framework::runtime::Runtime;
+    use crate::framework::value::TfValue;
+    use crate::provider::KiroProvider;
 
     #[tokio::test]
     async fn a_panicking_rpc_becomes_an_error_diagnostic() {
@@ -508,6 +513,101 @@ mod tests {
             "{}",
             d.detail
         );
+    }
+
+    /// A `kiro_entra_provisioning` configuration as Terraform sends it: every attribute
+    /// null and every nested block absent, except `set`.
+    fn provisioning_config(set: &[(&str, TfValue)]) -> pb::DynamicValue {
+        use crate::framework::schema::Nesting;
+        let schemas = Runtime::new(KiroProvider).schemas();
+        let (_, schema) = schemas
+            .resources
+            .into_iter()
+            .find(|(name, _)| name == "kiro_entra_provisioning")
+            .expect("the provisioning resource");
+        let mut attrs: Vec<(String, TfValue)> = schema
+            .block
+            .attributes
+            .iter()
+            .map(|a| (a.name.clone(), TfValue::Null))
+            .collect();
+        attrs.extend(schema.block.blocks.iter().map(|b| {
+            let absent = match b.nesting {
+                Nesting::List => TfValue::List(Vec::new()),
+                Nesting::Set => TfValue::Set(Vec::new()),
+                Nesting::Map => TfValue::Map(Default::default()),
+                Nesting::Single | Nesting::Group => TfValue::Null,
+            };
+            (b.type_name.clone(), absent)
+        }));
+        let mut config = TfValue::object(attrs);
+        for (name, value) in set {
+            *config
+                .get_attr_mut(name)
+                .expect("an attribute of the schema") = value.clone();
+        }
+        pb::DynamicValue {
+            msgpack: crate::framework::msgpack::encode(&config, &schema.value_type()).unwrap(),
+            json: Vec::new(),
+        }
+    }
+
+    /// ValidateResourceTypeConfig as Terraform calls it, with or without the 1.11 capability.
+    #[tokio::test]
+    async fn a_write_only_secret_is_refused_unless_the_client_can_hold_it() {
+        let provider = PluginProvider::new(Arc::new(Runtime::new(KiroProvider)));
+        let config = provisioning_config(&[
+            (
+                "service_principal_id",
+                TfValue::string("8adf8e6e-67b2-4cf2-a259-e3dc5476c621"),
+            ),
+            ("tenant_url", TfValue::string("https://scim.example/v2")),
+            ("secret_token_wo", TfValue::string("a secret")),
+            ("secret_token_wo_version", TfValue::number(1i64)),
+        ]);
+        let validate = async |client_capabilities| {
+            provider
+                .validate_resource_type_config(Request::new(
+                    pb::validate_resource_type_config::Request {
+                        type_name: "kiro_entra_provisioning".to_string(),
+                        config: Some(config.clone()),
+                        client_capabilities,
+                    },
+                ))
+                .await
+                .expect("a response")
+                .into_inner()
+                .diagnostics
+        };
+
+        let cannot_hold = pb::ClientCapabilities {
+            deferral_allowed: true,
+            write_only_attributes_allowed: false,
+        };
+        // Before 1.11 the field does not exist on the wire at all.
+        for client in [None, Some(cannot_hold)] {
+            let diags = validate(client).await;
+            assert_eq!(diags.len(), 1, "{diags:?}");
+            let d = &diags[0];
+            assert_eq!(d.severity, pb::diagnostic::Severity::Error as i32);
+            assert_eq!(
+                d.attribute,
+                Some(convert::attr_path(AttrPath::attr("secret_token_wo")))
+            );
+            assert!(
+                d.detail.contains("`secret_token`") && d.detail.contains("`kiro_scim_token {}`"),
+                "{}",
+                d.detail
+            );
+            assert!(!d.detail.contains("a secret"), "{}", d.detail);
+        }
+
+        let can_hold = pb::ClientCapabilities {
+            deferral_allowed: false,
+            write_only_attributes_allowed: true,
+        };
+        let diags = validate(Some(can_hold)).await;
+        assert!(diags.is_empty(), "{diags:?}");
     }
 
     #[tokio::test]

@@ -2,6 +2,7 @@
 //! reads, and the handshake.
 
 use std::process::Command;
+use std::time::Duration;
 
 use crate::harness::Workspace;
 
@@ -112,4 +113,103 @@ fn debug_mode_lets_terraform_reattach() {
     assert!(plan.stdout.contains("1 to add"), "{}", plan.stdout);
     let _ = provider.kill();
     let _ = provider.wait();
+}
+
+/// The provider started as Terraform starts it, but without a client
+/// certificate (so plain gRPC): its process and address.
+async fn start_plain_provider() -> (tokio::process::Child, String) {
+    use tokio::io::AsyncBufReadExt;
+    let mut provider = tokio::process::Command::new(env!("CARGO_BIN_EXE_terraform-provider-kiro"))
+        .env(
+            "TF_PLUGIN_MAGIC_COOKIE",
+            "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2",
+        )
+        .env("PLUGIN_PROTOCOL_VERSIONS", "5")
+        .env_remove("PLUGIN_CLIENT_CERT")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    tokio::io::BufReader::new(provider.stdout.take().unwrap())
+        .read_line(&mut line)
+        .await
+        .unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("1|5|tcp|")
+        .and_then(|rest| rest.strip_suffix("|grpc|"))
+        .unwrap_or_else(|| panic!("handshake line: {line:?}"))
+        .to_string();
+    (provider, addr)
+}
+
+/// go-plugin's client, as Terraform closes a provider: with the stdio stream
+/// open (Terraform opens it on every start), Shutdown must be answered, and
+/// once Terraform drops its connection the process must end by itself.
+#[test]
+fn shutdown_is_answered_and_then_the_process_exits() {
+    use kiro_provider::server::proto::plugin as pb;
+    use pb::grpc_controller_client::GrpcControllerClient;
+    use pb::grpc_stdio_client::GrpcStdioClient;
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let (mut provider, addr) = start_plain_provider().await;
+        let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
+            .unwrap()
+            .connect()
+            .await
+            .unwrap();
+        let stdio = GrpcStdioClient::new(channel.clone())
+            .stream_stdio(())
+            .await
+            .expect("the stdio stream opens");
+        let answer = GrpcControllerClient::new(channel.clone())
+            .shutdown(pb::Empty {})
+            .await;
+        assert!(answer.is_ok(), "Shutdown answered with {answer:?}");
+        drop((stdio, channel));
+        // A guard against hanging forever, not a timing claim: Terraform kills
+        // a provider after 2 s, and this one normally exits within a millisecond.
+        let status = tokio::time::timeout(Duration::from_secs(60), provider.wait())
+            .await
+            .expect("the provider exits after Shutdown")
+            .unwrap();
+        assert!(status.success(), "{status:?}");
+    });
+}
+
+/// The same through Terraform: every provider process a plan starts is shut
+/// down and exits on its own; none is killed, no Shutdown fails.
+#[test]
+fn terraform_sees_every_provider_process_exit_gracefully() {
+    let sandbox = crate::sandbox::Sandbox::start();
+    let (a, b) = (sandbox.new_tenant(), sandbox.new_tenant());
+    let mut ws = Workspace::new();
+    ws.write_main(&format!(
+        "{}{}\nresource \"kiro_entra_application\" \"a\" {{\n  provider     = kiro.a\n  display_name = \"Kiro\"\n}}\n",
+        sandbox.provider_block(&a, Some("a")),
+        sandbox.provider_block(&b, Some("b")),
+    ));
+    ws.init();
+    ws.env("TF_LOG", "trace");
+    let plan = ws.ok(&["plan", "-no-color"]);
+    let log = &plan.stderr;
+    let count = |needle: &str| log.lines().filter(|l| l.contains(needle)).count();
+    let started = count("provider: starting plugin");
+    assert!(started >= 2, "{started} provider starts\n{log}");
+    assert_eq!(count("GRPCController.Shutdown"), started, "{log}");
+    assert_eq!(count("provider: plugin exited"), started, "{log}");
+    for trouble in [
+        "plugin failed to exit gracefully",
+        "error closing client",
+        "[ERROR] provider: plugin process exited",
+    ] {
+        assert_eq!(count(trouble), 0, "{trouble}\n{log}");
+    }
 }
