@@ -178,42 +178,22 @@ fn encode(value: &TfValue, ty: &Type) -> Result<EncodedValue, Diagnostics> {
 /// values are skipped (and rules that involve one wait): they are checked
 /// again once known, at the latest at apply.
 pub fn validate_block(block: &Block, value: &TfValue, path: &AttrPath, diags: &mut Diagnostics) {
-    if !value.is_known() || value.is_null() {
-        return;
-    }
-    for rule in &block.rules {
-        rule.check(value, path, diags);
-    }
-    for a in &block.attributes {
-        let Some(v) = value.get_attr(&a.name) else {
-            continue;
-        };
-        if v.is_null() || !v.is_known() {
-            continue;
+    block.walk(value, path, &mut |block, value, path| {
+        for rule in &block.rules {
+            rule.check(value, path, diags);
         }
-        for validator in &a.validators {
-            validator.validate(v, &path.then_attr(a.name.clone()), diags);
-        }
-    }
-    for b in &block.blocks {
-        let Some(v) = value.get_attr(&b.type_name) else {
-            continue;
-        };
-        let bpath = path.then_attr(b.type_name.clone());
-        match v {
-            TfValue::List(items) | TfValue::Set(items) => {
-                for (i, item) in items.iter().enumerate() {
-                    validate_block(&b.block, item, &bpath.then_index(i as i64), diags);
-                }
+        for a in &block.attributes {
+            let Some(v) = value.get_attr(&a.name) else {
+                continue;
+            };
+            if v.is_null() || !v.is_known() {
+                continue;
             }
-            TfValue::Map(items) => {
-                for (k, item) in items {
-                    validate_block(&b.block, item, &bpath.then_key(k.clone()), diags);
-                }
+            for validator in &a.validators {
+                validator.validate(v, &path.then_attr(a.name.clone()), diags);
             }
-            other => validate_block(&b.block, other, &bpath, diags),
         }
-    }
+    });
 }
 
 /// Makes an object produced by a resource fit its schema: attributes it

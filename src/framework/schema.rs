@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use super::diag::AttrPath;
 use super::types::Type;
 use super::validators::{ConfigRule, Validator};
 use super::value::TfValue;
@@ -59,6 +60,40 @@ impl Block {
     pub fn rule(mut self, rule: ConfigRule) -> Self {
         self.rules.push(rule);
         self
+    }
+
+    /// Calls `visit` with this block and `value`, then with every instance of a nested block
+    /// in it (list and set items by index, map items by key), depth first; null and unknown
+    /// values are skipped.
+    pub fn walk<'a>(
+        &'a self,
+        value: &'a TfValue,
+        path: &AttrPath,
+        visit: &mut dyn FnMut(&'a Block, &'a TfValue, &AttrPath),
+    ) {
+        if value.is_null() || !value.is_known() {
+            return;
+        }
+        visit(self, value, path);
+        for b in &self.blocks {
+            let Some(v) = value.get_attr(&b.type_name) else {
+                continue;
+            };
+            let bpath = path.then_attr(b.type_name.clone());
+            match v {
+                TfValue::List(items) | TfValue::Set(items) => {
+                    for (i, item) in items.iter().enumerate() {
+                        b.block.walk(item, &bpath.then_index(i as i64), visit);
+                    }
+                }
+                TfValue::Map(items) => {
+                    for (k, item) in items {
+                        b.block.walk(item, &bpath.then_key(k.clone()), visit);
+                    }
+                }
+                other => b.block.walk(other, &bpath, visit),
+            }
+        }
     }
 
     pub fn get_attribute(&self, name: &str) -> Option<&Attribute> {

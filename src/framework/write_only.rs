@@ -84,33 +84,13 @@ fn alternatives(block: &Block, path: &AttrPath) -> Vec<String> {
 
 /// The paths of the write-only attributes `value` sets, in `block` and its nested blocks.
 fn set_write_only(block: &Block, value: &TfValue, path: &AttrPath, out: &mut Vec<AttrPath>) {
-    if value.is_null() || !value.is_known() {
-        return;
-    }
-    for a in block.attributes.iter().filter(|a| a.write_only) {
-        if value.get_attr(&a.name).is_some_and(|v| !v.is_null()) {
-            out.push(path.then_attr(a.name.clone()));
-        }
-    }
-    for b in &block.blocks {
-        let Some(v) = value.get_attr(&b.type_name) else {
-            continue;
-        };
-        let bpath = path.then_attr(b.type_name.clone());
-        match v {
-            TfValue::List(items) | TfValue::Set(items) => {
-                for (i, item) in items.iter().enumerate() {
-                    set_write_only(&b.block, item, &bpath.then_index(i as i64), out);
-                }
+    block.walk(value, path, &mut |block, value, path| {
+        for a in block.attributes.iter().filter(|a| a.write_only) {
+            if value.get_attr(&a.name).is_some_and(|v| !v.is_null()) {
+                out.push(path.then_attr(a.name.clone()));
             }
-            TfValue::Map(items) => {
-                for (k, item) in items {
-                    set_write_only(&b.block, item, &bpath.then_key(k.clone()), out);
-                }
-            }
-            other => set_write_only(&b.block, other, &bpath, out),
         }
-    }
+    });
 }
 
 #[cfg(test)]
