@@ -62,6 +62,26 @@ pub fn adopt_in(make: impl Fn(&str) -> Workspace, resource_type: &str, id: &str)
     generated
 }
 
+/// After an import that could not read how the configuration writes something (a spelling,
+/// `timeouts`): the plan updates `address` in place and replaces nothing, its apply writes
+/// nothing to Kiro, and the next plan is clean.
+pub fn assert_form_only_update(ws: &Workspace, sandbox: &Sandbox, address: &str) {
+    let (code, plan) = ws.plan_exit_code();
+    assert_eq!(code, 2, "{}", plan.stdout);
+    assert!(
+        plan.stdout
+            .contains(&format!("{address} will be updated in-place"))
+            && !plan.stdout.contains("replace"),
+        "{}",
+        plan.stdout
+    );
+    sandbox.reset_counts();
+    ws.apply();
+    let writes = sandbox.kiro_writes();
+    assert!(writes.is_empty(), "no write to Kiro: {writes:?}");
+    ws.assert_no_changes();
+}
+
 /// `terraform state rm` then `terraform import` of `address` with `id`; the
 /// next plan is clean.
 pub fn reimport(ws: &Workspace, address: &str, id: &str) {

@@ -3,7 +3,9 @@
 
 use serde_json::json;
 
-use crate::configs::{adopt_in, assert_plans_change, assert_plans_create, reimport};
+use crate::configs::{
+    adopt_in, assert_form_only_update, assert_plans_change, assert_plans_create, reimport,
+};
 use crate::kiro_fixtures::{CLIENT_ID, REGION, issuer, kiro_config, kiro_workspace, profile};
 use crate::sandbox::Sandbox;
 
@@ -143,20 +145,7 @@ fn metadata_url_and_data_source() {
     ws.ok(&["state", "rm", "kiro_profile.main"]);
     ws.ok(&["import", "-no-color", "kiro_profile.main", &arn]);
     assert_eq!(ws.attr("kiro_profile.main", "issuer_url"), issuer(&tenant));
-    let (code, plan) = ws.plan_exit_code();
-    assert_eq!(code, 2, "{}", plan.stdout);
-    assert!(
-        plan.stdout
-            .contains("kiro_profile.main will be updated in-place")
-            && !plan.stdout.contains("replace"),
-        "{}",
-        plan.stdout
-    );
-    sandbox.reset_counts();
-    ws.apply();
-    let writes = sandbox.kiro_writes();
-    assert!(writes.is_empty(), "no write to Kiro: {writes:?}");
-    ws.assert_no_changes();
+    assert_form_only_update(&ws, &sandbox, "kiro_profile.main");
     assert_eq!(ws.attr("kiro_profile.main", "issuer_url"), metadata);
 
     let state = ws.state();

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::configs::{adopt_in, assert_plans_create, reimport};
+use crate::configs::{adopt_in, assert_form_only_update, assert_plans_create, reimport};
 use crate::kiro_fixtures::{REGION, kiro_config, kiro_workspace, profile};
 use crate::sandbox::Sandbox;
 
@@ -102,18 +102,7 @@ fn subscription_lifecycle_by_external_id_and_principal_id() {
         &format!("{arn}|USER|{alice_id}"),
     ]);
     assert_eq!(ws.resource("kiro_subscription.alice")["external_id"], ALICE);
-    let (code, plan) = ws.plan_exit_code();
-    assert_eq!(code, 2);
-    assert!(
-        plan.stdout.contains("1 to change, 0 to destroy") && !plan.stdout.contains("replace"),
-        "{}",
-        plan.stdout
-    );
-    sandbox.reset_counts();
-    ws.apply();
-    let writes = sandbox.kiro_writes();
-    assert!(writes.is_empty(), "no write to Kiro: {writes:?}");
-    ws.assert_no_changes();
+    assert_form_only_update(&ws, &sandbox, "kiro_subscription.alice");
     let id = format!("{arn}|GROUP|{group_id}");
     reimport(&ws, "kiro_subscription.devs", &id);
     adopt_in(
