@@ -1,11 +1,13 @@
-//! Retry policy for the HTTP clients (Graph, Kiro, the loopback token grant): which
-//! failures to retry and how long to wait.
+//! The one retry path of the HTTP clients (Graph, Kiro, the loopback token grant, Kiro's
+//! look-before-repeat creates): which failures to retry, how long to wait, and the loop
+//! ([`retry`]) that every client goes through.
 //!
 //! Retried: 429 always (the request was not processed); 503/504 and transport failures only
 //! for idempotent requests, because a non-idempotent POST (e.g. template instantiation) may
 //! have been carried out although the answer never arrived. A connection that could not be
 //! established at all is retried for every request: nothing was sent.
 
+use std::future::Future;
 use std::time::Duration;
 
 use time::{OffsetDateTime, PrimitiveDateTime, macros::format_description};
@@ -63,6 +65,50 @@ impl RetryPolicy {
     /// Whether another attempt may follow attempt number `attempt`.
     pub fn may_retry(&self, attempt: u32) -> bool {
         attempt < self.max_attempts
+    }
+}
+
+/// What one attempt came to. The client decides, per failure, whether another attempt may help;
+/// [`retry`] decides whether one is left and how long to wait before it.
+#[derive(Debug)]
+pub enum Attempt<T, E> {
+    /// Finished: a success, or a failure no further attempt can fix.
+    Done(Result<T, E>),
+    /// Failed in a way another attempt may fix (throttling, a transient failure of a request
+    /// that is safe to repeat). `error` is the answer when no attempt is left; `after` is the
+    /// wait the service asked for (`Retry-After`), if any.
+    Retry { error: E, after: Option<Duration> },
+}
+
+impl<T, E> Attempt<T, E> {
+    /// A failure worth another attempt, with no wait asked for by the service.
+    pub fn retry(error: E) -> Self {
+        Self::Retry { error, after: None }
+    }
+}
+
+/// Runs `attempt` (given the 1-based attempt number, so a final error can say how many were
+/// made) until it is [`Attempt::Done`] or `policy` allows no more, sleeping
+/// [`RetryPolicy::next_delay`] between attempts. `what` names the request in debug logs.
+pub async fn retry<T, E, F, Fut>(policy: &RetryPolicy, what: &str, mut attempt: F) -> Result<T, E>
+where
+    E: std::fmt::Display,
+    F: FnMut(u32) -> Fut,
+    Fut: Future<Output = Attempt<T, E>>,
+{
+    let mut number = 0u32;
+    loop {
+        number += 1;
+        match attempt(number).await {
+            Attempt::Done(result) => return result,
+            Attempt::Retry { error, .. } if !policy.may_retry(number) => return Err(error),
+            Attempt::Retry { error, after } => {
+                let delay = policy.next_delay(number, after);
+                tracing::debug!(request = what, attempt = number, %error,
+                    delay_ms = delay.as_millis() as u64, "will be retried");
+                tokio::time::sleep(delay).await;
+            }
+        }
     }
 }
 
@@ -142,6 +188,58 @@ mod tests {
         );
         assert_eq!(parse_retry_after("soon", now), None);
         assert_eq!(parse_retry_after("-1", now), None);
+    }
+
+    /// Attempts `outcomes` in order, counting them, under a policy of `max` attempts.
+    async fn run(max: u32, outcomes: Vec<Attempt<u32, String>>) -> (Result<u32, String>, u32) {
+        // Real time, kept short: a Retry-After of seconds is capped to 20 ms.
+        let policy = RetryPolicy {
+            max_attempts: max,
+            base_delay: Duration::from_millis(1),
+            max_delay: Duration::from_millis(20),
+        };
+        let outcomes = std::sync::Mutex::new(outcomes.into_iter());
+        let made = std::sync::atomic::AtomicU32::new(0);
+        let result = retry(&policy, "test", |n| {
+            made.store(n, std::sync::atomic::Ordering::SeqCst);
+            let next = outcomes
+                .lock()
+                .unwrap()
+                .next()
+                .expect("an outcome per attempt");
+            async move { next }
+        })
+        .await;
+        (result, made.into_inner())
+    }
+
+    #[tokio::test]
+    async fn retries_until_done_and_honours_retry_after() {
+        let started = tokio::time::Instant::now();
+        let outcomes = vec![
+            Attempt::Retry {
+                error: "throttled".into(),
+                after: Some(Duration::from_secs(7)),
+            },
+            Attempt::retry("dropped".into()),
+            Attempt::Done(Ok(42)),
+        ];
+        assert_eq!(run(8, outcomes).await, (Ok(42), 3));
+        // The 7 s asked for, capped at 20 ms, then at most the second backoff ceiling (2 ms).
+        let waited = started.elapsed();
+        assert!(waited >= Duration::from_millis(20), "{waited:?}");
+    }
+
+    #[tokio::test]
+    async fn gives_the_last_error_when_no_attempt_is_left() {
+        let outcomes = vec![Attempt::retry("one".into()), Attempt::retry("two".into())];
+        assert_eq!(run(2, outcomes).await, (Err("two".into()), 2));
+    }
+
+    #[tokio::test]
+    async fn a_final_failure_is_not_retried() {
+        let outcomes = vec![Attempt::Done(Err("bad request".into()))];
+        assert_eq!(run(8, outcomes).await, (Err("bad request".into()), 1));
     }
 
     #[test]

@@ -8,6 +8,10 @@
 //!   `replication_lag_ms`, `instantiate_false_404_rate` and `lost_answer_rate`, the share of
 //!   writes carried out whose answer is then dropped) → the effective settings per service
 //! - `GET /_sandbox/counts` → `{"counts":{op: n}}`; `DELETE` resets → 204
+//! - `GET /_sandbox/counts/wait?prefix=kiro.ListUsers&at_least=1&timeout_ms=60000` answers
+//!   once the counts whose operation starts with `prefix` add up to `at_least` → 200
+//!   `{"total": n}`, or 408 `{"error", "total"}` when `timeout_ms` (default 60 s) passes first:
+//!   how a test acts "while the provider waits" without sleeping
 //! - `GET /_sandbox/tenants/{t}/objects` → applications, service_principals, deleted_items,
 //!   users, groups (with `members`), assignments (ignoring lag)
 //! - `PATCH /_sandbox/tenants/{t}/applications/{id}` raw merge (drift) → 200 object;
@@ -83,7 +87,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post};
@@ -112,6 +116,7 @@ pub fn router() -> Router<Arc<Sandbox>> {
         .route("/_sandbox/tenants", post(create_tenant))
         .route("/_sandbox/faults", get(get_faults).put(put_faults))
         .route("/_sandbox/counts", get(get_counts).delete(reset_counts))
+        .route("/_sandbox/counts/wait", get(wait_for_count))
         .route("/_sandbox/tenants/{tenant}/objects", get(objects))
         .route(
             "/_sandbox/tenants/{tenant}/applications/{id}",
@@ -192,6 +197,31 @@ async fn put_faults(State(sb): Sb, bytes: Bytes) -> Answer {
 
 async fn get_counts(State(sb): Sb) -> Response {
     axum::Json(json!({"counts": sb.faults.counts.snapshot()})).into_response()
+}
+
+#[derive(Deserialize)]
+struct CountWait {
+    prefix: String,
+    at_least: u64,
+    timeout_ms: Option<u64>,
+}
+
+async fn wait_for_count(State(sb): Sb, Query(wait): Query<CountWait>) -> Response {
+    let timeout = Duration::from_millis(wait.timeout_ms.unwrap_or(60_000));
+    let total = sb
+        .faults
+        .counts
+        .wait_for(&wait.prefix, wait.at_least, timeout)
+        .await;
+    if total >= wait.at_least {
+        return axum::Json(json!({"total": total})).into_response();
+    }
+    let error = format!(
+        "{} request(s) starting with {:?} within {timeout:?}; {total} arrived",
+        wait.at_least, wait.prefix
+    );
+    let body = json!({"error": error, "total": total});
+    (StatusCode::REQUEST_TIMEOUT, axum::Json(body)).into_response()
 }
 
 async fn reset_counts(State(sb): Sb) -> Response {

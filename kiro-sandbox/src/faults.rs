@@ -269,21 +269,65 @@ pub enum Fault {
 }
 
 /// Request counters keyed by operation name (`graph.applications.get`, `faults.throttled`, …).
-#[derive(Default)]
-pub struct Counts(Mutex<BTreeMap<String, u64>>);
+/// Every change is announced, so a test can wait for a request of a kind to arrive
+/// ([`Counts::wait_for`]) instead of sleeping and hoping it did.
+pub struct Counts {
+    map: Mutex<BTreeMap<String, u64>>,
+    changed: tokio::sync::watch::Sender<()>,
+}
+
+impl Default for Counts {
+    fn default() -> Self {
+        Self {
+            map: Mutex::default(),
+            changed: tokio::sync::watch::Sender::new(()),
+        }
+    }
+}
 
 impl Counts {
     pub fn incr(&self, key: &str) {
-        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
         *map.entry(key.to_string()).or_default() += 1;
+        drop(map);
+        self.changed.send_replace(());
     }
 
     pub fn snapshot(&self) -> BTreeMap<String, u64> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.map.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     pub fn reset(&self) {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        self.map.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        self.changed.send_replace(());
+    }
+
+    /// The sum of the counts whose key starts with `prefix`.
+    pub fn total(&self, prefix: &str) -> u64 {
+        let map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        map.iter()
+            .filter(|(key, _)| key.starts_with(prefix))
+            .map(|(_, n)| n)
+            .sum()
+    }
+
+    /// Waits until [`Self::total`] of `prefix` reaches `at_least`, or `timeout` passes.
+    /// Returns the total then.
+    pub async fn wait_for(&self, prefix: &str, at_least: u64, timeout: Duration) -> u64 {
+        let mut changed = self.changed.subscribe();
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            // Marked seen before the count is read, so a change after the read wakes us.
+            changed.borrow_and_update();
+            let total = self.total(prefix);
+            if total >= at_least {
+                return total;
+            }
+            match tokio::time::timeout_at(deadline, changed.changed()).await {
+                Ok(Ok(())) => {}
+                Ok(Err(_)) | Err(_) => return self.total(prefix),
+            }
+        }
     }
 }
 

@@ -13,7 +13,7 @@ use url::Url;
 use super::assertion::CertificateSigner;
 use super::token::AccessToken;
 use super::{AuthError, EntraCredential, OidcToken, TokenRejection, TokenSource};
-use crate::retry::{RetryPolicy, parse_retry_after, retryable_status};
+use crate::retry::{Attempt, RetryPolicy, parse_retry_after, retry, retryable_status};
 use crate::secret::Secret;
 
 /// The client-assertion type of a JWT bearer assertion (OIDC or certificate).
@@ -125,60 +125,61 @@ impl TokenSource for LoopbackGrant {
         ];
         form.extend(credential_fields.iter().map(|(k, v)| (*k, v.expose())));
         // The grant is idempotent: the same policy as Graph reads.
-        let policy = RetryPolicy::default();
-        let mut attempt = 0u32;
-        let (started, status, body) = loop {
-            attempt += 1;
-            let started = Instant::now();
-            let (status, retry_after, body) = match self.post_form(&form).await {
-                Ok(answer) => answer,
-                Err(e) if policy.may_retry(attempt) => {
-                    tracing::debug!(attempt, error = %e, "token request failed; retrying");
-                    tokio::time::sleep(policy.next_delay(attempt, None)).await;
-                    continue;
-                }
-                Err(e) => return Err(e),
-            };
-            if retryable_status(status, true) && policy.may_retry(attempt) {
-                tracing::debug!(attempt, status, "token endpoint busy; retrying");
-                tokio::time::sleep(policy.next_delay(attempt, retry_after)).await;
-                continue;
-            }
-            break (started, status, body);
-        };
-        // Defence in depth: a misbehaving endpoint could echo the form back.
         let scrub = |s: &str| s.replace(sensitive.expose(), "<redacted>");
-        if (200..300).contains(&status) {
-            let v: serde_json::Value = serde_json::from_slice(&body)
-                .map_err(|e| AuthError::Decode(format!("token response is not JSON: {e}")))?;
-            let secret = v["access_token"].as_str().filter(|t| !t.is_empty());
-            let secret = secret.ok_or_else(|| AuthError::Decode("no access_token".into()))?;
-            let expires_in = match &v["expires_in"] {
-                serde_json::Value::Number(n) => n.as_u64(),
-                serde_json::Value::String(s) => s.parse().ok(),
-                _ => None,
+        retry(&RetryPolicy::default(), "token request", |_| async {
+            let started = Instant::now();
+            let (status, after, body) = match self.post_form(&form).await {
+                Ok(answer) => answer,
+                Err(e) => return Attempt::retry(e),
+            };
+            match (token_answer(started, status, &body, scrub), status) {
+                (Err(error), status) if retryable_status(status, true) => {
+                    Attempt::Retry { error, after }
+                }
+                (answer, _) => Attempt::Done(answer),
             }
-            .ok_or_else(|| AuthError::Decode("no numeric expires_in".into()))?;
-            let expires_at = started + Duration::from_secs(expires_in);
-            return Ok(AccessToken {
-                secret: Secret::new(secret),
-                expires_at,
-            });
+        })
+        .await
+    }
+}
+
+/// A token endpoint's answer: the token, or why it was refused. `scrub` removes the credential
+/// from anything quoted back, in defence in depth (a misbehaving endpoint could echo the form).
+fn token_answer(
+    started: Instant,
+    status: u16,
+    body: &[u8],
+    scrub: impl Fn(&str) -> String,
+) -> Result<AccessToken, AuthError> {
+    if (200..300).contains(&status) {
+        let v: serde_json::Value = serde_json::from_slice(body)
+            .map_err(|e| AuthError::Decode(format!("token response is not JSON: {e}")))?;
+        let secret = v["access_token"].as_str().filter(|t| !t.is_empty());
+        let secret = secret.ok_or_else(|| AuthError::Decode("no access_token".into()))?;
+        let expires_in = match &v["expires_in"] {
+            serde_json::Value::Number(n) => n.as_u64(),
+            serde_json::Value::String(s) => s.parse().ok(),
+            _ => None,
         }
-        match serde_json::from_slice::<TokenErrorBody>(&body) {
-            Ok(e) => Err(AuthError::Rejected(Box::new(TokenRejection {
-                status,
-                error: scrub(&e.error),
-                description: scrub(&e.error_description),
-                error_codes: e.error_codes,
-                correlation_id: e.correlation_id,
-                trace_id: e.trace_id,
-            }))),
-            Err(_) => Err(AuthError::Decode(format!(
-                "HTTP {status} with a non-JSON body ({} bytes)",
-                body.len()
-            ))),
-        }
+        .ok_or_else(|| AuthError::Decode("no numeric expires_in".into()))?;
+        return Ok(AccessToken {
+            secret: Secret::new(secret),
+            expires_at: started + Duration::from_secs(expires_in),
+        });
+    }
+    match serde_json::from_slice::<TokenErrorBody>(body) {
+        Ok(e) => Err(AuthError::Rejected(Box::new(TokenRejection {
+            status,
+            error: scrub(&e.error),
+            description: scrub(&e.error_description),
+            error_codes: e.error_codes,
+            correlation_id: e.correlation_id,
+            trace_id: e.trace_id,
+        }))),
+        Err(_) => Err(AuthError::Decode(format!(
+            "HTTP {status} with a non-JSON body ({} bytes)",
+            body.len()
+        ))),
     }
 }
 

@@ -16,7 +16,9 @@ use super::locks::ObjectLocks;
 use super::shared::{SharedApplications, SharedAssignmentLists};
 use super::synchronization::CallLimiter;
 use crate::entra::{TokenSource, is_loopback};
-use crate::retry::{RetryPolicy, parse_retry_after, retryable_status, retryable_transport};
+use crate::retry::{
+    Attempt, RetryPolicy, parse_retry_after, retry, retryable_status, retryable_transport,
+};
 
 /// Upper bound for one attempt (connect + response).
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(100);
@@ -243,72 +245,74 @@ impl GraphClient {
     pub async fn send(&self, req: &GraphRequest) -> Result<GraphResponse, GraphError> {
         let url = self.url_for(req)?;
         let what = req.describe();
-        let path = req.path();
-        let policy = &self.inner.retry;
         let client_request_id = uuid::Uuid::new_v4().to_string();
         if let (Some(body), false) = (&req.body, req.sensitive) {
             tracing::trace!(request = %what, %body, "graph request body");
         }
-        let mut attempt = 0u32;
-        loop {
-            attempt += 1;
-            let started = Instant::now();
-            let result = self.attempt(req, &url, &client_request_id).await;
-            let elapsed_ms = started.elapsed().as_millis() as u64;
-            let raw = match result {
-                Ok(raw) => raw,
-                Err(Failure::Auth(e)) => return Err(e),
-                Err(Failure::Transport {
-                    nothing_sent,
-                    message,
-                }) => {
-                    tracing::debug!(method = %req.method, %path, attempt, elapsed_ms,
-                        error = %message, "graph request failed");
-                    if retryable_transport(nothing_sent, req.idempotent)
-                        && policy.may_retry(attempt)
-                    {
-                        tokio::time::sleep(policy.next_delay(attempt, None)).await;
-                        continue;
-                    }
-                    return Err(GraphError::Transport(format!(
-                        "{what}: {message} (after {attempt} attempt(s))"
-                    )));
-                }
-            };
-            tracing::debug!(method = %req.method, %path, status = raw.status,
-                request_id = raw.request_id.as_deref().unwrap_or("-"), attempt, elapsed_ms,
-                "graph request");
-            if (200..300).contains(&raw.status) {
-                if !req.sensitive {
-                    let body = String::from_utf8_lossy(&raw.body);
-                    tracing::trace!(request = %what, %body, "graph response body");
-                }
-                let (status, request_id, body) = (raw.status, raw.request_id, raw.body);
-                return Ok(GraphResponse {
-                    status,
-                    request_id,
-                    body,
-                });
+        retry(&self.inner.retry, &what, |attempt| {
+            self.send_once(req, &url, &client_request_id, attempt)
+        })
+        .await
+    }
+
+    /// One attempt of [`Self::send`], and whether another may help.
+    async fn send_once(
+        &self,
+        req: &GraphRequest,
+        url: &Url,
+        client_request_id: &str,
+        attempt: u32,
+    ) -> Attempt<GraphResponse, GraphError> {
+        let (what, path) = (req.describe(), req.path());
+        let started = Instant::now();
+        let result = self.attempt(req, url, client_request_id).await;
+        let elapsed_ms = started.elapsed().as_millis() as u64;
+        let raw = match result {
+            Ok(raw) => raw,
+            Err(Failure::Auth(e)) => return Attempt::Done(Err(e)),
+            Err(Failure::Transport {
+                nothing_sent,
+                message,
+            }) => {
+                tracing::debug!(method = %req.method, %path, attempt, elapsed_ms,
+                    error = %message, "graph request failed");
+                let error = GraphError::Transport(format!(
+                    "{what}: {message} (after {attempt} attempt(s))"
+                ));
+                return match retryable_transport(nothing_sent, req.idempotent) {
+                    true => Attempt::retry(error),
+                    false => Attempt::Done(Err(error)),
+                };
             }
-            if retryable_status(raw.status, req.idempotent) && policy.may_retry(attempt) {
-                let delay = policy.next_delay(attempt, raw.retry_after);
-                tracing::debug!(method = %req.method, %path, status = raw.status, attempt,
-                    delay_ms = delay.as_millis() as u64, "graph request will be retried");
-                tokio::time::sleep(delay).await;
-                continue;
+        };
+        tracing::debug!(method = %req.method, %path, status = raw.status,
+            request_id = raw.request_id.as_deref().unwrap_or("-"), attempt, elapsed_ms,
+            "graph request");
+        if (200..300).contains(&raw.status) {
+            if !req.sensitive {
+                let body = String::from_utf8_lossy(&raw.body);
+                tracing::trace!(request = %what, %body, "graph response body");
             }
-            if raw.status == 429 {
-                let retry_after = raw.retry_after;
-                return Err(GraphError::Throttled {
-                    retry_after,
-                    attempts: attempt,
-                });
-            }
-            return Err(GraphError::from_response(
-                raw.status,
-                raw.request_id,
-                &raw.body,
-            ));
+            let (status, request_id, body) = (raw.status, raw.request_id, raw.body);
+            return Attempt::Done(Ok(GraphResponse {
+                status,
+                request_id,
+                body,
+            }));
+        }
+        let error = match raw.status {
+            429 => GraphError::Throttled {
+                retry_after: raw.retry_after,
+                attempts: attempt,
+            },
+            status => GraphError::from_response(status, raw.request_id, &raw.body),
+        };
+        match retryable_status(raw.status, req.idempotent) {
+            true => Attempt::Retry {
+                error,
+                after: raw.retry_after,
+            },
+            false => Attempt::Done(Err(error)),
         }
     }
 

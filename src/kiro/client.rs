@@ -20,7 +20,7 @@ use time::OffsetDateTime;
 use super::credentials::AwsContext;
 use super::error::{KiroError, error_chain, redact_quoted};
 use super::{KiroClientConfig, KiroRequest, KiroService, ServiceNames};
-use crate::retry::parse_retry_after;
+use crate::retry::{Attempt, RetryPolicy, parse_retry_after, retry};
 
 /// Upper bound for one attempt (connect + response).
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -132,88 +132,91 @@ impl KiroClient {
         Ok(request)
     }
 
+    /// The retry policy this client was configured with.
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.inner.config.retry
+    }
+
     /// Sends `req`, retrying throttling and transient failures per the configured
     /// [`RetryPolicy`](crate::graph::RetryPolicy); returns the body of a 2xx response.
     pub async fn send(&self, req: &KiroRequest) -> Result<Vec<u8>, KiroError> {
-        let op = req.operation.as_str();
         let policy = &self.inner.config.retry;
-        let mut attempt = 0u32;
-        loop {
-            attempt += 1;
-            let credentials = self.inner.aws.credentials().await?;
-            let request = self.signed_request(req, &credentials, SystemTime::now())?;
-            let started = Instant::now();
-            let resp = match self.inner.config.http.execute(request).await {
-                Ok(resp) => resp,
-                Err(e) => {
-                    let message = error_chain(&e);
-                    tracing::debug!(operation = op, attempt, error = %message,
-                        "kiro request failed");
-                    if (e.is_connect() || req.idempotent) && policy.may_retry(attempt) {
-                        tokio::time::sleep(policy.next_delay(attempt, None)).await;
-                        continue;
-                    }
-                    return Err(KiroError::Transport(format!(
-                        "{op}: {message} (after {attempt} attempt(s))"
-                    )));
-                }
-            };
-            let elapsed_ms = started.elapsed().as_millis() as u64;
-            let status = resp.status().as_u16();
-            let header = |name: &str| {
-                let value = resp.headers().get(name)?.to_str().ok()?;
-                Some(value.to_string())
-            };
-            let request_id = header("x-amzn-requestid");
-            let error_type = header("x-amzn-errortype");
-            let retry_after = header(RETRY_AFTER.as_str())
-                .and_then(|v| parse_retry_after(&v, OffsetDateTime::now_utc()));
-            tracing::debug!(
-                operation = op,
-                status,
-                request_id = request_id.as_deref().unwrap_or("-"),
-                attempt,
-                elapsed_ms,
-                "kiro request"
-            );
-            let body = match resp.bytes().await {
-                Ok(body) => body.to_vec(),
-                Err(e) if req.idempotent && policy.may_retry(attempt) => {
-                    tracing::debug!(operation = op, attempt, error = %error_chain(&e),
-                        "kiro response body failed");
-                    tokio::time::sleep(policy.next_delay(attempt, None)).await;
-                    continue;
-                }
-                Err(e) => {
-                    return Err(KiroError::Transport(format!(
-                        "{op}: reading the response failed: {}",
-                        error_chain(&e)
-                    )));
-                }
-            };
-            if (200..300).contains(&status) {
-                return Ok(body);
+        retry(policy, &req.operation, |attempt| {
+            self.send_once(req, attempt)
+        })
+        .await
+    }
+
+    /// One signed attempt of [`Self::send`], and whether another may help.
+    async fn send_once(&self, req: &KiroRequest, attempt: u32) -> Attempt<Vec<u8>, KiroError> {
+        let op = req.operation.as_str();
+        let credentials = match self.inner.aws.credentials().await {
+            Ok(credentials) => credentials,
+            Err(e) => return Attempt::Done(Err(e)),
+        };
+        let request = match self.signed_request(req, &credentials, SystemTime::now()) {
+            Ok(request) => request,
+            Err(e) => return Attempt::Done(Err(e)),
+        };
+        let started = Instant::now();
+        let resp = match self.inner.config.http.execute(request).await {
+            Ok(resp) => resp,
+            Err(e) => {
+                let message = error_chain(&e);
+                tracing::debug!(operation = op, attempt, error = %message,
+                    "kiro request failed");
+                let error =
+                    KiroError::Transport(format!("{op}: {message} (after {attempt} attempt(s))"));
+                // A connection never made sent nothing: safe to repeat any request.
+                return match e.is_connect() || req.idempotent {
+                    true => Attempt::retry(error),
+                    false => Attempt::Done(Err(error)),
+                };
             }
-            let err =
-                KiroError::from_response(op, status, error_type.as_deref(), request_id, &body);
-            let throttled = err.is_throttling() || status == 429;
-            if err.is_retryable_service_error()
-                && (req.idempotent || throttled)
-                && policy.may_retry(attempt)
-            {
-                let delay = policy.next_delay(attempt, retry_after);
-                tracing::debug!(
-                    operation = op,
-                    status,
-                    attempt,
-                    error_type = err.error_type(),
-                    delay_ms = delay.as_millis() as u64,
-                    "kiro request will be retried"
-                );
-                tokio::time::sleep(delay).await;
-                continue;
+        };
+        let elapsed_ms = started.elapsed().as_millis() as u64;
+        let status = resp.status().as_u16();
+        let header = |name: &str| {
+            let value = resp.headers().get(name)?.to_str().ok()?;
+            Some(value.to_string())
+        };
+        let request_id = header("x-amzn-requestid");
+        let error_type = header("x-amzn-errortype");
+        let retry_after = header(RETRY_AFTER.as_str())
+            .and_then(|v| parse_retry_after(&v, OffsetDateTime::now_utc()));
+        tracing::debug!(
+            operation = op,
+            status,
+            request_id = request_id.as_deref().unwrap_or("-"),
+            attempt,
+            elapsed_ms,
+            "kiro request"
+        );
+        let body = match resp.bytes().await {
+            Ok(body) => body.to_vec(),
+            Err(e) => {
+                let error = KiroError::Transport(format!(
+                    "{op}: reading the response failed: {}",
+                    error_chain(&e)
+                ));
+                return match req.idempotent {
+                    true => Attempt::retry(error),
+                    false => Attempt::Done(Err(error)),
+                };
             }
-            return Err(err);
+        };
+        if (200..300).contains(&status) {
+            return Attempt::Done(Ok(body));
+        }
+        let err = KiroError::from_response(op, status, error_type.as_deref(), request_id, &body);
+        // Throttling means the request was not processed: safe to repeat even a create.
+        let throttled = err.is_throttling() || status == 429;
+        match err.is_retryable_service_error() && (req.idempotent || throttled) {
+            true => Attempt::Retry {
+                error: err,
+                after: retry_after,
+            },
+            false => Attempt::Done(Err(err)),
         }
     }
 

@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 
 use super::wire::*;
 use super::{KiroClient, KiroError, KiroRequest};
+use crate::retry::{Attempt, RetryPolicy, retry};
 
 /// Builds the request value for `operation` with `body` (pure: no I/O).
 pub fn build_request(
@@ -277,30 +278,41 @@ impl KiroClient {
     /// looked for before the call is repeated, and a conflict after such a try is that
     /// try's own subscription.
     pub async fn create_assignment(&self, spec: &AssignmentSpec) -> Result<(), KiroError> {
-        const ATTEMPTS: usize = 3;
-        let mut lost_answer = false;
-        for attempt in 1..=ATTEMPTS {
-            match self.invoke::<Empty>(CREATE_ASSIGNMENT, spec).await {
-                Ok(_) => return Ok(()),
-                Err(e) if e.is_conflict() && lost_answer => return Ok(()),
-                Err(e) if e.is_ambiguous() && attempt < ATTEMPTS => {
-                    tracing::warn!(error = %e, principal_id = %spec.principal_id, "subscribing gave no usable answer; looking for the subscription before trying again");
-                    lost_answer = true;
-                    let made = self
-                        .get_assignment(&spec.profile_arn, &spec.principal_id, &spec.principal_type)
-                        .await?
-                        .is_some_and(|a| {
-                            a.status == AssignmentStatus::Active
-                                && a.subscription_type == spec.subscription_type
-                        });
-                    if made {
-                        return Ok(());
-                    }
+        let policy = RetryPolicy {
+            max_attempts: 3,
+            ..self.retry_policy().clone()
+        };
+        // Only an ambiguous failure leads to another attempt, so attempt > 1 means the answer
+        // to an earlier one was lost.
+        retry(&policy, CREATE_ASSIGNMENT.name, |attempt| async move {
+            if attempt > 1 {
+                match self.subscribed(spec).await {
+                    Ok(true) => return Attempt::Done(Ok(())),
+                    Ok(false) => {}
+                    Err(e) => return Attempt::Done(Err(e)),
                 }
-                Err(e) => return Err(e),
             }
-        }
-        unreachable!("the last attempt returns")
+            match self.invoke::<Empty>(CREATE_ASSIGNMENT, spec).await {
+                Ok(_) => Attempt::Done(Ok(())),
+                Err(e) if e.is_conflict() && attempt > 1 => Attempt::Done(Ok(())),
+                Err(e) if e.is_ambiguous() => {
+                    tracing::warn!(error = %e, principal_id = %spec.principal_id, "subscribing gave no usable answer; looking for the subscription before trying again");
+                    Attempt::retry(e)
+                }
+                Err(e) => Attempt::Done(Err(e)),
+            }
+        })
+        .await
+    }
+
+    /// Whether the principal of `spec` is subscribed as `spec` asks.
+    async fn subscribed(&self, spec: &AssignmentSpec) -> Result<bool, KiroError> {
+        let found = self
+            .get_assignment(&spec.profile_arn, &spec.principal_id, &spec.principal_type)
+            .await?;
+        Ok(found.is_some_and(|a| {
+            a.status == AssignmentStatus::Active && a.subscription_type == spec.subscription_type
+        }))
     }
 
     /// Changes an assignment's tier.

@@ -138,22 +138,28 @@ fn verification_waits_for_the_record() {
         &tenant,
         &format!("{base}\n{}", verification("2m")),
     ));
-    let started = Instant::now();
-    let apply = std::thread::scope(|s| {
-        s.spawn(|| {
-            // The DNS change someone makes while Terraform waits.
-            std::thread::sleep(Duration::from_secs(5));
+    // The DNS change someone makes while Terraform waits: once the verification has read the
+    // domain (the refresh reads it once, the wait at least once more) and seen it PENDING.
+    sandbox.reset_counts();
+    let polls_before_publishing = std::thread::scope(|s| {
+        let publisher = s.spawn(|| {
+            let polls = sandbox.wait_for_requests("kiro.ListLoginDomains", 2);
             sandbox.publish_txt(&name, &[&value]);
+            polls
         });
-        ws.apply()
+        let apply = ws.apply();
+        assert!(
+            apply
+                .stdout
+                .contains("kiro_domain_verification.corp: Creation complete"),
+            "{}",
+            apply.stdout
+        );
+        publisher.join().unwrap()
     });
-    assert!(started.elapsed() >= Duration::from_secs(5));
     assert!(
-        apply
-            .stdout
-            .contains("kiro_domain_verification.corp: Creation complete"),
-        "{}",
-        apply.stdout
+        sandbox.count("kiro.ListLoginDomains") > polls_before_publishing,
+        "the wait read the domain again after the record was published"
     );
     assert_eq!(
         ws.resource("kiro_domain.corp")["status"],

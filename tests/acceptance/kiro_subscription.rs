@@ -1,8 +1,6 @@
 //! `kiro_subscription` and the `kiro_user` / `kiro_group` data sources, on
 //! identities placed in the profile's SCIM directory as provisioning would.
 
-use std::time::Duration;
-
 use crate::configs::{adopt_in, assert_form_only_update, assert_plans_create, reimport};
 use crate::kiro_fixtures::{REGION, kiro_config, kiro_workspace, profile};
 use crate::sandbox::Sandbox;
@@ -60,15 +58,21 @@ fn subscription_lifecycle_by_external_id_and_principal_id() {
         )
     };
     ws.write_main(&kiro_config(&sandbox, &tenant, &body("KIRO_PRO")));
-    // Alice arrives through SCIM 3 s into the apply: the subscription waits for her.
+    // Alice arrives through SCIM once the subscription has looked for her and not found her:
+    // it waits for her.
+    sandbox.reset_counts();
     let apply = std::thread::scope(|s| {
         s.spawn(|| {
-            std::thread::sleep(Duration::from_secs(3));
+            sandbox.wait_for_requests("kiro.ListUsers", 1);
             sandbox.kiro_user(&arn, "alice@corp.example.com", ALICE);
         });
         ws.apply()
     });
     assert!(apply.stdout.contains("Apply complete"), "{}", apply.stdout);
+    assert!(
+        sandbox.count("kiro.ListUsers") >= 2,
+        "looked again after she arrived"
+    );
     let alice = ws.resource("kiro_subscription.alice");
     let alice_id = alice["principal_id"].as_str().unwrap().to_string();
     assert_eq!(alice["id"], format!("{arn}|USER|{alice_id}"));

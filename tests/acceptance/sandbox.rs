@@ -88,6 +88,14 @@ impl Sandbox {
         self.call("DELETE", "counts", None);
     }
 
+    /// Blocks until the requests whose operation name starts with `prefix` add up to
+    /// `at_least` (since the last reset); panics after a minute. How a test acts while the
+    /// provider is waiting for something, without guessing how long that takes.
+    pub fn wait_for_requests(&self, prefix: &str, at_least: u64) -> u64 {
+        let path = format!("counts/wait?prefix={prefix}&at_least={at_least}&timeout_ms=60000");
+        self.call("GET", &path, None)["total"].as_u64().unwrap()
+    }
+
     /// Sum of the counts whose operation name starts with `prefix`.
     pub fn count(&self, prefix: &str) -> u64 {
         self.counts()

@@ -143,3 +143,37 @@ async fn drift_and_out_of_band_delete() {
         404
     );
 }
+
+/// A waiter answers as soon as the request it waits for arrives, and 408 when it never does.
+#[tokio::test]
+async fn waiting_for_a_request_answers_when_it_arrives() {
+    let s = start().await;
+    let tok = s.token().await;
+    let waiting = s.control(
+        "GET",
+        "counts/wait?prefix=graph.applications&at_least=2&timeout_ms=30000",
+        None,
+    );
+    let requests = async {
+        s.graph(&tok, "GET", "applications", None).await;
+        s.graph(&tok, "GET", "applications", None).await;
+    };
+    let (answer, ()) = tokio::join!(waiting, requests);
+    assert_eq!((answer.status, answer.body), (200, json!({"total": 2})));
+
+    let never = s
+        .control(
+            "GET",
+            "counts/wait?prefix=kiro.CreateProfile&at_least=1&timeout_ms=50",
+            None,
+        )
+        .await;
+    assert_eq!(never.status, 408);
+    assert_eq!(never.body["total"], 0);
+    assert!(
+        never.body["error"]
+            .as_str()
+            .unwrap()
+            .contains("kiro.CreateProfile")
+    );
+}
