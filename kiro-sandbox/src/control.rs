@@ -70,6 +70,8 @@
 //! - `PATCH /_sandbox/kiro/profiles?arn=…` `{profileName?, description? (null removes),
 //!   tags?: [{key, value}] (replaces)}` → 200 profile: a console change, no rule checks;
 //!   `DELETE /_sandbox/kiro/profiles?arn=…` → 204, with everything of the profile
+//! - `PATCH /_sandbox/kiro/tokens?arn=…&token_id=…&expires_in_s=N` moves the token's expiry to
+//!   N seconds from now (negative: expired) → 204
 //! - `DELETE /_sandbox/kiro/domains?arn=…&domain=…`, `DELETE /_sandbox/kiro/tokens?arn=…&token_id=…`,
 //!   `DELETE /_sandbox/kiro/assignments?arn=…&principal_id=…` → 204 (out-of-band removals)
 //! - `POST /_sandbox/kiro/domains/fail?arn=…&domain=…` → 200 domain, now FAILED (stands in for

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
+use time::OffsetDateTime;
 
 use crate::clients::Clients;
 use crate::framework::diag::{AttrPath, Diagnostic, Diagnostics};
@@ -21,6 +22,7 @@ use super::entra_provisioning_job::{
 use super::entra_provisioning_mappings as mappings;
 use super::entra_provisioning_secret::{self as secret, Minted};
 use super::input_rules::{profile_arn, service_url};
+use super::token_expiry::{self, Expiry};
 use super::{GraphFailure, bad_import_id};
 
 tf_model! {
@@ -55,6 +57,11 @@ tf_model! {
         /// `[terraform <service principal id>]`, by which it recognises tokens it minted for
         /// this provisioning, e.g. one left by an interrupted apply, and deletes them).
         description: Option<String> [optional, validate(max_length(secret::DESCRIPTION_MAX))],
+        /// How long before the minted token expires (`kiro_scim_token_expires_at`) a plan mints
+        /// its successor (a duration such as `"720h"`, 30 days): Entra switches to it after a
+        /// passing Test Connection, then the old one is deleted. Unset: plans only warn, from
+        /// 30 days before.
+        rotate_before: Option<String> [optional, validate(token_expiry::rotate_before())],
     }
 }
 
@@ -97,6 +104,10 @@ tf_model! {
         kiro_scim_token: OptionalBlock<ScimTokenBlock>,
         /// The id of the minted token (with a `kiro_scim_token` block).
         kiro_scim_token_id: Option<String> [computed, use_state_for_unknown],
+        /// When the minted token expires (RFC 3339; a year after it was minted). Once it has,
+        /// provisioning fails and Entra quarantines the job: plans warn 30 days before, and
+        /// `kiro_scim_token.rotate_before` rotates it.
+        kiro_scim_token_expires_at: Option<String> [computed, use_state_for_unknown],
         /// The synchronization job's id.
         job_id: Option<String> [computed, use_state_for_unknown],
         /// The synchronization rule that provisions users (for provision on demand).
@@ -158,23 +169,28 @@ impl ManagedResource<Clients> for EntraProvisioning {
             .clone();
         plan.set(attr!(ProvisioningModel, id), sp);
         let token_id = attr!(ProvisioningModel, kiro_scim_token_id);
+        let expires_at = attr!(ProvisioningModel, kiro_scim_token_expires_at);
         let block = attr!(ProvisioningModel, kiro_scim_token);
         if plan.planned(block).is_null() {
             plan.set(token_id, TfValue::Null);
+            plan.set(expires_at, TfValue::Null);
             return;
         }
-        // A new token is minted when there is none yet, or when anything it is saved with changes.
+        // A new token is minted when there is none yet, when anything it is saved with changes
+        // (but not its rotation window), or when it comes within that window of expiring.
         let remint = plan.is_create()
             || plan.prior(token_id).is_null()
+            || minting_block(plan.planned(block)) != minting_block(plan.prior(block))
             || [
-                block,
                 attr!(ProvisioningModel, tenant_url),
                 attr!(ProvisioningModel, sync_scope),
             ]
             .iter()
-            .any(|name| plan.planned(name) != plan.prior(name));
+            .any(|name| plan.planned(name) != plan.prior(name))
+            || expiry_says_rotate(plan);
         if remint {
             plan.set(token_id, TfValue::unknown());
+            plan.set(expires_at, TfValue::unknown());
         }
     }
 
@@ -216,8 +232,13 @@ impl ManagedResource<Clients> for EntraProvisioning {
         };
         let (token, minted) = match plan.kiro_scim_token.as_ref() {
             Some(block) => match secret::mint(clients, block, &sp_id, None).await {
-                Ok(Minted { token_id, token }) => {
+                Ok(Minted {
+                    token_id,
+                    token,
+                    expires_at,
+                }) => {
                     model.kiro_scim_token_id = Some(token_id.clone());
+                    model.kiro_scim_token_expires_at = Some(expires_at);
                     op.exists(&model);
                     (Some(token), Some((block.profile_arn.clone(), token_id)))
                 }
@@ -290,10 +311,13 @@ impl ManagedResource<Clients> for EntraProvisioning {
         if let (Some(block), Some(token_id)) = (
             state.kiro_scim_token.as_ref(),
             state.kiro_scim_token_id.clone(),
-        ) && !secret::minted_exists(clients, &block.profile_arn, &token_id).await?
-        {
-            tracing::info!(%token_id, "the minted SCIM access token is gone from Kiro; the next apply mints a new one");
-            state.kiro_scim_token_id = None;
+        ) {
+            state.kiro_scim_token_expires_at =
+                secret::minted_expiry(clients, &block.profile_arn, &token_id).await?;
+            if state.kiro_scim_token_expires_at.is_none() {
+                tracing::info!(%token_id, "the minted SCIM access token is gone from Kiro; the next apply mints a new one");
+                state.kiro_scim_token_id = None;
+            }
         }
         Ok(Some(state))
     }
@@ -327,9 +351,13 @@ impl ManagedResource<Clients> for EntraProvisioning {
         ) {
             (Some(block), None) => {
                 let keep = prior.kiro_scim_token_id.as_deref();
-                let Minted { token_id, token } =
-                    secret::mint(clients, block, &plan.service_principal_id, keep).await?;
+                let Minted {
+                    token_id,
+                    token,
+                    expires_at,
+                } = secret::mint(clients, block, &plan.service_principal_id, keep).await?;
                 model.kiro_scim_token_id = Some(token_id);
+                model.kiro_scim_token_expires_at = Some(expires_at);
                 Some(token)
             }
             // No secret configured: the saved credentials stay, and must still match.
@@ -428,6 +456,38 @@ impl ManagedResource<Clients> for EntraProvisioning {
             ..ProvisioningModel::default()
         })
     }
+}
+
+/// The `kiro_scim_token` block without `rotate_before`, which says when to mint, not what.
+fn minting_block(block: &TfValue) -> TfValue {
+    let mut block = block.clone();
+    if let Some(window) = block.get_attr_mut(attr!(ScimTokenBlock, rotate_before)) {
+        *window = TfValue::Null;
+    }
+    block
+}
+
+/// Warns on a minted token near its expiry; true when it is within `rotate_before`.
+fn expiry_says_rotate(plan: &mut PlanContext<'_>) -> bool {
+    let at = AttrPath::attr(attr!(ProvisioningModel, kiro_scim_token_expires_at));
+    let prior = |name| plan.prior(name).as_str().map(str::to_string);
+    let (Some(expires_at), Some(token_id)) = (
+        prior(attr!(ProvisioningModel, kiro_scim_token_expires_at)),
+        prior(attr!(ProvisioningModel, kiro_scim_token_id)),
+    ) else {
+        return false;
+    };
+    let block = plan.planned(attr!(ProvisioningModel, kiro_scim_token));
+    let window = block.get_attr(attr!(ScimTokenBlock, rotate_before));
+    let window = token_expiry::window(window.and_then(TfValue::as_str));
+    let Some(verdict) = token_expiry::judge(&expires_at, OffsetDateTime::now_utc(), window) else {
+        return false;
+    };
+    let token = format!("The SCIM access token minted for provisioning ({token_id})");
+    if let Some(d) = token_expiry::diagnostic(&token, &expires_at, &verdict, at) {
+        plan.diagnostics.push(d);
+    }
+    matches!(verdict, Expiry::Rotate { .. })
 }
 
 #[cfg(test)]

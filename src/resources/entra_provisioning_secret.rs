@@ -12,12 +12,15 @@ use crate::kiro::wire::ProfileArn;
 use crate::secret::Secret;
 
 use super::entra_provisioning::{ProvisioningModel, ScimTokenBlock};
+use super::token_expiry::rfc3339;
 use super::{GraphFailure, KiroFailure, kiro};
 
 /// A token minted for this resource: its id (kept in state) and its value (never kept).
 pub struct Minted {
     pub token_id: String,
     pub token: Secret,
+    /// RFC 3339.
+    pub expires_at: String,
 }
 
 /// How many times a mint whose answer was lost is tried.
@@ -87,6 +90,7 @@ pub async fn mint(
                 return Ok(Minted {
                     token_id: made.token_id,
                     token: made.token,
+                    expires_at: rfc3339(made.expires_at),
                 });
             }
             Err(e) if e.is_quota_exceeded() => return Err(quota_error(e, &before)),
@@ -137,19 +141,20 @@ pub async fn delete_minted(
         Err(e) => Err(e.fail("delete the old Kiro SCIM access token")),
     }
 }
-
+/// When the minted token expires (RFC 3339), or `None` when it is gone from Kiro (also when its
+/// profile is).
 /// True when the minted token still exists in Kiro (`false` also when its profile is gone).
-pub async fn minted_exists(
+pub async fn minted_expiry(
     clients: &Clients,
     profile_arn: &str,
     token_id: &str,
-) -> Result<bool, Diagnostics> {
+) -> Result<Option<String>, Diagnostics> {
     let arn = ProfileArn::from(profile_arn);
     kiro(clients)
         .await?
         .get_scim_access_token(&arn, token_id)
         .await
-        .map(|t| t.is_some())
+        .map(|t| t.map(|t| rfc3339(t.expires_at)))
         .map_err(|e| e.fail("read the minted SCIM access token"))
 }
 

@@ -5,18 +5,20 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use crate::clients::Clients;
 use crate::framework::diag::{AttrPath, Diagnostic, Diagnostics};
 use crate::framework::managed::{ManagedResource, Operation, Timeouts};
 use crate::framework::model::Sensitive;
+use crate::framework::plan::PlanContext;
 use crate::framework::validators::max_length;
+use crate::framework::value::TfValue;
 use crate::kiro::KiroClient;
 use crate::kiro::wire::{ProfileArn, ScimAccessToken};
 use crate::{attr, tf_model};
 
 use super::input_rules::profile_arn;
+use super::token_expiry::{self, Expiry, rfc3339};
 use super::{KiroFailure, kiro};
 
 tf_model! {
@@ -36,14 +38,14 @@ tf_model! {
         token_id: Option<String> [computed, use_state_for_unknown],
         /// When the token was made (RFC 3339).
         created_at: Option<String> [computed, use_state_for_unknown],
-        /// When the token expires (RFC 3339; one year after it was made).
+        /// When the token expires (RFC 3339; one year after it was made). Plans warn once it is
+        /// less than 30 days away.
         expires_at: Option<String> [computed, use_state_for_unknown],
+        /// How long before `expires_at` a plan makes a new token (a duration such as `"720h"`,
+        /// 30 days); with `create_before_destroy`, the new token exists before the old one is
+        /// deleted. Unset: plans only warn.
+        rotate_before: Option<String> [optional, validate(token_expiry::rotate_before())],
     }
-}
-
-fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&Rfc3339)
-        .unwrap_or_else(|_| t.unix_timestamp().to_string())
 }
 
 /// The tokens a profile has, for the quota error.
@@ -83,6 +85,33 @@ impl ManagedResource<Clients> for KiroAccessToken {
         resource cannot be imported. A profile holds at most 2 tokens: rotate with \
         `rotation_triggers` and `create_before_destroy`.";
     const TIMEOUTS: Timeouts = Timeouts::minutes(5, 5, 5);
+
+    async fn modify_plan(&self, _client: Option<&Clients>, plan: &mut PlanContext<'_>) {
+        let expires = attr!(AccessTokenModel, expires_at);
+        let (Some(expires_at), Some(token_id)) = (
+            plan.prior(expires).as_str().map(str::to_string),
+            plan.prior(attr!(AccessTokenModel, token_id)).as_str(),
+        ) else {
+            return;
+        };
+        let token = format!("SCIM access token {token_id}");
+        // A window still unknown (another resource's attribute) cannot be judged now, and the
+        // apply may not add a replacement the plan lacked: this plan only warns.
+        let window =
+            token_expiry::window(plan.config(attr!(AccessTokenModel, rotate_before)).as_str());
+        let Some(verdict) = token_expiry::judge(&expires_at, OffsetDateTime::now_utc(), window)
+        else {
+            return;
+        };
+        let at = AttrPath::attr(expires);
+        if let Some(d) = token_expiry::diagnostic(&token, &expires_at, &verdict, at) {
+            plan.diagnostics.push(d);
+        }
+        if matches!(verdict, Expiry::Rotate { .. }) {
+            plan.set(expires, TfValue::unknown());
+            plan.require_replace(expires);
+        }
+    }
 
     async fn create(
         &self,

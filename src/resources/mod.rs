@@ -20,6 +20,7 @@ pub mod kiro_domain;
 pub mod kiro_domain_verification;
 pub mod kiro_profile;
 pub mod kiro_subscription;
+mod token_expiry;
 pub mod uri_rules;
 
 use std::sync::Arc;

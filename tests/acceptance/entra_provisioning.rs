@@ -578,3 +578,73 @@ fn a_token_orphaned_by_an_interrupted_apply_is_deleted_before_the_next_mint() {
     ws.destroy();
     setup.assert_empty();
 }
+
+/// A year on: the plan warns as the minted token's expiry comes near, and with
+/// `kiro_scim_token.rotate_before` mints its successor in an in-place update that Entra
+/// switches to before the old token is deleted.
+#[test]
+fn a_minted_token_near_expiry_warns_and_rotates_within_rotate_before() {
+    let setup = Setup::new();
+    let sandbox = &setup.sandbox;
+    let ws = setup.workspace(&minted("1", ""));
+    ws.apply();
+    let arn = ws.attr("kiro_profile.main", "arn");
+    let sp = ws.attr("kiro_entra_application.kiro", "service_principal_id");
+    let first = ws.attr("kiro_entra_provisioning.kiro", "kiro_scim_token_id");
+    let expires = ws.attr("kiro_entra_provisioning.kiro", "kiro_scim_token_expires_at");
+    assert!(expires.starts_with("20"), "{expires}");
+
+    sandbox.expire_token_in(&arn, &first, 10);
+    let (code, plan) = ws.plan_exit_code();
+    assert_eq!(code, 0, "only a warning: {}", plan.describe());
+    assert!(
+        plan.stdout.contains("A SCIM access token expires soon") && plan.stdout.contains(&first),
+        "{}",
+        plan.stdout
+    );
+
+    // Adding the window changes nothing remote by itself...
+    sandbox.expire_token_in(&arn, &first, 60);
+    let with_window = minted("1", "").replace(
+        "    rotation_triggers",
+        "    rotate_before     = \"720h\"\n    rotation_triggers",
+    );
+    setup.rewrite(&ws, &with_window);
+    let (code, plan) = ws.plan_exit_code();
+    assert_eq!(code, 2);
+    assert!(
+        !plan.stdout.contains("kiro_scim_token_id") && !plan.stdout.contains("Warning"),
+        "{}",
+        plan.stdout
+    );
+    ws.apply();
+    assert_eq!(
+        ws.attr("kiro_entra_provisioning.kiro", "kiro_scim_token_id"),
+        first
+    );
+    // ...until the token comes within it: the plan mints a successor.
+    sandbox.expire_token_in(&arn, &first, 25);
+    let (code, plan) = ws.plan_exit_code();
+    assert_eq!(code, 2, "{}", plan.describe());
+    assert!(
+        plan.stdout
+            .contains("Rotating a SCIM access token before it expires")
+            && plan.stdout.contains("update in-place")
+            && plan.stdout.contains("kiro_scim_token_id"),
+        "{}",
+        plan.stdout
+    );
+    ws.apply();
+    let second = ws.attr("kiro_entra_provisioning.kiro", "kiro_scim_token_id");
+    assert_ne!(second, first);
+    assert_eq!(
+        setup.token_ids(),
+        [second.as_str()],
+        "the old token is gone"
+    );
+    let saved = sandbox.saved_scim_token(&setup.tenant, &sp);
+    assert!(!saved.is_empty());
+    ws.assert_no_changes();
+    ws.destroy();
+    setup.assert_empty();
+}

@@ -136,3 +136,82 @@ fn the_quota_error_lists_the_tokens_and_how_to_free_one() {
     ws.destroy();
     sandbox.assert_kiro_empty(&account, REGION);
 }
+
+/// A year on: the plan warns as the token's expiry comes near (and once it has passed), and
+/// with `rotate_before` it plans the new token itself, made before the old one goes.
+#[test]
+fn expiry_warns_and_rotate_before_rotates_in_the_plan() {
+    let sandbox = Sandbox::start();
+    let tenant = sandbox.new_tenant();
+    let account = sandbox.aws_account();
+    let body = |rotate_before: &str| {
+        let token = token("scim", "2026-01").replace(
+            "  lifecycle {",
+            &format!("  {rotate_before}\n  lifecycle {{"),
+        );
+        format!("{}\n{token}", profile(&tenant, "kiro-exp", ""))
+    };
+    let ws = kiro_workspace(&sandbox, &tenant, &account, &body(""));
+    ws.apply();
+    let arn = ws.attr("kiro_profile.main", "arn");
+    let first_id = ws.attr("kiro_access_token.scim", "token_id");
+    ws.assert_no_changes();
+
+    // 20 days left, no window: a warning on expires_at, and nothing to do.
+    sandbox.expire_token_in(&arn, &first_id, 20);
+    let (code, plan) = ws.plan_exit_code();
+    assert_eq!(code, 0, "{}", plan.describe());
+    assert!(
+        plan.stdout.contains("A SCIM access token expires soon")
+            && plan.stdout.contains("in 19 days")
+            && plan.stdout.contains("rotate_before"),
+        "{}",
+        plan.stdout
+    );
+    // Expired: still a warning, which says so.
+    sandbox.expire_token_in(&arn, &first_id, -1);
+    let plan = ws.ok(&["plan", "-no-color"]);
+    assert!(plan.stdout.contains("expired at"), "{}", plan.stdout);
+
+    // A window that does not reach the expiry: nothing; one that does: the plan replaces it.
+    sandbox.expire_token_in(&arn, &first_id, 40);
+    ws.write_main(&kiro_config(
+        &sandbox,
+        &tenant,
+        &body(r#"rotate_before = "720h""#),
+    ));
+    let (code, plan) = ws.plan_exit_code();
+    assert_eq!(code, 2, "rotate_before is new in the configuration");
+    assert!(
+        !plan.stdout.contains("replace") && !plan.stdout.contains("Warning"),
+        "{}",
+        plan.stdout
+    );
+    ws.apply();
+    ws.assert_no_changes();
+    sandbox.expire_token_in(&arn, &first_id, 29);
+    let (code, plan) = ws.plan_exit_code();
+    assert_eq!(code, 2, "{}", plan.describe());
+    assert!(
+        plan.stdout
+            .contains("Rotating a SCIM access token before it expires")
+            && plan.stdout.contains("create replacement and then destroy")
+            && plan.stdout.contains("forces replacement"),
+        "{}",
+        plan.stdout
+    );
+    ws.apply();
+    let second_id = ws.attr("kiro_access_token.scim", "token_id");
+    assert_ne!(second_id, first_id);
+    let tokens = sandbox.kiro_objects(&account, REGION)["tokens"].clone();
+    let ids: Vec<&str> = tokens
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["tokenId"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [second_id.as_str()], "the old token is gone");
+    ws.assert_no_changes();
+    ws.destroy();
+    sandbox.assert_kiro_empty(&account, REGION);
+}

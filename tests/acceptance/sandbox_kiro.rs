@@ -84,6 +84,24 @@ impl Sandbox {
         );
     }
 
+    /// Moves a SCIM access token's expiry to `days` from now (negative: expired), as a year
+    /// passing would.
+    pub fn expire_token_in(&self, arn: &str, token_id: &str, days: i64) {
+        let seconds = (days * 24 * 3600).to_string();
+        self.call(
+            "PATCH",
+            &with_query(
+                "kiro/tokens",
+                &[
+                    ("arn", arn),
+                    ("token_id", token_id),
+                    ("expires_in_s", &seconds),
+                ],
+            ),
+            Some(serde_json::json!({})),
+        );
+    }
+
     pub fn delete_token_out_of_band(&self, arn: &str, token_id: &str) {
         self.call(
             "DELETE",

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{Answer, Fail, Sb, body, fail};
-use crate::kiro::store::DomainStatus;
+use crate::kiro::store::{DomainStatus, epoch_now};
 use crate::kiro::{ApiError, base_url, ops, timing};
 use crate::scim::{ScimGroup, ScimUser};
 use crate::state::Sandbox;
@@ -29,7 +29,10 @@ pub fn router() -> Router<Arc<Sandbox>> {
         )
         .route("/_sandbox/kiro/domains", delete(delete_domain))
         .route("/_sandbox/kiro/domains/fail", post(fail_domain))
-        .route("/_sandbox/kiro/tokens", delete(delete_token))
+        .route(
+            "/_sandbox/kiro/tokens",
+            delete(delete_token).patch(expire_token),
+        )
         .route("/_sandbox/kiro/assignments", delete(delete_assignment))
         .route("/_sandbox/kiro/users", post(add_user).delete(remove_user))
         .route("/_sandbox/kiro/groups", post(add_group))
@@ -261,6 +264,24 @@ async fn delete_token(State(sb): Sb, Query(q): Params) -> Answer {
         if p.tokens.len() == before {
             return Err(ApiError::not_found(format!("no token '{id}' in {}", p.arn)));
         }
+        Ok(())
+    })?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Moves a token's expiry (`expires_in_s` from now; negative: already expired), as a year
+/// passing would: the tests of expiry warnings and rotation cannot wait a year.
+async fn expire_token(State(sb): Sb, Query(q): Params) -> Answer {
+    let id = param(&q, "token_id")?.to_string();
+    let seconds: i64 = param(&q, "expires_in_s")?
+        .parse()
+        .map_err(|_| ApiError::validation("expires_in_s must be a whole number of seconds"))?;
+    let expires_at = epoch_now() + seconds;
+    on_profile(&sb, &q, |p| {
+        let token = p.tokens.iter_mut().find(|t| t.id == id);
+        let token =
+            token.ok_or_else(|| ApiError::not_found(format!("no token '{id}' in {}", p.arn)))?;
+        token.expires_at = expires_at;
         Ok(())
     })?;
     Ok(StatusCode::NO_CONTENT.into_response())
