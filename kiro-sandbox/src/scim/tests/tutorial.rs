@@ -270,11 +270,15 @@ fn group_cases() -> Vec<Case> {
         },
         Case {
             name: "Get Group",
-            given: vec![group(
-                "40734ae655284ad3abcc",
-                Some("60f1bb27-2e1e-402d-bcc4-ec999564a194"),
-                &[],
-            )],
+            // With a member, so that `excludedAttributes=members` has something to leave out.
+            given: vec![
+                member(),
+                group(
+                    "40734ae655284ad3abcc",
+                    Some("60f1bb27-2e1e-402d-bcc4-ec999564a194"),
+                    &[MEMBER],
+                ),
+            ],
             method: "GET",
             path: "/Groups/40734ae655284ad3abcc?excludedAttributes=members",
             request: None,
@@ -286,11 +290,15 @@ fn group_cases() -> Vec<Case> {
         },
         Case {
             name: "Get Group by displayName",
-            given: vec![group(
-                "8c601452cc934a9ebef9",
-                Some("0db508eb-91e2-46e4-809c-30dcbda0c685"),
-                &[],
-            )],
+            // With a member, so that `excludedAttributes=members` has something to leave out.
+            given: vec![
+                member(),
+                group(
+                    "8c601452cc934a9ebef9",
+                    Some("0db508eb-91e2-46e4-809c-30dcbda0c685"),
+                    &[MEMBER],
+                ),
+            ],
             method: "GET",
             path: "/Groups?excludedAttributes=members&filter=displayName eq \"displayName\"",
             request: None,
@@ -539,6 +547,7 @@ async fn run(server: &Server, number: usize, case: &Case) {
             skipped.extend(case.deviations.iter().map(|(p, _)| *p));
             assert_shows(case.name, &r.body, &documented(text), "", &skipped);
             check_ignored(case, &ep, &r);
+            check_excluded(case, &r);
         }
     }
     match &case.then {
@@ -552,6 +561,31 @@ async fn run(server: &Server, number: usize, case: &Case) {
         Some(Then::Gone(path)) => {
             let after = ep.call("GET", path, None).await;
             assert_eq!(after.status, 404, "{}: {}", case.name, after.body);
+        }
+    }
+}
+
+/// `excludedAttributes=members` (the tutorial's group reads): no resource shows them, which
+/// comparing the attributes the tutorial shows would not notice.
+fn check_excluded(case: &Case, r: &Resp) {
+    let Some((_, query)) = case.path.split_once('?') else {
+        return;
+    };
+    let excluded: Vec<String> = url::form_urlencoded::parse(query.as_bytes())
+        .filter(|(k, _)| k == "excludedAttributes")
+        .flat_map(|(_, v)| v.split(',').map(str::to_string).collect::<Vec<_>>())
+        .collect();
+    let resources = match r.body["Resources"].as_array() {
+        Some(page) => page.clone(),
+        None => vec![r.body.clone()],
+    };
+    for resource in &resources {
+        for name in &excluded {
+            assert!(
+                resource.get(name).is_none(),
+                "{}: `{name}` is excluded: {resource}",
+                case.name
+            );
         }
     }
 }
