@@ -2,7 +2,6 @@
 
 use std::time::Instant;
 
-use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::Value;
 
@@ -11,7 +10,7 @@ use super::query::{FilterSpec, ListQuery};
 use super::route::Key;
 use super::uris::normalize_uri;
 use super::validate::{Rules, check_application_patch};
-use super::{Req, entity, json, no_content};
+use super::{Req, entity, no_content};
 use crate::directory::{merge, readable};
 use crate::state::{Tenant, now_rfc3339};
 
@@ -25,6 +24,7 @@ pub const FILTER: FilterSpec = FilterSpec {
         "signInAudience",
     ],
     starts_with: &["displayName"],
+    ends_with: &[],
     any_eq: &["identifierUris", "tags"],
 };
 
@@ -49,17 +49,14 @@ pub fn get(tenant: &mut Tenant, key: &Key, req: &Req<'_>) -> GraphResult<Respons
 }
 
 pub fn list(tenant: &mut Tenant, req: &Req<'_>) -> GraphResult<Response> {
-    let q = ListQuery::parse(&req.query, &FILTER)?;
+    let q = ListQuery::parse(req, &FILTER)?;
     let now = Instant::now();
     let items = readable(&tenant.directory.applications, now)
         .into_iter()
-        .filter(|obj| q.filter.as_ref().is_none_or(|f| f.matches(obj)))
+        .filter(|obj| q.matches(obj))
         .cloned()
         .collect();
-    Ok(json(
-        StatusCode::OK,
-        q.page(req.ctx, "applications", "applications", items),
-    ))
+    Ok(q.page(req.ctx, "applications", "applications", items))
 }
 
 /// Validates the PATCH against the newest version (the writer's view) and stores the result;

@@ -22,6 +22,7 @@ pub const FILTER: FilterSpec = FilterSpec {
     resource: "AppRoleAssignment",
     eq: &["principalId", "appRoleId", "principalType"],
     starts_with: &[],
+    ends_with: &[],
     any_eq: &[],
 };
 
@@ -189,22 +190,19 @@ pub fn post(tenant: &mut Tenant, sp_id: &str, req: &Req<'_>) -> GraphResult<Resp
 }
 
 pub fn list(tenant: &mut Tenant, sp_id: &str, req: &Req<'_>) -> GraphResult<Response> {
-    let q = ListQuery::parse(&req.query, &FILTER)?;
+    let q = ListQuery::parse(req, &FILTER)?;
     let now = Instant::now();
     visible_sp(tenant, sp_id, now)?;
     let items = readable(&tenant.directory.assignments, now)
         .into_iter()
         .filter(|a| a.get("resourceId").and_then(Value::as_str) == Some(sp_id))
-        .filter(|a| q.filter.as_ref().is_none_or(|f| f.matches(a)))
+        .filter(|a| q.matches(a))
         .cloned()
         .collect();
     let page_size = req.sandbox.settings().page_size;
     let path = format!("servicePrincipals/{sp_id}/appRoleAssignedTo");
     let set = format!("servicePrincipals('{sp_id}')/appRoleAssignedTo");
-    Ok(json(
-        StatusCode::OK,
-        q.page_of(page_size, req.ctx, &path, &set, items),
-    ))
+    Ok(q.page_of(page_size, req.ctx, &path, &set, items))
 }
 
 pub fn get(tenant: &mut Tenant, sp_id: &str, id: &str, req: &Req<'_>) -> GraphResult<Response> {

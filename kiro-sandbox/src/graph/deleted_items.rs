@@ -2,13 +2,12 @@
 
 use std::time::Duration;
 
-use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{Map, Value};
 
 use super::errors::{GraphError, GraphResult};
 use super::query::ListQuery;
-use super::{Req, entity, json, no_content};
+use super::{Req, entity, no_content};
 use crate::directory::in_order;
 use crate::state::Tenant;
 
@@ -23,19 +22,18 @@ fn typed(obj: &Map<String, Value>) -> Map<String, Value> {
 }
 
 pub fn list(tenant: &mut Tenant, req: &Req<'_>) -> GraphResult<Response> {
-    let q = ListQuery::parse(&req.query, &super::applications::FILTER)?;
+    let q = ListQuery::parse(req, &super::applications::FILTER)?;
     let items = in_order(&tenant.directory.deleted)
         .into_iter()
-        .filter(|s| q.filter.as_ref().is_none_or(|f| f.matches(&s.obj)))
+        .filter(|s| q.matches(&s.obj))
         .map(|s| typed(&s.obj))
         .collect();
-    let body = q.page(
+    Ok(q.page(
         req.ctx,
         "directory/deletedItems/microsoft.graph.application",
         "directory/deletedItems/microsoft.graph.application",
         items,
-    );
-    Ok(json(StatusCode::OK, body))
+    ))
 }
 
 pub fn get(tenant: &mut Tenant, id: &str, req: &Req<'_>) -> GraphResult<Response> {

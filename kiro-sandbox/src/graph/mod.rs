@@ -3,6 +3,7 @@
 //! Graph URLs have odd forms (`applications(appId='…')`), so one catch-all route hands the
 //! path to [`route::parse`], which names the operation (for counts) before anything else.
 
+mod advanced;
 mod applications;
 pub mod assignments;
 mod deleted_items;
@@ -84,6 +85,10 @@ pub struct Req<'a> {
     pub body: &'a [u8],
     pub lag: Duration,
     pub sandbox: &'a Sandbox,
+    /// `ConsistencyLevel: eventual`: the request may use advanced queries.
+    pub eventual: bool,
+    /// The request is `…/$count` of a collection.
+    pub count_segment: bool,
 }
 
 impl Req<'_> {
@@ -182,6 +187,9 @@ async fn run(
         body,
         lag: sb.faults.replication_lag(),
         sandbox: sb,
+        eventual: header_str(headers, "consistencylevel")
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("eventual")),
+        count_segment: false,
     };
     if let Route::Sync(sp, sync_route) = route {
         // Provisioning calls may reach out to the tenant URL, so they lock the tenant
@@ -194,6 +202,21 @@ async fn run(
 
 fn handle(tenant: &mut Tenant, route: Route, req: &Req<'_>) -> GraphResult<Response> {
     match route {
+        Route::Count(list) => {
+            if !req.eventual {
+                return Err(advanced::count_segment_needs_header());
+            }
+            let counting = Req {
+                ctx: req.ctx,
+                query: req.query.clone(),
+                body: req.body,
+                lag: req.lag,
+                sandbox: req.sandbox,
+                eventual: true,
+                count_segment: true,
+            };
+            handle(tenant, *list, &counting)
+        }
         Route::Instantiate(template) => templates::instantiate(tenant, &template, req),
         Route::ListApplications => applications::list(tenant, req),
         Route::GetApplication(key) => applications::get(tenant, &key, req),

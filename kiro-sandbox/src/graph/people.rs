@@ -3,14 +3,13 @@
 
 use std::time::Instant;
 
-use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::errors::{GraphError, GraphResult};
 use super::query::{FilterSpec, ListQuery};
-use super::{Req, entity, json};
+use super::{Req, entity};
 use crate::seed::{Group, User};
 use crate::state::Tenant;
 
@@ -25,6 +24,7 @@ pub const USER_FILTER: FilterSpec = FilterSpec {
         "givenName",
         "surname",
         "userType",
+        "department",
     ],
     starts_with: &[
         "displayName",
@@ -33,6 +33,7 @@ pub const USER_FILTER: FilterSpec = FilterSpec {
         "givenName",
         "surname",
     ],
+    ends_with: &["mail", "userPrincipalName"],
     any_eq: &[],
 };
 
@@ -40,6 +41,7 @@ pub const GROUP_FILTER: FilterSpec = FilterSpec {
     resource: "Group",
     eq: &["displayName", "id", "mailNickname"],
     starts_with: &["displayName", "mailNickname"],
+    ends_with: &[],
     any_eq: &["groupTypes"],
 };
 
@@ -98,7 +100,7 @@ pub fn get_directory_object(tenant: &mut Tenant, id: &str, req: &Req<'_>) -> Gra
 }
 
 pub fn list_users(tenant: &mut Tenant, req: &Req<'_>) -> GraphResult<Response> {
-    let q = ListQuery::parse(&req.query, &USER_FILTER)?;
+    let q = ListQuery::parse(req, &USER_FILTER)?;
     let now = Instant::now();
     let items = tenant
         .directory
@@ -106,13 +108,10 @@ pub fn list_users(tenant: &mut Tenant, req: &Req<'_>) -> GraphResult<Response> {
         .iter()
         .filter(|u| u.visible_at <= now)
         .map(to_object)
-        .filter(|o| q.filter.as_ref().is_none_or(|f| f.matches(o)))
+        .filter(|o| q.matches(o))
         .collect();
     let page_size = req.sandbox.settings().page_size;
-    Ok(json(
-        StatusCode::OK,
-        q.page_of(page_size, req.ctx, "users", "users", items),
-    ))
+    Ok(q.page_of(page_size, req.ctx, "users", "users", items))
 }
 
 pub fn get_group(tenant: &mut Tenant, id: &str, req: &Req<'_>) -> GraphResult<Response> {
@@ -121,7 +120,7 @@ pub fn get_group(tenant: &mut Tenant, id: &str, req: &Req<'_>) -> GraphResult<Re
 }
 
 pub fn list_groups(tenant: &mut Tenant, req: &Req<'_>) -> GraphResult<Response> {
-    let q = ListQuery::parse(&req.query, &GROUP_FILTER)?;
+    let q = ListQuery::parse(req, &GROUP_FILTER)?;
     let now = Instant::now();
     let items = tenant
         .directory
@@ -129,18 +128,15 @@ pub fn list_groups(tenant: &mut Tenant, req: &Req<'_>) -> GraphResult<Response> 
         .iter()
         .filter(|g| g.visible_at <= now)
         .map(to_object)
-        .filter(|o| q.filter.as_ref().is_none_or(|f| f.matches(o)))
+        .filter(|o| q.matches(o))
         .collect();
     let page_size = req.sandbox.settings().page_size;
-    Ok(json(
-        StatusCode::OK,
-        q.page_of(page_size, req.ctx, "groups", "groups", items),
-    ))
+    Ok(q.page_of(page_size, req.ctx, "groups", "groups", items))
 }
 
 /// Direct members only: a nested group is listed as a group, not expanded.
 pub fn list_members(tenant: &mut Tenant, id: &str, req: &Req<'_>) -> GraphResult<Response> {
-    let q = ListQuery::parse(&req.query, &USER_FILTER)?;
+    let q = ListQuery::parse(req, &USER_FILTER)?;
     let now = Instant::now();
     let group = visible_group(tenant, id, now)?;
     let dir = &tenant.directory;
@@ -155,12 +151,9 @@ pub fn list_members(tenant: &mut Tenant, id: &str, req: &Req<'_>) -> GraphResult
                 .filter(|g| g.visible_at <= now)
                 .map(|g| typed(GROUP_TYPE, to_object(g)))
         })
-        .filter(|o| q.filter.as_ref().is_none_or(|f| f.matches(o)))
+        .filter(|o| q.matches(o))
         .collect();
     let page_size = req.sandbox.settings().page_size;
     let path = format!("groups/{}/members", group.id);
-    Ok(json(
-        StatusCode::OK,
-        q.page_of(page_size, req.ctx, &path, "directoryObjects", items),
-    ))
+    Ok(q.page_of(page_size, req.ctx, &path, "directoryObjects", items))
 }

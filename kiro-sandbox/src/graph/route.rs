@@ -52,6 +52,8 @@ pub enum Route {
     DeleteAssignment(String, String),
     /// `/servicePrincipals/{spId}/synchronization/…`
     Sync(String, SyncRoute),
+    /// `…/$count` of a collection: the collection's route.
+    Count(Box<Route>),
 }
 
 /// A provisioning (synchronization) call on one service principal.
@@ -124,6 +126,9 @@ pub fn parse(method: &Method, path: &str) -> (String, GraphResult<Route>) {
     }
     let lower: Vec<String> = segs.iter().map(|s| s.to_ascii_lowercase()).collect();
     let lower: Vec<&str> = lower.iter().map(String::as_str).collect();
+    if let Some(("$count", list)) = lower.split_last().map(|(l, rest)| (*l, rest)) {
+        return count_route(method, &segs[..list.len()], list);
+    }
     match lower.as_slice() {
         ["applicationtemplates", _, "instantiate"] => {
             let route = Route::Instantiate(segs[1].to_string());
@@ -257,6 +262,32 @@ pub fn parse(method: &Method, path: &str) -> (String, GraphResult<Route>) {
             };
             unknown(GraphError::segment_not_found(bad))
         }
+    }
+}
+
+/// `…/$count` of the collections that have it (segments as sent and lower-cased, without
+/// `$count`).
+fn count_route(method: &Method, segs: &[&str], lower: &[&str]) -> (String, GraphResult<Route>) {
+    let (area, list) = match lower {
+        ["users"] => ("graph.users", Ok(Route::ListUsers)),
+        ["groups"] => ("graph.groups", Ok(Route::ListGroups)),
+        ["applications"] => ("graph.applications", Ok(Route::ListApplications)),
+        ["serviceprincipals"] => ("graph.servicePrincipals", Ok(Route::ListServicePrincipals)),
+        ["groups", _, "members"] => (
+            "graph.groups.members",
+            object_id(segs[1]).map(Route::ListGroupMembers),
+        ),
+        _ => return unknown(GraphError::segment_not_found("$count")),
+    };
+    match list {
+        Ok(list) => only(
+            method,
+            Method::GET,
+            area,
+            "count",
+            Route::Count(Box::new(list)),
+        ),
+        Err(e) => (format!("{area}.count"), Err(e)),
     }
 }
 
@@ -508,5 +539,30 @@ mod tests {
         assert_eq!(r.unwrap_err().status.as_u16(), 405);
         let (_, r) = parse(&Method::POST, "v1.0/users");
         assert_eq!(r.unwrap_err().status.as_u16(), 405);
+    }
+
+    #[test]
+    fn parses_count_segments() {
+        let (op, r) = parse(&Method::GET, "v1.0/users/$count");
+        assert_eq!(op, "graph.users.count");
+        assert_eq!(r.unwrap(), Route::Count(Box::new(Route::ListUsers)));
+        let (op, r) = parse(&Method::GET, &format!("v1.0/groups/{ID}/members/$count"));
+        assert_eq!(op, "graph.groups.members.count");
+        assert_eq!(
+            r.unwrap(),
+            Route::Count(Box::new(Route::ListGroupMembers(ID.into())))
+        );
+        let (_, r) = parse(&Method::GET, "v1.0/servicePrincipals/$COUNT");
+        assert_eq!(
+            r.unwrap(),
+            Route::Count(Box::new(Route::ListServicePrincipals))
+        );
+        let (_, r) = parse(&Method::POST, "v1.0/groups/$count");
+        assert_eq!(r.unwrap_err().status.as_u16(), 405);
+        let (_, r) = parse(&Method::GET, "v1.0/directory/$count");
+        assert_eq!(
+            r.unwrap_err().message,
+            "Resource not found for the segment '$count'."
+        );
     }
 }

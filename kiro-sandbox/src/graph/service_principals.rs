@@ -2,13 +2,12 @@
 
 use std::time::Instant;
 
-use axum::http::StatusCode;
 use axum::response::Response;
 
 use super::errors::{GraphError, GraphResult};
 use super::query::{FilterSpec, ListQuery};
 use super::route::Key;
-use super::{Req, entity, json, no_content};
+use super::{Req, entity, no_content};
 use crate::directory::{merge, readable};
 use crate::state::Tenant;
 
@@ -22,6 +21,7 @@ pub const FILTER: FilterSpec = FilterSpec {
         "appOwnerOrganizationId",
     ],
     starts_with: &["displayName"],
+    ends_with: &[],
     any_eq: &["tags", "servicePrincipalNames"],
 };
 
@@ -50,15 +50,14 @@ pub fn get(tenant: &mut Tenant, key: &Key, req: &Req<'_>) -> GraphResult<Respons
 }
 
 pub fn list(tenant: &mut Tenant, req: &Req<'_>) -> GraphResult<Response> {
-    let q = ListQuery::parse(&req.query, &FILTER)?;
+    let q = ListQuery::parse(req, &FILTER)?;
     let now = Instant::now();
     let items = readable(&tenant.directory.service_principals, now)
         .into_iter()
-        .filter(|obj| q.filter.as_ref().is_none_or(|f| f.matches(obj)))
+        .filter(|obj| q.matches(obj))
         .cloned()
         .collect();
-    let body = q.page(req.ctx, "servicePrincipals", "servicePrincipals", items);
-    Ok(json(StatusCode::OK, body))
+    Ok(q.page(req.ctx, "servicePrincipals", "servicePrincipals", items))
 }
 
 /// Properties a PATCH may not set (Graph answers 400).

@@ -1,6 +1,7 @@
 //! HTTP-level tests: each test starts its own sandbox on 127.0.0.1:0 (faults are global to
 //! a sandbox) and talks to it with reqwest, the one HTTP client of these tests.
 
+mod advanced_queries;
 mod app_rules;
 mod applications;
 mod assignments;

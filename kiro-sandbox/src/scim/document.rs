@@ -3,6 +3,7 @@
 //! read-only and empty values dropped); what is stored is rendered back with `id`, `schemas`
 //! and `meta`, then trimmed by `attributes`/`excludedAttributes`.
 
+use base64::Engine;
 use serde_json::{Map, Value, json};
 
 use super::error::ScimError;
@@ -53,7 +54,13 @@ pub fn canonicalize(
         }
         reject_if_unsupported(res, res.schema(), key)?;
         let attr = res.attr(key).ok_or_else(|| unknown(res.schema(), key))?;
-        if let Some(v) = convert(attr, value, attr.name)? {
+        let converted = convert(attr, value, attr.name)?;
+        if attr.mutability == "writeOnly" {
+            // `password` (RFC 7643 §4.1.1): accepted, but Kiro's users sign in through Entra,
+            // so it is never stored and therefore never returned.
+            continue;
+        }
+        if let Some(v) = converted {
             out.insert(attr.name.to_string(), v);
         }
     }
@@ -117,6 +124,16 @@ fn convert_one(attr: &Attr, value: &Value, path: &str) -> Result<Option<Value>, 
     match (attr.kind, value) {
         (_, Value::Null) => Ok(None),
         (Kind::String | Kind::Reference, Value::String(_)) => Ok(Some(value.clone())),
+        (Kind::Binary, Value::String(s)) => {
+            base64::engine::general_purpose::STANDARD
+                .decode(s.trim())
+                .map_err(|e| {
+                    ScimError::invalid_value(format!(
+                        "`{path}` must be base64 (RFC 7643 §2.3.6): {e}"
+                    ))
+                })?;
+            Ok(Some(value.clone()))
+        }
         (Kind::Boolean, Value::Bool(_)) => Ok(Some(value.clone())),
         // Entra sends booleans as the strings "True"/"False" in PATCH values.
         (Kind::Boolean, Value::String(s)) if s.eq_ignore_ascii_case("true") => {
@@ -150,6 +167,7 @@ fn convert_one(attr: &Attr, value: &Value, path: &str) -> Result<Option<Value>, 
                 Kind::String | Kind::Reference => "a string",
                 Kind::Boolean => "a boolean (or \"True\"/\"False\")",
                 Kind::Complex => "an object",
+                Kind::Binary => "base64 text",
             }
         ))),
     }

@@ -314,14 +314,38 @@ fn discovery(all: Vec<Value>, id: Option<&str>, what: &str) -> Result<Response, 
     }
 }
 
-fn render(res: Resource, stored: &Stored, call: &Call) -> Value {
-    let full = document::render(res, &stored.id, &stored.doc, &stored.meta, &call.base);
+fn render(dir: &Directory, res: Resource, stored: &Stored, call: &Call) -> Value {
+    let mut full = document::render(res, &stored.id, &stored.doc, &stored.meta, &call.base);
+    if res == Resource::User
+        && let Some(groups) = user_groups(dir, &stored.id, &call.base)
+    {
+        full["groups"] = groups;
+    }
     project(
         res,
         full,
         call.param("attributes"),
         call.param("excludedAttributes"),
     )
+}
+
+/// A user's read-only `groups` (RFC 7643 §4.1.2): the groups that list it as a member, all
+/// direct (Kiro keeps no nested groups); `None` when there are none (unassigned, §2.5).
+fn user_groups(dir: &Directory, user_id: &str, base: &str) -> Option<Value> {
+    let groups: Vec<Value> = dir
+        .groups
+        .iter()
+        .filter(|g| super::member_ids(&g.doc).iter().any(|m| m == user_id))
+        .map(|g| {
+            json!({
+                "value": g.id,
+                "$ref": format!("{base}/Groups/{}", g.id),
+                "display": g.doc.get("displayName"),
+                "type": "direct",
+            })
+        })
+        .collect();
+    (!groups.is_empty()).then_some(Value::Array(groups))
 }
 
 fn find<'a>(dir: &'a Directory, res: Resource, id: &str) -> Result<&'a Stored, ScimError> {
@@ -387,7 +411,7 @@ fn list(dir: &Directory, res: Resource, call: &Call) -> Result<Response, ScimErr
         .iter()
         .skip(start - 1)
         .take(count)
-        .map(|s| render(res, s, call))
+        .map(|s| render(dir, res, s, call))
         .collect();
     Ok(scim_json(
         StatusCode::OK,
@@ -429,7 +453,7 @@ fn create(dir: &mut Directory, res: Resource, call: &Call) -> Result<Response, S
         },
     };
     dir.list_mut(res).push(stored.clone());
-    let body = render(res, &stored, call);
+    let body = render(dir, res, &stored, call);
     let mut resp = scim_json(StatusCode::CREATED, &body);
     if let Some(loc) = body["meta"]["location"]
         .as_str()
@@ -442,7 +466,7 @@ fn create(dir: &mut Directory, res: Resource, call: &Call) -> Result<Response, S
 
 fn get(dir: &Directory, res: Resource, id: &str, call: &Call) -> Result<Response, ScimError> {
     let stored = find(dir, res, id)?;
-    Ok(scim_json(StatusCode::OK, &render(res, stored, call)))
+    Ok(scim_json(StatusCode::OK, &render(dir, res, stored, call)))
 }
 
 /// `externalId` is immutable once set (kiro-api.md): a write may repeat it, never change or
@@ -463,8 +487,7 @@ fn update(
     res: Resource,
     id: &str,
     doc: Map<String, Value>,
-    call: &Call,
-) -> Result<Response, ScimError> {
+) -> Result<Stored, ScimError> {
     dir.check_unique(res, &doc, Some(id))?;
     dir.check_members(&doc)?;
     let stored = dir
@@ -474,8 +497,7 @@ fn update(
         .expect("the caller found it");
     stored.doc = doc;
     stored.meta.last_modified = time::OffsetDateTime::now_utc();
-    let stored = stored.clone();
-    Ok(scim_json(StatusCode::OK, &render(res, &stored, call)))
+    Ok(stored.clone())
 }
 
 fn replace(
@@ -493,7 +515,8 @@ fn replace(
         doc.insert("externalId".into(), ext.clone());
     }
     check_external_id(&old, &doc)?;
-    update(dir, res, id, doc, call)
+    let stored = update(dir, res, id, doc)?;
+    Ok(scim_json(StatusCode::OK, &render(dir, res, &stored, call)))
 }
 
 fn modify(
@@ -506,7 +529,16 @@ fn modify(
     let body = call.json_object()?;
     let doc = patch::apply(res, &old, &Value::Object(body))?;
     check_external_id(&old, &doc)?;
-    update(dir, res, id, doc, call)
+    let stored = update(dir, res, id, doc)?;
+    // RFC 7644 §3.5.2 lets a PATCH answer 200 with the resource or 204. Entra's tutorial asks
+    // 204 for groups ("Returning a body with a list of all the members isn't advisable"),
+    // as IAM Identity Center's SCIM does; a client asking for attributes still gets them.
+    let wants_body =
+        call.param("attributes").is_some() || call.param("excludedAttributes").is_some();
+    if res == Resource::Group && !wants_body {
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    }
+    Ok(scim_json(StatusCode::OK, &render(dir, res, &stored, call)))
 }
 
 fn delete(dir: &mut Directory, res: Resource, id: &str) -> Result<Response, ScimError> {

@@ -21,7 +21,7 @@ enum Op {
 /// Applies a PatchOp request body to the stored document `doc`; returns the new document.
 pub fn apply(
     res: Resource,
-    doc: &Map<String, Value>,
+    old: &Map<String, Value>,
     body: &Value,
 ) -> Result<Map<String, Value>, ScimError> {
     let Some(body) = body.as_object() else {
@@ -34,7 +34,7 @@ pub fn apply(
             "a PatchOp needs an `Operations` list",
         ));
     };
-    let mut doc = doc.clone();
+    let mut doc = old.clone();
     for op in ops {
         let Some(op) = op.as_object() else {
             return Err(ScimError::invalid_syntax(format!(
@@ -60,7 +60,43 @@ pub fn apply(
         let value = get_ci(op, "value").map(|(_, v)| v);
         apply_op(res, &mut doc, kind, path.map(str::trim), value)?;
     }
+    if res == Resource::User {
+        keep_formatted_in_step(old, &mut doc);
+    }
     canonicalize(res, &doc)
+}
+
+/// The given, middle and family names joined with spaces (what Entra's default mapping of
+/// `name.formatted` makes).
+fn joined_name(name: &Map<String, Value>) -> String {
+    ["givenName", "middleName", "familyName"]
+        .iter()
+        .filter_map(|k| name.get(*k).and_then(Value::as_str))
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A `name.formatted` that was its parts joined follows a PATCH of the parts that leaves it
+/// alone, as the response to the tutorial's "Update User [Multi-valued properties]" shows
+/// ("givenName updatedFamilyName"). One the client wrote otherwise, or changed in the same
+/// PATCH, is kept as sent.
+fn keep_formatted_in_step(old: &Map<String, Value>, new: &mut Map<String, Value>) {
+    let Some(Value::Object(old_name)) = old.get("name") else {
+        return;
+    };
+    let Some(Value::Object(new_name)) = new.get_mut("name") else {
+        return;
+    };
+    let formatted = old_name.get("formatted");
+    let derived = formatted.and_then(Value::as_str) == Some(joined_name(old_name).as_str());
+    if !derived || new_name.get("formatted") != formatted {
+        return;
+    }
+    let now = joined_name(new_name);
+    if !now.is_empty() {
+        new_name.insert("formatted".into(), Value::String(now));
+    }
 }
 
 /// A resolved PATCH path.

@@ -33,6 +33,8 @@ pub enum Kind {
     Boolean,
     Complex,
     Reference,
+    /// Base64 text (RFC 7643 §2.3.6), e.g. an X.509 certificate's DER.
+    Binary,
 }
 
 #[derive(Debug)]
@@ -106,6 +108,12 @@ impl Attr {
         self.mutability = "readOnly";
         self
     }
+    /// Accepted on writes, never returned (RFC 7643 §4.1.1 `password`).
+    const fn write_only(mut self) -> Self {
+        self.mutability = "writeOnly";
+        self.returned = "never";
+        self
+    }
     const fn canonical(mut self, values: &'static [&'static str]) -> Self {
         self.canonical = values;
         self
@@ -124,6 +132,7 @@ impl Attr {
                 Kind::Boolean => "boolean",
                 Kind::Complex => "complex",
                 Kind::Reference => "reference",
+                Kind::Binary => "binary",
             },
             "multiValued": self.multi,
             "description": self.name,
@@ -131,7 +140,7 @@ impl Attr {
             "mutability": self.mutability,
             "returned": self.returned,
         });
-        if matches!(self.kind, Kind::String | Kind::Reference) {
+        if matches!(self.kind, Kind::String | Kind::Reference | Kind::Binary) {
             v["caseExact"] = json!(self.case_exact);
             v["uniqueness"] = json!(self.uniqueness);
         }
@@ -180,7 +189,42 @@ static ADDRESS_SUB: [Attr; 8] = [
     Attr::boolean("primary"),
 ];
 
-static USER_ATTRS: [Attr; 13] = [
+/// The `value`/`display`/`type`/`primary` shape RFC 7643 §4.1.2 gives most multi-valued
+/// attributes, with `value` of `kind` and `type`'s canonical values.
+const fn plural_sub(value: Attr, types: &'static [&'static str]) -> [Attr; 4] {
+    [
+        value,
+        Attr::string("display"),
+        Attr::string("type").canonical(types),
+        Attr::boolean("primary"),
+    ]
+}
+
+static IM_SUB: [Attr; 4] = plural_sub(
+    Attr::string("value"),
+    &["aim", "gtalk", "icq", "xmpp", "msn", "skype", "qq", "yahoo"],
+);
+static PHOTO_SUB: [Attr; 4] = plural_sub(
+    Attr::reference("value", &["external"]),
+    &["photo", "thumbnail"],
+);
+static ENTITLEMENT_SUB: [Attr; 4] = plural_sub(Attr::string("value"), &[]);
+static ROLE_SUB: [Attr; 4] = plural_sub(Attr::string("value"), &[]);
+static CERTIFICATE_SUB: [Attr; 4] = plural_sub(Attr::of("value", Kind::Binary), &[]);
+
+/// A user's groups (RFC 7643 §4.1.2): read-only, derived from the groups' members.
+static USER_GROUP_SUB: [Attr; 4] = [
+    Attr::string("value").read_only(),
+    Attr::reference("$ref", &["User", "Group"]).read_only(),
+    Attr::string("display").read_only(),
+    Attr::string("type")
+        .canonical(&["direct", "indirect"])
+        .read_only(),
+];
+
+/// RFC 7643 §4.1's core User attributes except `phoneNumbers`, which Kiro rejects
+/// ([`REJECTED_USER_ATTRIBUTES`]).
+static USER_ATTRS: [Attr; 20] = [
     Attr::string("userName").required().unique(),
     Attr::complex("name", &NAME_SUB),
     Attr::string("displayName"),
@@ -192,8 +236,15 @@ static USER_ATTRS: [Attr; 13] = [
     Attr::string("locale"),
     Attr::string("timezone"),
     Attr::boolean("active"),
+    Attr::string("password").write_only(),
     Attr::complex("emails", &EMAIL_SUB).multi(),
+    Attr::complex("ims", &IM_SUB).multi(),
+    Attr::complex("photos", &PHOTO_SUB).multi(),
     Attr::complex("addresses", &ADDRESS_SUB).multi(),
+    Attr::complex("groups", &USER_GROUP_SUB).multi().read_only(),
+    Attr::complex("entitlements", &ENTITLEMENT_SUB).multi(),
+    Attr::complex("roles", &ROLE_SUB).multi(),
+    Attr::complex("x509Certificates", &CERTIFICATE_SUB).multi(),
 ];
 
 static ENTERPRISE_ATTRS: [Attr; 3] = [

@@ -8,6 +8,9 @@ use serde_json::{Value, json};
 use super::schema::{ENTERPRISE_SCHEMA, GROUP_SCHEMA, USER_SCHEMA};
 use super::{MOUNT, Scim, ScimGroup, ScimUser, TokenCheck};
 
+mod rfc7643;
+mod tutorial;
+
 const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 const ADMIN_TOKEN: &str = "admin-issued-token";
 const PROFILE: &str = "p1";
@@ -397,6 +400,16 @@ async fn entra_provisioning_sequence() {
         .patch(
             &gpath,
             json!([{"op": "Add", "path": "members", "value": [{"value": id}, {"value": bob}]}]),
+        )
+        .await;
+    // A group PATCH answers 204 (the tutorial's "Update Group" responses)…
+    assert_eq!(r.status, 204, "{}", r.body);
+    assert!(r.body.is_null());
+    // …unless the client asks for attributes back (RFC 7644 §3.5.2).
+    let r = s
+        .patch(
+            &format!("{gpath}?attributes=members"),
+            json!([{"op": "Add", "path": "members", "value": [{"value": id}]}]),
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
@@ -809,6 +822,8 @@ async fn group_rules_unique_names_known_members_and_deletes() {
             json!([{"op": "replace", "path": "displayName", "value": "Team 2"}]),
         )
         .await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    let r = s.call("GET", &format!("/Groups/{gid}"), None).await;
     assert_eq!(r.body["displayName"], "Team 2");
     assert_eq!(r.body["members"][0]["value"], uid);
 
