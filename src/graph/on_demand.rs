@@ -14,12 +14,37 @@ use super::consistency::{provision_on_demand_once_assigned, retry_while_sync_lag
 use super::directory::MemberKind;
 use super::error::GraphError;
 use super::synchronization::{
-    MAX_GROUP_MEMBERS_ON_DEMAND, ProvisionOutcome, ProvisionResult, Subject, SyncObject,
+    MAX_GROUP_MEMBERS_ON_DEMAND, ON_DEMAND_CALLS, ON_DEMAND_WINDOW, ProvisionOutcome,
+    ProvisionResult, Subject, SyncObject,
 };
 
 /// How long the synchronization calls that find the job may answer as if the service
 /// principal were new (401/403/409), before that counts as a real refusal.
 const SYNC_LAG: Duration = Duration::from_secs(60);
+
+/// What provisioning a group of `members` users on demand costs: calls of at most
+/// [`MAX_GROUP_MEMBERS_ON_DEMAND`] members, and the time Graph's limit of [`ON_DEMAND_CALLS`]
+/// calls per [`ON_DEMAND_WINDOW`] makes them take at least (the calls' own time comes on top).
+pub fn group_cost(members: usize) -> (usize, Duration) {
+    let calls = members.div_ceil(MAX_GROUP_MEMBERS_ON_DEMAND).max(1);
+    // The first window's calls go at once; every further one waits for a slot.
+    let windows = (calls.saturating_sub(1) / ON_DEMAND_CALLS) as u32;
+    (calls, ON_DEMAND_WINDOW * windows)
+}
+
+/// The users among a group's direct members: what provisioning it on demand sends.
+pub async fn group_user_members(
+    client: &GraphClient,
+    group_id: &str,
+) -> Result<Vec<String>, GraphError> {
+    Ok(client
+        .list_group_members(group_id)
+        .await?
+        .into_iter()
+        .filter(|m| m.kind() == MemberKind::User)
+        .map(|m| m.id)
+        .collect())
+}
 
 /// The job and rule provision on demand runs under.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -117,7 +142,8 @@ pub async fn find_on_demand_target(
 }
 
 /// Provisions the assigned `principal_id` (a user, or a group with its direct user members)
-/// on demand under `target`, within `timeout` in all.
+/// on demand under `target`, within `timeout` in all. A group of more than `max_members` users
+/// is not provisioned on demand (0 calls): its members are left to the provisioning cycle.
 pub async fn provision_principal(
     client: &GraphClient,
     sp_id: &str,
@@ -125,6 +151,7 @@ pub async fn provision_principal(
     principal_id: &str,
     object: SyncObject,
     timeout: Duration,
+    max_members: usize,
 ) -> Result<OnDemandReport, OnDemandError> {
     let deadline = Instant::now() + timeout;
     let call = |subject: Subject| async move {
@@ -156,13 +183,17 @@ pub async fn provision_principal(
             })
         }
         SyncObject::Group => {
-            let members: Vec<String> = client
-                .list_group_members(principal_id)
-                .await?
-                .into_iter()
-                .filter(|m| m.kind() == MemberKind::User)
-                .map(|m| m.id)
-                .collect();
+            let members = group_user_members(client, principal_id).await?;
+            if members.len() > max_members {
+                return Ok(OnDemandReport {
+                    summary: format!(
+                        "Group {principal_id}: not provisioned on demand: {} user members, more \
+                         than {max_members}; the provisioning cycle provisions them",
+                        members.len()
+                    ),
+                    calls: 0,
+                });
+            }
             let batches: Vec<Vec<String>> = if members.is_empty() {
                 vec![Vec::new()]
             } else {

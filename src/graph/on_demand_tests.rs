@@ -146,9 +146,17 @@ async fn a_user_is_provisioned_alone_and_the_summary_says_what_happened() {
             vec![export("u-1", "Create")],
         )],
     );
-    let report = provision_principal(&c, SP, &target(), "U-1", SyncObject::User, TIMEOUT)
-        .await
-        .unwrap();
+    let report = provision_principal(
+        &c,
+        SP,
+        &target(),
+        "U-1",
+        SyncObject::User,
+        TIMEOUT,
+        usize::MAX,
+    )
+    .await
+    .unwrap();
     assert_eq!(report.summary, "User U-1: Success (created in Kiro)");
     assert_eq!(report.calls, 1);
     assert_eq!(
@@ -184,9 +192,17 @@ async fn a_group_goes_with_its_direct_user_members_five_per_call() {
             answer("Success", json!({}), second),
         ],
     );
-    let report = provision_principal(&c, SP, &target(), "g-1", SyncObject::Group, TIMEOUT)
-        .await
-        .unwrap();
+    let report = provision_principal(
+        &c,
+        SP,
+        &target(),
+        "g-1",
+        SyncObject::Group,
+        TIMEOUT,
+        usize::MAX,
+    )
+    .await
+    .unwrap();
     assert_eq!(
         report.summary,
         "Group g-1: Success (created in Kiro); 7 direct user members in 2 calls: \
@@ -218,9 +234,17 @@ async fn a_memberless_group_is_provisioned_alone() {
         &job_path("/provisionOnDemand"),
         vec![answer("Success", json!({}), vec![export("g-1", "Create")])],
     );
-    let report = provision_principal(&c, SP, &target(), "g-1", SyncObject::Group, TIMEOUT)
-        .await
-        .unwrap();
+    let report = provision_principal(
+        &c,
+        SP,
+        &target(),
+        "g-1",
+        SyncObject::Group,
+        TIMEOUT,
+        usize::MAX,
+    )
+    .await
+    .unwrap();
     assert_eq!(
         report.summary,
         "Group g-1: Success (created in Kiro); no direct user members"
@@ -254,9 +278,17 @@ async fn a_failure_stops_with_the_services_reason_and_what_was_done_before() {
             answer("Failure", json!({"errorMessage": kiro_says}), vec![]),
         ],
     );
-    let err = provision_principal(&c, SP, &target(), "g-1", SyncObject::Group, TIMEOUT)
-        .await
-        .unwrap_err();
+    let err = provision_principal(
+        &c,
+        SP,
+        &target(),
+        "g-1",
+        SyncObject::Group,
+        TIMEOUT,
+        usize::MAX,
+    )
+    .await
+    .unwrap_err();
     let OnDemandError::NotProvisioned {
         subject,
         outcome,
@@ -273,4 +305,36 @@ async fn a_failure_stops_with_the_services_reason_and_what_was_done_before() {
         done_before.as_deref(),
         Some("Group g-1: Success; 5 of 6 direct user members in 1 of 2 calls: Success (5 created)")
     );
+}
+
+#[tokio::test]
+async fn a_group_of_more_users_than_the_limit_is_left_to_the_cycle() {
+    let fake = FakeGraph::start().await;
+    let c = fake.client();
+    let mut members: Vec<Value> = (1..=7)
+        .map(|i| member(&format!("u-{i}"), "#microsoft.graph.user"))
+        .collect();
+    // Only users count against the limit: with the nested group there are 8 members.
+    members.push(member("g-nested", "#microsoft.graph.group"));
+    fake.script("GET", MEMBERS, vec![(200, json!({"value": members}))]);
+    let report = provision_principal(&c, SP, &target(), "g-1", SyncObject::Group, TIMEOUT, 6)
+        .await
+        .unwrap();
+    assert_eq!(report.calls, 0);
+    assert!(subjects_sent(&fake).is_empty());
+    assert_eq!(
+        report.summary,
+        "Group g-1: not provisioned on demand: 7 user members, more than 6; the provisioning \
+         cycle provisions them"
+    );
+}
+
+#[test]
+fn a_groups_cost_is_its_calls_and_the_windows_they_wait_for() {
+    use crate::graph::on_demand::group_cost;
+    assert_eq!(group_cost(0), (1, Duration::ZERO));
+    assert_eq!(group_cost(25), (5, Duration::ZERO));
+    assert_eq!(group_cost(26), (6, Duration::from_secs(10)));
+    // The issue's example: 1,000 members, 200 calls, ~400 s.
+    assert_eq!(group_cost(1000), (200, Duration::from_secs(390)));
 }

@@ -14,7 +14,7 @@ use crate::clients::Clients;
 use crate::framework::diag::{AttrPath, Diagnostic, Diagnostics};
 use crate::framework::managed::{ManagedResource, Operation, Timeouts};
 use crate::framework::plan::PlanContext;
-use crate::framework::validators::{guid, is_guid, same_guid};
+use crate::framework::validators::{guid, int_between, is_guid, same_guid};
 use crate::framework::value::TfValue;
 use crate::graph::assignments::AppRoleAssignment;
 use crate::graph::client::GraphClient;
@@ -29,6 +29,8 @@ pub const TEMPLATE_USER_ROLE: &str = "18d14569-c3bd-439b-9a66-3a2aee01d14f";
 /// How long a principal that Graph does not show may be new and still
 /// replicating, before it counts as missing.
 const PRINCIPAL_LAG: Duration = Duration::from_secs(60);
+/// `on_demand_member_limit`'s default: 50 calls, about 100 seconds of an apply.
+const DEFAULT_MEMBER_LIMIT: i64 = 250;
 
 tf_model! {
     pub struct AssignmentModel {
@@ -54,6 +56,11 @@ tf_model! {
         /// null; setting it then records the value without provisioning (the existing
         /// assignment is the provisioning cycle's to keep in Kiro).
         provision_on_demand: Option<bool> [default(TfValue::Bool(false))],
+        /// The most user members a group may have to be provisioned on demand (default 250:
+        /// 50 calls, about 100 seconds). A larger group is assigned, and its members are left
+        /// to the provisioning cycle (about every 40 minutes); the plan says so, and
+        /// `provisioning_result` records it.
+        on_demand_member_limit: i64 [default(TfValue::Number(DEFAULT_MEMBER_LIMIT.into())), validate(int_between(1, 10000))],
         /// What provision on demand did, e.g. `User <object id>: Success (created in Kiro)`;
         /// for a group, the group's and its members' outcomes. Null when
         /// `provision_on_demand` is false. Recorded when provisioning runs; not read back.
@@ -94,6 +101,11 @@ async fn find(
     }
 }
 
+/// `on_demand_member_limit` as a count (validated to be at least 1).
+fn member_limit(limit: &i64) -> usize {
+    usize::try_from(*limit).unwrap_or(1)
+}
+
 pub struct EntraAssignment;
 
 #[async_trait]
@@ -107,8 +119,11 @@ impl ManagedResource<Clients> for EntraAssignment {
     // 750-member group takes about 5 minutes, so creating (or turning it on) may take 20.
     const TIMEOUTS: Timeouts = Timeouts::minutes(20, 20, 5);
 
-    async fn modify_plan(&self, _client: Option<&Clients>, plan: &mut PlanContext<'_>) {
+    async fn modify_plan(&self, client: Option<&Clients>, plan: &mut PlanContext<'_>) {
         provisioning::plan_result(plan);
+        if let Some(clients) = client {
+            provisioning::warn_of_group_cost(&clients.graph, plan).await;
+        }
         if !plan.is_create() {
             // An in-place update does not change the principal; only a refresh does.
             let name = attr!(AssignmentModel, principal_display_name);
@@ -177,6 +192,7 @@ impl ManagedResource<Clients> for EntraAssignment {
                         &assigned.principal_id,
                         object,
                         op.remaining(),
+                        member_limit(&assigned.on_demand_member_limit),
                     )
                     .await?;
                     assigned.provisioning_result = Some(result);
@@ -262,6 +278,7 @@ impl ManagedResource<Clients> for EntraAssignment {
                     prior.principal_type.as_deref(),
                     &prior.principal_id,
                     op.remaining(),
+                    member_limit(&plan.on_demand_member_limit),
                 )
                 .await?,
             ),
@@ -307,6 +324,7 @@ impl ManagedResource<Clients> for EntraAssignment {
             })?;
         Ok(AssignmentModel {
             service_principal_id: sp_id,
+            on_demand_member_limit: DEFAULT_MEMBER_LIMIT,
             ..AssignmentModel::default()
         }
         .observed(&found))

@@ -6,11 +6,13 @@ use std::time::Duration;
 
 use crate::framework::diag::{AttrPath, Diagnostic, Diagnostics};
 use crate::framework::plan::PlanContext;
+use crate::framework::timeouts::human;
 use crate::framework::value::TfValue;
 use crate::graph::GraphClient;
 use crate::graph::directory::{DirectoryObject, MemberKind};
 use crate::graph::on_demand::{
-    OnDemandError, OnDemandTarget, find_on_demand_target, provision_principal,
+    OnDemandError, OnDemandTarget, find_on_demand_target, group_cost, group_user_members,
+    provision_principal,
 };
 use crate::graph::synchronization::{ProvisionOutcome, SyncObject};
 
@@ -44,6 +46,66 @@ pub(super) fn plan_result(plan: &mut PlanContext<'_>) {
         plan.prior(result).clone()
     };
     plan.set(result, value);
+}
+
+/// Warns at plan time what provisioning a group on demand will cost (its user members, the
+/// calls, the time), or that it is over `on_demand_member_limit` and left to the cycle. Only
+/// when provisioning will run and the principal and limit are known; a lookup that fails says
+/// nothing here (the apply reports it).
+pub(super) async fn warn_of_group_cost(graph: &GraphClient, plan: &mut PlanContext<'_>) {
+    let result = attr!(AssignmentModel, provisioning_result);
+    let limit = attr!(AssignmentModel, on_demand_member_limit);
+    let (Some(principal_id), Some(limit)) = (
+        plan.planned(attr!(AssignmentModel, principal_id)).as_str(),
+        plan.planned(limit).as_number().and_then(|n| n.as_u64()),
+    ) else {
+        return;
+    };
+    if !plan.planned(result).is_unknown() || plan.planned(ATTRIBUTE).as_bool() != Some(true) {
+        return;
+    }
+    let principal_id = principal_id.to_string();
+    let Ok(Some(principal)) = graph.get_directory_object(&principal_id).await else {
+        return;
+    };
+    if principal.kind() != MemberKind::Group {
+        return;
+    }
+    let Ok(members) = group_user_members(graph, &principal_id).await else {
+        return;
+    };
+    let warning = group_cost_warning(&principal_id, members.len(), limit as usize);
+    plan.diagnostics.push(warning.at(AttrPath::attr(ATTRIBUTE)));
+}
+
+/// The plan's words for [`warn_of_group_cost`].
+fn group_cost_warning(group_id: &str, members: usize, limit: usize) -> Diagnostic {
+    if members > limit {
+        return Diagnostic::warning(
+            "A group too large to provision on demand",
+            format!(
+                "Group {group_id} has {members} user members, more than on_demand_member_limit \
+                 ({limit}). The assignment is made, but its members are not provisioned on \
+                 demand: the provisioning cycle (about every 40 minutes) sends them to Kiro."
+            ),
+        );
+    }
+    let (calls, waits) = group_cost(members);
+    let waiting = match waits.is_zero() {
+        true => "no waiting for Graph's limit of 5 calls per 10 seconds".to_string(),
+        false => format!(
+            "at least {} of waiting for Graph's limit of 5 calls per 10 seconds",
+            human(waits)
+        ),
+    };
+    Diagnostic::warning(
+        "Provisioning a group on demand",
+        format!(
+            "Group {group_id} has {members} user members: provisioning it on demand takes {calls} \
+             call(s) of at most 5 members, with {waiting}. Above on_demand_member_limit \
+             ({limit}) members are left to the provisioning cycle instead."
+        ),
+    )
 }
 
 fn at_attribute(summary: &str, detail: String) -> Diagnostics {
@@ -100,10 +162,19 @@ pub(super) async fn provision(
     principal_id: &str,
     object: SyncObject,
     timeout: Duration,
+    max_members: usize,
 ) -> Result<String, Diagnostics> {
-    let report = provision_principal(graph, sp_id, target, principal_id, object, timeout)
-        .await
-        .map_err(|e| diagnose(e, sp_id))?;
+    let report = provision_principal(
+        graph,
+        sp_id,
+        target,
+        principal_id,
+        object,
+        timeout,
+        max_members,
+    )
+    .await
+    .map_err(|e| diagnose(e, sp_id))?;
     tracing::info!(service_principal = %sp_id, principal = %principal_id, calls = report.calls,
         result = %report.summary, "provisioned on demand");
     Ok(report.summary)
@@ -117,12 +188,22 @@ pub(super) async fn find_and_provision(
     principal_type: Option<&str>,
     principal_id: &str,
     timeout: Duration,
+    max_members: usize,
 ) -> Result<String, Diagnostics> {
     let started = tokio::time::Instant::now();
     let object = object_of(principal_type, principal_id)?;
     let target = target(graph, sp_id, object, timeout).await?;
     let left = timeout.saturating_sub(started.elapsed());
-    provision(graph, sp_id, &target, principal_id, object, left).await
+    provision(
+        graph,
+        sp_id,
+        &target,
+        principal_id,
+        object,
+        left,
+        max_members,
+    )
+    .await
 }
 
 fn diagnose(err: OnDemandError, sp_id: &str) -> Diagnostics {
@@ -218,6 +299,7 @@ mod tests {
             principal_type: Some("User".into()),
             principal_display_name: Some("Dave Diaz".into()),
             provision_on_demand: on.into(),
+            on_demand_member_limit: 250,
             provisioning_result: result.map(str::to_string),
         }
         .to_value()

@@ -340,6 +340,14 @@ fn a_group_arrives_in_kiro_with_its_members_five_per_call() {
             assign_on_demand("pilot", &pilot_id, true)
         ),
     ));
+    // The plan says what it will cost.
+    let plan = ws.ok(&["plan", "-no-color"]).flat_stdout();
+    assert!(
+        plan.contains("Warning: Provisioning a group on demand")
+            && plan.contains("has 7 user members")
+            && plan.contains("takes 2 call(s)"),
+        "{plan}"
+    );
     ws.apply();
     assert_eq!(
         on_demand_calls(&sandbox),
@@ -381,6 +389,51 @@ fn a_group_arrives_in_kiro_with_its_members_five_per_call() {
         format!(
             "Group {pilot_id}: Success (created in Kiro); 7 direct user members in 2 calls: \
              Success (7 created)"
+        )
+    );
+    ws.assert_no_changes();
+    ws.destroy();
+    sandbox.assert_empty(&tenant);
+}
+
+/// A group over `on_demand_member_limit`: the plan says its members are left to the
+/// provisioning cycle, the apply assigns it without a single on-demand call, and
+/// `provisioning_result` records why.
+#[test]
+fn a_group_over_the_member_limit_is_assigned_and_left_to_the_cycle() {
+    let sandbox = Sandbox::start();
+    let tenant = sandbox.new_tenant();
+    let account = sandbox.aws_account();
+    let (ws, job) = application_with_job(&sandbox, &tenant, &account, Mappings::ForKiro);
+    let big = sandbox.create_group(&tenant, "Kiro Everyone", 12);
+    let big_id = big["id"].as_str().unwrap().to_string();
+    sandbox.flush_replication();
+    let assignment = assign_on_demand("everyone", &big_id, true).replace(
+        "  provision_on_demand  = true",
+        "  provision_on_demand  = true\n  on_demand_member_limit = 10",
+    );
+    ws.write_main(&with_provider(
+        &sandbox,
+        &tenant,
+        &format!("{}\n{assignment}", application("Kiro")),
+    ));
+    let plan = ws.ok(&["plan", "-no-color"]).flat_stdout();
+    assert!(
+        plan.contains("Warning: A group too large to provision on demand")
+            && plan.contains("has 12 user members, more than on_demand_member_limit (10)"),
+        "{plan}"
+    );
+    sandbox.reset_counts();
+    ws.apply();
+    assert_eq!(on_demand_calls(&sandbox), 0, "{:#}", sandbox.counts());
+    assert!(sandbox.kiro_users_of(&account, &job).is_empty());
+    let sp_id = ws.attr("kiro_entra_application.kiro", "service_principal_id");
+    assert_eq!(assignments_of(&sandbox, &tenant, &sp_id).len(), 1);
+    assert_eq!(
+        ws.attr("kiro_entra_assignment.everyone", "provisioning_result"),
+        format!(
+            "Group {big_id}: not provisioned on demand: 12 user members, more than 10; the \
+             provisioning cycle provisions them"
         )
     );
     ws.assert_no_changes();

@@ -598,7 +598,9 @@ fn a_minted_token_near_expiry_warns_and_rotates_within_rotate_before() {
     let (code, plan) = ws.plan_exit_code();
     assert_eq!(code, 0, "only a warning: {}", plan.describe());
     assert!(
-        plan.stdout.contains("A SCIM access token expires soon") && plan.stdout.contains(&first),
+        plan.flat_stdout()
+            .contains("A SCIM access token expires soon")
+            && plan.flat_stdout().contains(&first),
         "{}",
         plan.stdout
     );

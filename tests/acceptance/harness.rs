@@ -79,6 +79,12 @@ pub struct Run {
 }
 
 impl Run {
+    /// stdout with every run of white space as one space: Terraform wraps a diagnostic's
+    /// lines at the terminal width, wherever its words fall.
+    pub fn flat_stdout(&self) -> String {
+        self.stdout.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
     pub fn describe(&self) -> String {
         format!(
             "command: {}\nexit: {:?} after {:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",

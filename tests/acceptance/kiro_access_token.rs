@@ -161,17 +161,18 @@ fn expiry_warns_and_rotate_before_rotates_in_the_plan() {
     sandbox.expire_token_in(&arn, &first_id, 20);
     let (code, plan) = ws.plan_exit_code();
     assert_eq!(code, 0, "{}", plan.describe());
+    let flat = plan.flat_stdout();
     assert!(
-        plan.stdout.contains("A SCIM access token expires soon")
-            && plan.stdout.contains("in 19 days")
-            && plan.stdout.contains("rotate_before"),
+        flat.contains("A SCIM access token expires soon")
+            && flat.contains("in 19 days")
+            && flat.contains("rotate_before"),
         "{}",
         plan.stdout
     );
     // Expired: still a warning, which says so.
     sandbox.expire_token_in(&arn, &first_id, -1);
     let plan = ws.ok(&["plan", "-no-color"]);
-    assert!(plan.stdout.contains("expired at"), "{}", plan.stdout);
+    assert!(plan.flat_stdout().contains("expired at"), "{}", plan.stdout);
 
     // A window that does not reach the expiry: nothing; one that does: the plan replaces it.
     sandbox.expire_token_in(&arn, &first_id, 40);
