@@ -189,10 +189,10 @@ pub fn sts_answer(err: &(dyn std::error::Error + 'static)) -> Option<String> {
     while let Some(e) = next {
         if let Some(answer) = e
             .downcast_ref::<SdkError<AssumeRoleError>>()
-            .and_then(|e| describe_sdk_error(e))
+            .and_then(describe_sdk_error)
             .or_else(|| {
                 e.downcast_ref::<SdkError<AssumeRoleWithWebIdentityError>>()
-                    .and_then(|e| describe_sdk_error(e))
+                    .and_then(describe_sdk_error)
             })
         {
             return Some(answer);
