@@ -87,8 +87,12 @@ pub async fn provider(
         None => (chain, "the standard AWS credential chain".to_string()),
     };
     if let Some(web) = &auth.web_identity {
+        // Unsigned, as STS takes it: the token is the credential, and asking the standard
+        // chain first could wait on instance metadata outside AWS.
+        let mut anonymous = sts_config.to_builder();
+        anonymous.set_credentials_provider(None);
         current = SharedCredentialsProvider::new(WebIdentityProvider {
-            client: aws_sdk_sts::Client::new(&sts_config),
+            client: aws_sdk_sts::Client::new(&anonymous.build()),
             role: web.clone(),
         });
         describe = format!(

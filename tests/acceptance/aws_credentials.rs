@@ -3,7 +3,11 @@
 //! file, a trust policy refusing a wrong external id, static keys in the provider block, and
 //! bad arguments refused at plan time without a request.
 
-use std::time::Instant;
+use std::time::{Duration, Instant, SystemTime};
+
+use aws_config::{BehaviorVersion, Region};
+use aws_credential_types::Credentials;
+use aws_sdk_sts::error::ProvideErrorMetadata;
 
 use serde_json::{Value, json};
 
@@ -28,10 +32,17 @@ impl Sandbox {
 
     /// A token from the sandbox's OIDC issuer that its STS accepts.
     fn web_identity_token(&self, subject: &str) -> String {
+        self.signed_token(STS_AUDIENCE, subject, 600)
+    }
+
+    fn signed_token(&self, audience: &str, subject: &str, lifetime_secs: i64) -> String {
         let t = self.call(
             "POST",
             "aws/web_identity_tokens",
-            Some(json!({"issuer": GITHUB_ISSUER, "audience": STS_AUDIENCE, "subject": subject})),
+            Some(json!({
+                "issuer": GITHUB_ISSUER, "audience": audience, "subject": subject,
+                "lifetime_secs": lifetime_secs,
+            })),
         );
         t["token"].as_str().unwrap().to_string()
     }
@@ -347,4 +358,166 @@ fn bad_aws_arguments_are_refused_at_plan_without_a_request() {
     }
     let counts = sandbox.counts();
     assert_eq!(counts, json!({}), "no request at all");
+}
+
+/// An STS client of the AWS SDK pointed at the sandbox, signing with `credentials` (none:
+/// anonymous, as for AssumeRoleWithWebIdentity).
+async fn sts_client(sandbox: &Sandbox, credentials: Option<Credentials>) -> aws_sdk_sts::Client {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .empty_test_environment()
+        .region(Region::new(REGION))
+        .endpoint_url(format!("{}/sts", sandbox.url));
+    if let Some(c) = credentials {
+        loader = loader.credentials_provider(c);
+    }
+    aws_sdk_sts::Client::new(&loader.load().await)
+}
+
+fn keys(account: &AwsAccount) -> Credentials {
+    Credentials::new(
+        &account.access_key_id,
+        &account.secret_access_key,
+        None,
+        None,
+        "sandbox",
+    )
+}
+
+/// The service error code of a failed SDK call.
+fn code<T, E>(result: Result<T, aws_sdk_sts::error::SdkError<E>>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let Err(err) = result else {
+        panic!("STS should have refused")
+    };
+    match err.as_service_error().and_then(|e| e.code()) {
+        Some(code) => code.to_string(),
+        None => panic!(
+            "not a service error: {}",
+            aws_sdk_sts::error::DisplayErrorContext(&err)
+        ),
+    }
+}
+
+/// The AWS SDK itself parses the sandbox's answers: identities, temporary credentials that
+/// belong to the role's account, and errors with AWS's codes.
+#[test]
+fn the_sandbox_sts_answers_the_aws_sdk_as_aws_does() {
+    let sandbox = Sandbox::start();
+    let base = sandbox.aws_account();
+    let tenant_account = sandbox.aws_account();
+    let trust = json!({
+        "principals": [base.account_id], "external_id": "x-1",
+        "web_identity": {"issuer": GITHUB_ISSUER, "audience": STS_AUDIENCE, "subject": "repo:a/b:*"},
+    });
+    let role = sandbox.aws_role(&tenant_account, "KiroAdmin", trust);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let client = sts_client(&sandbox, Some(keys(&base))).await;
+        let me = client.get_caller_identity().send().await.unwrap();
+        assert_eq!(me.account(), Some(base.account_id.as_str()));
+        assert_eq!(me.arn(), Some(base_principal(&base).as_str()));
+
+        let assume = || {
+            client
+                .assume_role()
+                .role_arn(&role)
+                .role_session_name("probe")
+        };
+        let assumed = assume().external_id("x-1").send().await.unwrap();
+        let c = assumed.credentials().unwrap();
+        assert!(
+            c.access_key_id().starts_with("ASIA"),
+            "{}",
+            c.access_key_id()
+        );
+        let expires = SystemTime::try_from(*c.expiration()).unwrap();
+        let hour = SystemTime::now() + Duration::from_secs(3600);
+        assert!(expires <= hour && expires + Duration::from_secs(60) > hour);
+        let temp = Credentials::new(
+            c.access_key_id(),
+            c.secret_access_key(),
+            Some(c.session_token().to_string()),
+            None,
+            "t",
+        );
+        let as_role = sts_client(&sandbox, Some(temp))
+            .await
+            .get_caller_identity()
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(as_role.account(), Some(tenant_account.account_id.as_str()));
+        let assumed_arn = format!(
+            "arn:aws:sts::{}:assumed-role/KiroAdmin/probe",
+            tenant_account.account_id
+        );
+        assert_eq!(as_role.arn(), Some(assumed_arn.as_str()));
+        assert!(
+            as_role.user_id().unwrap().starts_with("AROA")
+                && as_role.user_id().unwrap().ends_with(":probe")
+        );
+
+        assert_eq!(code(assume().send().await), "AccessDenied");
+        assert_eq!(
+            code(
+                assume()
+                    .external_id("x-1")
+                    .duration_seconds(7200)
+                    .send()
+                    .await
+            ),
+            "ValidationError"
+        );
+        assert_eq!(
+            code(
+                client
+                    .assume_role()
+                    .role_arn(&role)
+                    .role_session_name("a b")
+                    .send()
+                    .await
+            ),
+            "ValidationError"
+        );
+        let stranger = Credentials::new("AKIA0000000000000000", "nope", None, None, "t");
+        let stranger = sts_client(&sandbox, Some(stranger)).await;
+        assert_eq!(
+            code(stranger.get_caller_identity().send().await),
+            "InvalidClientTokenId"
+        );
+
+        let anonymous = sts_client(&sandbox, None).await;
+        let with_token = |token: String| {
+            anonymous
+                .assume_role_with_web_identity()
+                .role_arn(&role)
+                .role_session_name("ci")
+                .web_identity_token(token)
+        };
+        let ok =
+            with_token(sandbox.signed_token(STS_AUDIENCE, "repo:a/b:ref:refs/heads/main", 600))
+                .send()
+                .await
+                .unwrap();
+        assert_eq!(
+            ok.subject_from_web_identity_token(),
+            Some("repo:a/b:ref:refs/heads/main")
+        );
+        assert_eq!(ok.provider(), Some(GITHUB_ISSUER));
+        let expired = sandbox.signed_token(STS_AUDIENCE, "repo:a/b:x", -10);
+        assert_eq!(
+            code(with_token(expired).send().await),
+            "ExpiredTokenException"
+        );
+        let wrong_audience = sandbox.signed_token("api://AzureADTokenExchange", "repo:a/b:x", 600);
+        assert_eq!(
+            code(with_token(wrong_audience).send().await),
+            "InvalidIdentityToken"
+        );
+        let other_repo = sandbox.signed_token(STS_AUDIENCE, "repo:c/d:x", 600);
+        assert_eq!(code(with_token(other_repo).send().await), "AccessDenied");
+    });
+    eprintln!("STS calls: {}", sandbox.counts());
 }
