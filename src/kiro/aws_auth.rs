@@ -31,6 +31,13 @@ pub struct AwsAuth {
     pub sts_endpoint: Option<Url>,
 }
 
+impl AwsAuth {
+    /// True when credentials come from STS (a role is assumed).
+    pub fn assumes_a_role(&self) -> bool {
+        self.assume_role.is_some() || self.web_identity.is_some()
+    }
+}
+
 /// `access_key`, `secret_key` and `token`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StaticKeys {

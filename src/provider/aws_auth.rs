@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::config::{EnvLookup, check_endpoint};
+use crate::clients::Clients;
 use crate::framework::diag::{AttrPath, Diagnostic, Diagnostics};
 use crate::framework::schema::{Attribute, Block, NestedBlock, Nesting};
 use crate::framework::timeouts::parse_duration;
@@ -107,6 +108,22 @@ fn web_identity_block() -> Block {
                 .validate(session_name())
                 .describe("Role session name (2–64 characters: letters, digits, `_+=,.@-`). Env `AWS_ROLE_SESSION_NAME`."),
         )
+}
+
+/// Assumes the configured role while the provider is configured, as the Entra sign-in is
+/// done: a refused role is then one error on this provider block (with its alias, the
+/// tenant), not one per resource; the credentials are cached for the Kiro calls that follow.
+pub async fn assume_now(clients: &Clients) -> Result<(), Diagnostics> {
+    let assumed = match clients.kiro().await {
+        Ok(kiro) => kiro.aws().credentials().await.map(|_| ()),
+        Err(e) => Err(e),
+    };
+    assumed.map_err(|e| {
+        Diagnostics::from(Diagnostic::error(
+            "Cannot assume the AWS role for Kiro",
+            e.to_string(),
+        ))
+    })
 }
 
 /// `arn:<partition>:iam::<12 digits>:role/<optional path/><name>`.

@@ -243,7 +243,8 @@ impl ProviderDef for KiroProvider {
                 e.to_string(),
             ))
         })?;
-        Ok(Clients::new(
+        let assumes_a_role = aws_auth.assumes_a_role();
+        let clients = Clients::new(
             graph,
             resolved.tenant_id,
             env,
@@ -255,7 +256,11 @@ impl ProviderDef for KiroProvider {
             },
             http,
             user_agent(terraform_version),
-        ))
+        );
+        if assumes_a_role {
+            aws_auth::assume_now(&clients).await?;
+        }
+        Ok(clients)
     }
 }
 

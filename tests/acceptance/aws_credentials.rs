@@ -231,14 +231,17 @@ fn a_role_assumed_with_a_web_identity_token_file() {
     let arn = ws.attr("kiro_profile.main", "arn");
     assert_eq!(account_of(&arn), account.account_id, "{arn}");
     assert_eq!(profile_arns(&sandbox, &account), vec![arn]);
+    // One session per provider process (plan, apply), all of the token's subject.
     let sessions = sandbox.sts_sessions();
-    assert_eq!(sessions.len(), 1, "{sessions:#?}");
-    assert_eq!(sessions[0]["role_arn"], role.as_str());
-    assert_eq!(sessions[0]["session_name"], "gha-run-42");
-    assert_eq!(
-        sessions[0]["source"],
-        format!("{GITHUB_ISSUER}#repo:kiro-entra/infra:ref:refs/heads/main")
-    );
+    assert_eq!(sessions.len(), 2, "{sessions:#?}");
+    for session in &sessions {
+        assert_eq!(session["role_arn"], role.as_str());
+        assert_eq!(session["session_name"], "gha-run-42");
+        assert_eq!(
+            session["source"],
+            format!("{GITHUB_ISSUER}#repo:kiro-entra/infra:ref:refs/heads/main")
+        );
+    }
     assert!(
         !run.output().contains(&token),
         "the token leaked into the TRACE log"
@@ -277,6 +280,10 @@ fn a_wrong_external_id_names_the_role_and_the_sts_answer_but_no_secret() {
     }
     assert!(out.contains(&role), "names the role:\n{out}");
     assert!(out.contains("(assume_role)"), "names the source:\n{out}");
+    assert!(
+        out.contains("Error: Cannot assume the AWS role for Kiro"),
+        "one error, on the provider block:\n{out}"
+    );
     assert!(out.contains("AccessDenied"), "quotes STS:\n{out}");
     assert!(
         out.contains(&format!(
