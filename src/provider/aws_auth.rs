@@ -257,29 +257,29 @@ fn text(object: Option<&TfValue>, name: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-/// The argument's value, else its environment variable's, checked with `check` (values
-/// from the environment are not seen at plan time).
+/// Reads arguments, else their environment variables, checked with `check` (values from the
+/// environment are not seen at plan time).
 struct Reader<'a> {
     env: EnvLookup<'a>,
     diags: Diagnostics,
 }
 
 impl Reader<'_> {
+    /// `attr` of `object` (the root, or the nested block `block`), else `env`'s value.
     fn read(
         &mut self,
         object: Option<&TfValue>,
-        path: AttrPath,
+        (block, attr): (Option<&str>, &str),
         env: Option<&str>,
         check: fn(&str) -> Result<(), String>,
     ) -> Option<String> {
-        let name = path.to_string();
-        let attr = name.rsplit('.').next().unwrap_or(&name).to_string();
-        if let Some(v) = text(object, &attr) {
+        if let Some(v) = text(object, attr) {
             return Some(v);
         }
         let var = env?;
         let v = (self.env)(var)?;
         if let Err(problem) = check(&v) {
+            let name = block.map_or(attr.to_string(), |b| format!("{b}.{attr}"));
             self.diags.push(Diagnostic::error(
                 format!("Invalid {var}"),
                 format!("{problem} (from {var}, for `{name}`)"),
@@ -322,24 +322,14 @@ fn static_keys(r: &mut Reader<'_>, config: &TfValue) -> Option<StaticKeys> {
     if text(root, "access_key").is_none() && text(root, "secret_key").is_none() {
         return None;
     }
-    let access = r.read(
-        root,
-        AttrPath::attr("access_key"),
-        Some("AWS_ACCESS_KEY_ID"),
-        any,
-    );
+    let access = r.read(root, (None, "access_key"), Some("AWS_ACCESS_KEY_ID"), any);
     let secret = r.read(
         root,
-        AttrPath::attr("secret_key"),
+        (None, "secret_key"),
         Some("AWS_SECRET_ACCESS_KEY"),
         any,
     );
-    let token = r.read(
-        root,
-        AttrPath::attr("token"),
-        Some("AWS_SESSION_TOKEN"),
-        any,
-    );
+    let token = r.read(root, (None, "token"), Some("AWS_SESSION_TOKEN"), any);
     match (access, secret) {
         (Some(access_key), Some(secret)) => Some(StaticKeys {
             access_key,
@@ -365,7 +355,7 @@ fn static_keys(r: &mut Reader<'_>, config: &TfValue) -> Option<StaticKeys> {
 }
 
 fn web_identity(r: &mut Reader<'_>, b: &TfValue) -> Option<WebIdentityRole> {
-    let at = |name: &str| AttrPath::attr(WEB_IDENTITY).then_attr(name);
+    let at = |name| (Some(WEB_IDENTITY), name);
     let role_arn = r.read(
         Some(b),
         at("role_arn"),
@@ -430,7 +420,12 @@ fn assume_role(b: &TfValue) -> AssumeRoleSettings {
 fn sts_endpoint(r: &mut Reader<'_>, config: &TfValue) -> Option<url::Url> {
     let endpoints = config.get_attr("endpoints");
     let path = AttrPath::attr("endpoints").then_attr("sts");
-    let raw = r.read(endpoints, path.clone(), Some(STS_ENDPOINT_ENV), any)?;
+    let raw = r.read(
+        endpoints,
+        (Some("endpoints"), "sts"),
+        Some(STS_ENDPOINT_ENV),
+        any,
+    )?;
     match check_endpoint(&raw) {
         Ok(url) => Some(url),
         Err(problem) => {

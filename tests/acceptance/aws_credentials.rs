@@ -418,7 +418,14 @@ fn the_sandbox_sts_answers_the_aws_sdk_as_aws_does() {
         "principals": [base.account_id], "external_id": "x-1",
         "web_identity": {"issuer": GITHUB_ISSUER, "audience": STS_AUDIENCE, "subject": "repo:a/b:*"},
     });
-    let role = sandbox.aws_role(&tenant_account, "KiroAdmin", trust);
+    // A role of the same name in the base account, which a session's identity must not mix up.
+    sandbox.aws_role(&base, "KiroAdmin", json!({}));
+    let tenant_role = sandbox.call(
+        "POST",
+        "aws/roles",
+        Some(json!({"account_id": tenant_account.account_id, "name": "KiroAdmin", "trust": trust})),
+    );
+    let role = tenant_role["arn"].as_str().unwrap().to_string();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
         let client = sts_client(&sandbox, Some(keys(&base))).await;
@@ -461,10 +468,9 @@ fn the_sandbox_sts_answers_the_aws_sdk_as_aws_does() {
             tenant_account.account_id
         );
         assert_eq!(as_role.arn(), Some(assumed_arn.as_str()));
-        assert!(
-            as_role.user_id().unwrap().starts_with("AROA")
-                && as_role.user_id().unwrap().ends_with(":probe")
-        );
+        let role_id = tenant_role["role_id"].as_str().unwrap();
+        assert!(role_id.starts_with("AROA"), "{role_id}");
+        assert_eq!(as_role.user_id(), Some(format!("{role_id}:probe").as_str()));
 
         assert_eq!(code(assume().send().await), "AccessDenied");
         assert_eq!(

@@ -203,11 +203,13 @@ impl Sts {
     /// The `UserId` GetCallerIdentity shows: `<role id>:<session>` for an assumed role, a
     /// stable `AIDA…` id for a user.
     pub fn user_id(&self, principal_arn: &str) -> String {
-        if let Some(rest) = principal_arn.split(":assumed-role/").nth(1)
+        if let Some((prefix, rest)) = principal_arn.split_once(":assumed-role/")
             && let Some((role, session)) = rest.split_once('/')
         {
-            let inner = self.lock();
-            if let Some(r) = inner.roles.values().find(|r| r.name == role) {
+            // arn:aws:sts::<account>:assumed-role/<role>/<session>
+            let account = prefix.rsplit(':').next().unwrap_or("");
+            let role_arn = format!("arn:aws:iam::{account}:role/{role}");
+            if let Some(r) = self.lock().roles.get(&role_arn) {
                 return format!("{}:{session}", r.role_id);
             }
         }
