@@ -80,6 +80,17 @@
 //!   `POST /_sandbox/kiro/groups?arn=…` `{displayName, externalId?, members?: [ids]}` → 201
 //!   group: synced identities "as if SCIM delivered them"; `DELETE
 //!   /_sandbox/kiro/users?arn=…&id=…` → 204 (its assignments then list as CANCELED)
+//!
+//! STS (`/sts/`, the query protocol; see `sts/mod.rs`):
+//! - `POST /_sandbox/aws/roles` `{account_id, name, max_session_duration? (3600–43200,
+//!   default 3600), trust: {principals: [account id | arn:aws:iam::<acct>:root | principal
+//!   ARN], external_id?, web_identity?: {issuer, audience, subject? (trailing * matches the
+//!   rest)}}}` → 201 role `{arn, role_id, account_id, name, …}` in an existing sandbox account
+//! - `POST /_sandbox/aws/web_identity_tokens` `{issuer, audience, subject, lifetime_secs?
+//!   (default 600, negative: expired)}` → 201 `{token}`: a JWT the sandbox's STS accepts
+//! - `GET /_sandbox/aws/sessions` → `{sessions: [{access_key_id, role_arn, assumed_role_arn,
+//!   session_name, source, tags, duration_seconds}]}`: what STS issued (no secrets)
+//!
 //! - `PUT /_sandbox/dns/txt` `{name, values: [..]}` → 204 (an empty list removes the name):
 //!   the DNS stub answers these TXT records, and pending login domains see them at once;
 //!   `GET /_sandbox/dns` → `{"txt": {name: [values]}}`
@@ -104,6 +115,8 @@ use entra::group_json;
 mod entra;
 #[path = "kiro/control.rs"]
 mod kiro;
+#[path = "sts/control.rs"]
+mod sts;
 use crate::faults::FaultSettingsPatch;
 use crate::state::{Client, Sandbox, Tenant, now_rfc3339};
 
@@ -142,6 +155,7 @@ pub fn router() -> Router<Arc<Sandbox>> {
         )
         .merge(entra::router())
         .merge(kiro::router())
+        .merge(sts::router())
         .merge(crate::provisioning::control::router())
 }
 

@@ -19,6 +19,7 @@ mod request_log;
 pub mod scim;
 mod seed;
 mod state;
+mod sts;
 
 #[cfg(test)]
 mod sandbox_tests;
@@ -85,6 +86,7 @@ pub(crate) fn app(sb: Arc<Sandbox>) -> Router {
         .merge(login::router())
         .merge(graph::router())
         .merge(kiro::router())
+        .merge(sts::router())
         .nest(scim::MOUNT, scim::router(sb.kiro.scim.clone(), tokens))
         .route_layer(axum::middleware::from_fn_with_state(
             sb.clone(),

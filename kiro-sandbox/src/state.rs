@@ -14,6 +14,7 @@ use crate::directory::Directory;
 use crate::faults::{FaultSettings, Faults};
 use crate::kiro::store::Kiro;
 use crate::seed;
+use crate::sts::roles::Sts;
 
 /// Lifetime of issued access tokens (`expires_in` is one second less, like Entra).
 pub const TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
@@ -160,10 +161,13 @@ pub struct Sandbox {
     pub faults: Faults,
     /// Kiro's admin API state, keyed by AWS account and region (not per Entra tenant).
     pub kiro: Arc<Kiro>,
+    /// STS: roles and their trust policies, issued sessions (keys live in `kiro`).
+    pub sts: Arc<Sts>,
 }
 
 impl Sandbox {
     pub fn new(seed: u64, faults: FaultSettings) -> Self {
+        let kiro = Arc::new(Kiro::new(seed));
         Self {
             seed,
             tenants: RwLock::default(),
@@ -172,7 +176,8 @@ impl Sandbox {
             rng: StdMutex::new(StdRng::seed_from_u64(seed)),
             settings: StdMutex::default(),
             faults: Faults::new(faults, seed),
-            kiro: Arc::new(Kiro::new(seed)),
+            kiro: kiro.clone(),
+            sts: Arc::new(Sts::new(seed, kiro)),
         }
     }
 

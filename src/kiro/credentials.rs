@@ -1,6 +1,7 @@
 //! AWS credentials, region and endpoint for the Kiro API, from the standard AWS chain
 //! (`aws-config`): environment, shared config/credentials files, SSO, web identity, container
-//! and instance roles.
+//! and instance roles; or static keys from the provider block, and roles assumed on top
+//! (see [`super::aws_auth`]).
 //!
 //! Loading is fast and offline: the region comes only from the settings, `AWS_REGION` /
 //! `AWS_DEFAULT_REGION` or the selected profile (never from instance metadata), and
@@ -19,6 +20,7 @@ use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use url::Url;
 
+use super::aws_auth::{self, AwsAuth, sts_answer};
 use super::error::{KiroError, error_chain};
 use crate::endpoint;
 
@@ -41,6 +43,8 @@ pub struct KiroSettings {
     pub profile: Option<String>,
     /// Endpoint override; https, or http to a loopback host.
     pub endpoint: Option<Url>,
+    /// Static keys, roles to assume and the STS endpoint.
+    pub auth: AwsAuth,
 }
 
 /// Where configuration is read from. The default is the real process environment and
@@ -64,6 +68,8 @@ struct Inner {
     region: String,
     endpoint: Url,
     profile: Option<String>,
+    /// Where credentials come from, for errors (e.g. the role assumed).
+    source: Option<String>,
     provider: SharedCredentialsProvider,
     cache: tokio::sync::Mutex<Option<Credentials>>,
 }
@@ -97,10 +103,19 @@ impl AwsContext {
                 region,
                 endpoint,
                 profile,
+                source: None,
                 provider,
                 cache,
             }),
         })
+    }
+
+    /// Names where credentials come from in credential errors.
+    fn with_source(mut self, source: String) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.source = Some(source);
+        }
+        self
     }
 
     /// The signing region.
@@ -131,6 +146,12 @@ impl AwsContext {
             .provide_credentials()
             .await
             .map_err(|e| {
+                if let Some(source) = &self.inner.source {
+                    let why = sts_answer(&e)
+                        .map(|answer| format!("STS answered {answer}"))
+                        .unwrap_or_else(|| error_chain(&e));
+                    return KiroError::Credentials(format!("{source}: {why}"));
+                }
                 let mut msg = error_chain(&e);
                 if let Some(p) = &self.inner.profile {
                     msg.push_str(&format!(" (AWS profile `{p}`)"));
@@ -243,10 +264,15 @@ pub async fn load_with(
     let endpoint = endpoint_for(&region, settings.endpoint.clone())?;
 
     let sdk = sdk_config(&region, &selected, sources).await;
-    let provider = sdk
+    let chain = sdk
         .credentials_provider()
         .ok_or_else(|| KiroError::Credentials("no AWS credentials provider available".into()))?;
-    AwsContext::new(&region, Some(endpoint), provider, explicit_profile)
+    if settings.auth == AwsAuth::default() {
+        return AwsContext::new(&region, Some(endpoint), chain, explicit_profile);
+    }
+    let (provider, source) = aws_auth::provider(&settings.auth, chain, &sdk).await;
+    tracing::info!(source = %source, "AWS credentials for Kiro");
+    Ok(AwsContext::new(&region, Some(endpoint), provider, explicit_profile)?.with_source(source))
 }
 
 async fn sdk_config(region: &str, profile: &str, sources: ConfigSources) -> SdkConfig {

@@ -6,6 +6,7 @@
 //! Terraform.
 
 pub mod arn;
+pub mod aws_auth;
 pub mod client;
 pub mod credentials;
 pub mod error;

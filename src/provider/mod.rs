@@ -1,6 +1,7 @@
 //! The `kiro` provider: its configuration schema and the API clients it
 //! hands to resources.
 
+pub mod aws_auth;
 pub mod config;
 
 use std::sync::Arc;
@@ -47,10 +48,15 @@ pub fn provider_schema() -> Schema {
             "kiro",
             "the Kiro admin API",
             "KIRO_ENDPOINT_KIRO",
+        ))
+        .attribute(endpoint_attr(
+            "sts",
+            "AWS STS, for `assume_role` and `assume_role_with_web_identity`",
+            aws_auth::STS_ENDPOINT_ENV,
         ));
     Schema::new(
         0,
-        Block::new("Connects Microsoft Entra ID (through Microsoft Graph) to Kiro.")
+        aws_auth::arguments(Block::new("Connects Microsoft Entra ID (through Microsoft Graph) to Kiro.")
             .attribute(
                 Attribute::string("tenant_id")
                     .optional()
@@ -123,7 +129,7 @@ pub fn provider_schema() -> Schema {
                     .validate(not_blank())
                     .describe("Named AWS profile; credentials come from the standard AWS chain. Env `AWS_PROFILE`."),
             )
-            .block(NestedBlock::new("endpoints", Nesting::Single, endpoints)),
+            .block(NestedBlock::new("endpoints", Nesting::Single, endpoints))),
     )
 }
 
@@ -147,7 +153,7 @@ impl ProviderDef for KiroProvider {
         // Endpoint URLs are checked here so a bad one fails at plan time,
         // before any request (env overrides are checked in configure).
         if let Some(endpoints) = config.get_attr("endpoints") {
-            for name in ["graph", "login", "kiro"] {
+            for name in ["graph", "login", "kiro", "sts"] {
                 if let Some(raw) = endpoints.get_attr(name).and_then(|v| v.as_str())
                     && let Err(problem) = config::check_endpoint(raw)
                 {
@@ -166,6 +172,7 @@ impl ProviderDef for KiroProvider {
         terraform_version: &str,
     ) -> Result<Clients, Diagnostics> {
         let resolved = config::resolve(config, &config::process_env)?;
+        let aws_auth = aws_auth::resolve(config, &config::process_env)?;
         let env = resolved.environment;
         let http = reqwest::Client::builder()
             .user_agent(user_agent(terraform_version))
@@ -236,7 +243,8 @@ impl ProviderDef for KiroProvider {
                 e.to_string(),
             ))
         })?;
-        Ok(Clients::new(
+        let assumes_a_role = aws_auth.assumes_a_role();
+        let clients = Clients::new(
             graph,
             resolved.tenant_id,
             env,
@@ -244,10 +252,15 @@ impl ProviderDef for KiroProvider {
                 region: resolved.region,
                 profile: resolved.aws_profile,
                 endpoint: resolved.endpoints.kiro,
+                auth: aws_auth,
             },
             http,
             user_agent(terraform_version),
-        ))
+        );
+        if assumes_a_role {
+            aws_auth::assume_now(&clients).await?;
+        }
+        Ok(clients)
     }
 }
 

@@ -70,6 +70,9 @@ impl ApiError {
     pub fn invalid_signature(m: impl Into<String>) -> Self {
         Self::new("InvalidSignatureException", m)
     }
+    pub fn expired_token(m: impl Into<String>) -> Self {
+        Self::new("ExpiredTokenException", m)
+    }
     pub fn missing_auth(m: impl Into<String>) -> Self {
         Self::new("MissingAuthenticationTokenException", m)
     }
@@ -82,7 +85,9 @@ impl ApiError {
 
     pub fn status(&self) -> StatusCode {
         match self.kind {
-            "ValidationException" | "UnknownOperationException" => StatusCode::BAD_REQUEST,
+            "ValidationException" | "UnknownOperationException" | "ExpiredTokenException" => {
+                StatusCode::BAD_REQUEST
+            }
             "ResourceNotFoundException" => StatusCode::NOT_FOUND,
             "ConflictException" => StatusCode::CONFLICT,
             "ServiceQuotaExceededException" => StatusCode::PAYMENT_REQUIRED,

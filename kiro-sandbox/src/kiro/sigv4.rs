@@ -28,6 +28,11 @@ pub struct KeyInfo {
     pub secret: String,
     /// Set for temporary credentials: requests must carry exactly this `X-Amz-Security-Token`.
     pub session_token: Option<String>,
+    /// Who the key belongs to: an IAM user, or an assumed-role session
+    /// (`arn:aws:sts::<account>:assumed-role/<role>/<session>`).
+    pub principal_arn: String,
+    /// When temporary credentials stop working.
+    pub expires_at: Option<SystemTime>,
 }
 
 /// The parts of an HTTP request a signature covers.
@@ -43,6 +48,7 @@ pub struct Incoming<'a> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Caller {
     pub account_id: String,
+    pub principal_arn: String,
     pub access_key_id: String,
     pub region: String,
 }
@@ -81,6 +87,11 @@ pub fn verify(
     if sent_token != key.session_token.as_deref() {
         return Err(ApiError::unrecognized_client(
             "The security token included in the request is invalid.",
+        ));
+    }
+    if key.expires_at.is_some_and(|at| at <= now) {
+        return Err(ApiError::expired_token(
+            "The security token included in the request is expired",
         ));
     }
     let amz_date = header(req.headers, "x-amz-date").ok_or_else(|| {
@@ -134,6 +145,7 @@ pub fn verify(
     }
     Ok(Caller {
         account_id: key.account_id,
+        principal_arn: key.principal_arn,
         access_key_id: auth.access_key_id.to_string(),
         region: auth.region.to_string(),
     })

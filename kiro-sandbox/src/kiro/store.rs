@@ -329,9 +329,32 @@ impl Kiro {
         crate::state::new_guid(&mut *rng)
     }
 
-    /// A new AWS account with one access key (and a session token when `session`).
+    /// A new AWS account with one access key of its IAM user `sandbox` (and a session token
+    /// when `session`).
     pub fn create_account(&self, session: bool) -> AwsAccount {
         let account_id = self.random(b"0123456789", 12);
+        let principal_arn = format!("arn:aws:iam::{account_id}:user/sandbox");
+        self.new_key(&account_id, principal_arn, session, None)
+    }
+
+    /// Temporary credentials (an `ASIA…` key with a session token) of `principal_arn` in
+    /// `account_id`, valid until `expires_at`: what STS hands out for an assumed role.
+    pub fn issue_session(
+        &self,
+        account_id: &str,
+        principal_arn: String,
+        expires_at: SystemTime,
+    ) -> AwsAccount {
+        self.new_key(account_id, principal_arn, true, Some(expires_at))
+    }
+
+    fn new_key(
+        &self,
+        account_id: &str,
+        principal_arn: String,
+        session: bool,
+        expires_at: Option<SystemTime>,
+    ) -> AwsAccount {
         let prefix = if session { "ASIA" } else { "AKIA" };
         let access_key_id = format!("{prefix}{}", self.random(UPPER_ALNUM, 16));
         const SECRET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -340,17 +363,27 @@ impl Kiro {
         self.lock().keys.insert(
             access_key_id.clone(),
             KeyInfo {
-                account_id: account_id.clone(),
+                account_id: account_id.to_string(),
                 secret: secret_access_key.clone(),
                 session_token: session_token.clone(),
+                principal_arn,
+                expires_at,
             },
         );
         AwsAccount {
-            account_id,
+            account_id: account_id.to_string(),
             access_key_id,
             secret_access_key,
             session_token,
         }
+    }
+
+    /// True when some access key belongs to `account_id`.
+    pub fn has_account(&self, account_id: &str) -> bool {
+        self.lock()
+            .keys
+            .values()
+            .any(|k| k.account_id == account_id)
     }
 
     pub fn key(&self, access_key_id: &str) -> Option<KeyInfo> {
