@@ -35,6 +35,18 @@ pub struct Client {
     pub federated_tokens: HashSet<String>,
     /// Certificate thumbprints (`x5t` / `x5t#S256` header) accepted for signed assertions.
     pub cert_thumbprints: HashSet<String>,
+    /// Federated identity credentials: assertions from these issuers and subjects, for one of
+    /// the audiences, signed by the sandbox's OIDC key, are accepted.
+    pub federated_credentials: Vec<FederatedCredential>,
+}
+
+/// A federated identity credential, as Graph's `federatedIdentityCredential`.
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
+pub struct FederatedCredential {
+    pub name: String,
+    pub issuer: String,
+    pub subject: String,
+    pub audiences: Vec<String>,
 }
 
 pub struct Tenant {
@@ -160,6 +172,8 @@ pub struct Sandbox {
     pub faults: Faults,
     /// Kiro's admin API state, keyed by AWS account and region (not per Entra tenant).
     pub kiro: Arc<Kiro>,
+    /// The emulated OIDC issuers and managed identity endpoints.
+    pub identity: crate::identity::IdentityState,
 }
 
 impl Sandbox {
@@ -173,6 +187,7 @@ impl Sandbox {
             settings: StdMutex::default(),
             faults: Faults::new(faults, seed),
             kiro: Arc::new(Kiro::new(seed)),
+            identity: Default::default(),
         }
     }
 

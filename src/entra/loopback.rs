@@ -1,6 +1,7 @@
-//! The hand-written client-credentials grant, used only for a plain-http *loopback* login
-//! endpoint (the offline sandbox): `azure_identity` refuses authority hosts that are not https
-//! (see `token::token_source`). It authenticates with a client secret, a federated OIDC token
+//! The hand-written client-credentials grant, used for a plain-http *loopback* login endpoint
+//! (the offline sandbox) and for an https login endpoint with a path (a TLS front such as
+//! `https://host/login`): `azure_identity` refuses authority hosts that are not https and keeps
+//! only the host of one with a path (see `token::token_source`). It authenticates with a client secret, a federated OIDC token
 //! or a certificate assertion (`assertion.rs`), and retries throttling and transient failures.
 
 use std::fmt;
@@ -46,12 +47,23 @@ impl LoopbackAuth {
             EntraCredential::Oidc { client_id, token } => Self::Oidc { client_id, token },
             EntraCredential::ClientCertificate {
                 client_id,
-                pkcs12_path,
+                pkcs12,
                 password,
             } => Self::Certificate {
                 client_id,
-                signer: CertificateSigner::load(&pkcs12_path, password.as_ref())?,
+                signer: CertificateSigner::from_pkcs12(
+                    &pkcs12.label(),
+                    &pkcs12.bytes()?,
+                    password.as_ref(),
+                )?,
             },
+            EntraCredential::ManagedIdentity { .. } => {
+                return Err(AuthError::Config(
+                    "a managed identity gets its tokens from the host's identity endpoint, not \
+                     from the login endpoint"
+                        .into(),
+                ));
+            }
             EntraCredential::AzureCli => {
                 return Err(AuthError::Config(format!(
                     "Azure CLI authentication is not supported against a plain-http login \
@@ -76,20 +88,8 @@ impl fmt::Debug for LoopbackGrant {
             LoopbackAuth::Oidc { .. } => "OIDC token",
             LoopbackAuth::Certificate { .. } => "client certificate",
         };
-        write!(f, "loopback grant ({kind}) at {}", self.endpoint)
+        write!(f, "client-credentials grant ({kind}) at {}", self.endpoint)
     }
-}
-
-#[derive(serde::Deserialize)]
-struct TokenErrorBody {
-    #[serde(default)]
-    error: String,
-    #[serde(default)]
-    error_description: String,
-    #[serde(default)]
-    error_codes: Vec<i64>,
-    correlation_id: Option<String>,
-    trace_id: Option<String>,
 }
 
 #[async_trait]
@@ -102,7 +102,7 @@ impl TokenSource for LoopbackGrant {
                 secret.clone(),
             ),
             LoopbackAuth::Oidc { client_id, token } => {
-                let jwt = token.read().await?;
+                let jwt = token.read(&self.http).await?;
                 let fields = vec![
                     ("client_assertion_type", Secret::new(JWT_BEARER)),
                     ("client_assertion", jwt.clone()),
@@ -165,20 +165,13 @@ impl TokenSource for LoopbackGrant {
                 expires_at,
             });
         }
-        match serde_json::from_slice::<TokenErrorBody>(&body) {
-            Ok(e) => Err(AuthError::Rejected(Box::new(TokenRejection {
-                status,
-                error: scrub(&e.error),
-                description: scrub(&e.error_description),
-                error_codes: e.error_codes,
-                correlation_id: e.correlation_id,
-                trace_id: e.trace_id,
-            }))),
-            Err(_) => Err(AuthError::Decode(format!(
-                "HTTP {status} with a non-JSON body ({} bytes)",
-                body.len()
-            ))),
-        }
+        let shown = super::oidc_request::shown_url(&self.endpoint);
+        let rejection = TokenRejection::from_answer(shown, status, &body);
+        Err(AuthError::Rejected(Box::new(TokenRejection {
+            error: scrub(&rejection.error),
+            description: scrub(&rejection.description),
+            ..rejection
+        })))
     }
 }
 
@@ -298,7 +291,7 @@ mod tests {
         std::fs::write(&path, der).unwrap();
         let cert = |password: &str| EntraCredential::ClientCertificate {
             client_id: "cid".into(),
-            pkcs12_path: path.clone(),
+            pkcs12: crate::entra::Pkcs12Source::Path(path.clone()),
             password: Some(Secret::new(password)),
         };
         let http = reqwest::Client::new;
