@@ -82,7 +82,7 @@ pub fn token_source(
     } else {
         authority_host.scheme()
     };
-    let has_path = authority_host.path().trim_matches('/') != "";
+    let has_path = !authority_host.path().trim_matches('/').is_empty();
     match scheme {
         // azure_identity keeps only scheme and host of the authority (it joins an absolute
         // `/{tenant}/oauth2/v2.0/token`), so an https login endpoint with a path (a TLS front
