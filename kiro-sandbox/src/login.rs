@@ -283,19 +283,7 @@ fn check_assertion(
         return Err(malformed());
     }
     let exp = payload.get("exp").and_then(Value::as_i64);
-    if let Some(exp) = exp {
-        let now = time::OffsetDateTime::now_utc().unix_timestamp();
-        if exp < now {
-            return Err(err(
-                StatusCode::BAD_REQUEST,
-                "invalid_client",
-                700024,
-                format!(
-                    "Client assertion is not within its valid time range. Current time: {now}, expiry time of assertion {exp}."
-                ),
-            ));
-        }
-    }
+    check_expiry(exp)?;
     let client = tenant.clients.get(&client_id.to_ascii_lowercase());
     let federated = client.is_some_and(|c| c.federated_tokens.contains(assertion));
     let thumb = ["x5t", "x5t#S256"]
@@ -325,6 +313,22 @@ fn check_assertion(
             "No matching federated identity record found for presented assertion. Assertion Issuer: '{iss}'. Assertion Subject: '{sub}'. Assertion Audience: '{aud}'."
         ),
     ))
+}
+
+/// AADSTS700024 for an assertion past its `exp`.
+fn check_expiry(exp: Option<i64>) -> Result<(), LoginError> {
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    match exp {
+        Some(exp) if exp < now => Err(err(
+            StatusCode::BAD_REQUEST,
+            "invalid_client",
+            700024,
+            format!(
+                "Client assertion is not within its valid time range. Current time: {now}, expiry time of assertion {exp}."
+            ),
+        )),
+        _ => Ok(()),
+    }
 }
 
 struct Claims<'a> {

@@ -6,7 +6,7 @@ mod assertion;
 mod azure_transport;
 pub mod cloud;
 pub mod credentials;
-mod loopback;
+mod grant;
 mod managed_identity;
 mod oidc_request;
 pub mod token;

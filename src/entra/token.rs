@@ -19,7 +19,7 @@ use crate::endpoint::is_loopback;
 
 use super::azure_transport::RecordingTransport;
 use super::credentials::azure_credential;
-use super::loopback::{LoopbackAuth, LoopbackGrant};
+use super::grant::{ClientCredentialsGrant, GrantAuth};
 use super::managed_identity::ManagedIdentitySource;
 use super::{AuthError, EntraCredential};
 use crate::secret::Secret;
@@ -126,11 +126,11 @@ fn grant(
     credential: EntraCredential,
     http: reqwest::Client,
 ) -> Result<Arc<dyn TokenSource>, AuthError> {
-    let auth = LoopbackAuth::new(credential, authority_host)?;
+    let auth = GrantAuth::new(credential, authority_host)?;
     let base = authority_host.as_str().trim_end_matches('/');
     let endpoint = Url::parse(&format!("{base}/{tenant_id}/oauth2/v2.0/token"))
         .map_err(|e| AuthError::Config(format!("bad login endpoint: {e}")))?;
-    let inner = LoopbackGrant {
+    let inner = ClientCredentialsGrant {
         endpoint,
         scope: scope.to_string(),
         auth,

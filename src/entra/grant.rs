@@ -21,7 +21,7 @@ use crate::secret::Secret;
 pub(super) const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 #[derive(Debug)]
-pub(super) enum LoopbackAuth {
+pub(super) enum GrantAuth {
     Secret {
         client_id: String,
         secret: Secret,
@@ -36,7 +36,7 @@ pub(super) enum LoopbackAuth {
     },
 }
 
-impl LoopbackAuth {
+impl GrantAuth {
     /// How `credential` authenticates in the hand-written grant; a certificate is loaded (and
     /// decrypted) here, so a bad file or password fails at configuration.
     pub(super) fn new(credential: EntraCredential, login: &Url) -> Result<Self, AuthError> {
@@ -74,34 +74,34 @@ impl LoopbackAuth {
     }
 }
 
-pub(super) struct LoopbackGrant {
+pub(super) struct ClientCredentialsGrant {
     pub(super) endpoint: Url,
     pub(super) scope: String,
-    pub(super) auth: LoopbackAuth,
+    pub(super) auth: GrantAuth,
     pub(super) http: reqwest::Client,
 }
 
-impl fmt::Debug for LoopbackGrant {
+impl fmt::Debug for ClientCredentialsGrant {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let kind = match self.auth {
-            LoopbackAuth::Secret { .. } => "client secret",
-            LoopbackAuth::Oidc { .. } => "OIDC token",
-            LoopbackAuth::Certificate { .. } => "client certificate",
+            GrantAuth::Secret { .. } => "client secret",
+            GrantAuth::Oidc { .. } => "OIDC token",
+            GrantAuth::Certificate { .. } => "client certificate",
         };
         write!(f, "client-credentials grant ({kind}) at {}", self.endpoint)
     }
 }
 
 #[async_trait]
-impl TokenSource for LoopbackGrant {
+impl TokenSource for ClientCredentialsGrant {
     async fn token(&self) -> Result<AccessToken, AuthError> {
         let (client_id, credential_fields, sensitive) = match &self.auth {
-            LoopbackAuth::Secret { client_id, secret } => (
+            GrantAuth::Secret { client_id, secret } => (
                 client_id,
                 vec![("client_secret", secret.clone())],
                 secret.clone(),
             ),
-            LoopbackAuth::Oidc { client_id, token } => {
+            GrantAuth::Oidc { client_id, token } => {
                 let jwt = token.read(&self.http).await?;
                 let fields = vec![
                     ("client_assertion_type", Secret::new(JWT_BEARER)),
@@ -109,7 +109,7 @@ impl TokenSource for LoopbackGrant {
                 ];
                 (client_id, fields, jwt)
             }
-            LoopbackAuth::Certificate { client_id, signer } => {
+            GrantAuth::Certificate { client_id, signer } => {
                 let jwt = signer.assertion(client_id, self.endpoint.as_str())?;
                 let fields = vec![
                     ("client_assertion_type", Secret::new(JWT_BEARER)),
@@ -175,7 +175,7 @@ impl TokenSource for LoopbackGrant {
     }
 }
 
-impl LoopbackGrant {
+impl ClientCredentialsGrant {
     /// One POST of the form: status, `Retry-After` seconds, body.
     async fn post_form(
         &self,
