@@ -19,6 +19,8 @@
 //!   application (a portal change, e.g. "Assignment required?") → 200 object;
 //!   `DELETE` the same path → 204 (out-of-band delete)
 //! - `POST /_sandbox/tenants/{t}/federated_tokens` `{client_id, token}` → 204
+//! - workload identity (federated credentials, OIDC tokens, GitHub / Azure DevOps requesters,
+//!   App Service identity): see `control_identity.rs`
 //! - `POST /_sandbox/tenants/{t}/certificates` `{client_id, thumbprint}` → 204 (`thumbprint`
 //!   is compared with the assertion's `x5t`/`x5t#S256` header as is, e.g. base64url SHA-1)
 //! - `POST /_sandbox/tenants/{t}/bearer_tokens` `{token}` → 204: Graph accepts this externally
@@ -113,6 +115,8 @@ use entra::group_json;
 
 #[path = "control_entra.rs"]
 mod entra;
+#[path = "control_identity.rs"]
+mod identity;
 #[path = "kiro/control.rs"]
 mod kiro;
 #[path = "sts/control.rs"]
@@ -154,6 +158,7 @@ pub fn router() -> Router<Arc<Sandbox>> {
             post(add_bearer_token),
         )
         .merge(entra::router())
+        .merge(identity::router())
         .merge(kiro::router())
         .merge(sts::router())
         .merge(crate::provisioning::control::router())

@@ -12,6 +12,7 @@ mod directory;
 mod fault_layer;
 mod faults;
 mod graph;
+mod identity;
 mod kiro;
 mod login;
 mod provisioning;
@@ -95,6 +96,7 @@ pub(crate) fn app(sb: Arc<Sandbox>) -> Router {
     Router::new()
         .merge(services)
         .merge(control::router())
+        .merge(identity::router())
         .merge(scim::control_router(sb.kiro.scim.clone()))
         .fallback(|| async {
             (

@@ -15,7 +15,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 
 use crate::faults::Fault;
-use crate::state::{Sandbox, TOKEN_LIFETIME, Tenant, now_rfc3339};
+use crate::identity::IdentityState;
+use crate::state::{FederatedCredential, Sandbox, TOKEN_LIFETIME, Tenant, now_rfc3339};
 
 pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
@@ -211,7 +212,7 @@ async fn issue(
         }
     } else if let Some(assertion) = param("client_assertion") {
         match param("client_assertion_type") {
-            Some(JWT_BEARER) => check_assertion(&tenant, client_id, assertion)?,
+            Some(JWT_BEARER) => check_assertion(&tenant, client_id, assertion, &sb.identity)?,
             Some(other) => {
                 return Err(err(
                     StatusCode::BAD_REQUEST,
@@ -237,8 +238,14 @@ async fn issue(
 
 /// Structure checks, then: the exact token was registered for this client (federated
 /// credential), or its `x5t`/`x5t#S256` header names a registered certificate and
-/// `sub` is the client id.
-fn check_assertion(tenant: &Tenant, client_id: &str, assertion: &str) -> Result<(), LoginError> {
+/// `sub` is the client id, or it matches one of the client's federated identity credentials
+/// (issuer, subject, audience) and carries the sandbox issuers' signature.
+fn check_assertion(
+    tenant: &Tenant,
+    client_id: &str,
+    assertion: &str,
+    identity: &IdentityState,
+) -> Result<(), LoginError> {
     let malformed = || {
         err(
             StatusCode::BAD_REQUEST,
@@ -275,19 +282,8 @@ fn check_assertion(tenant: &Tenant, client_id: &str, assertion: &str) -> Result<
     if aud.is_empty() || sub.is_empty() {
         return Err(malformed());
     }
-    if let Some(exp) = payload.get("exp").and_then(Value::as_i64) {
-        let now = time::OffsetDateTime::now_utc().unix_timestamp();
-        if exp < now {
-            return Err(err(
-                StatusCode::BAD_REQUEST,
-                "invalid_client",
-                700024,
-                format!(
-                    "Client assertion is not within its valid time range. Current time: {now}, expiry time of assertion {exp}."
-                ),
-            ));
-        }
-    }
+    let exp = payload.get("exp").and_then(Value::as_i64);
+    check_expiry(exp)?;
     let client = tenant.clients.get(&client_id.to_ascii_lowercase());
     let federated = client.is_some_and(|c| c.federated_tokens.contains(assertion));
     let thumb = ["x5t", "x5t#S256"]
@@ -297,6 +293,18 @@ fn check_assertion(tenant: &Tenant, client_id: &str, assertion: &str) -> Result<
     if federated || (thumb && sub.eq_ignore_ascii_case(client_id)) {
         return Ok(());
     }
+    let credentials = client
+        .map(|c| c.federated_credentials.as_slice())
+        .unwrap_or_default();
+    if !credentials.is_empty() {
+        let claims = Claims {
+            iss: &iss,
+            sub: &sub,
+            aud: &aud,
+            exp,
+        };
+        return check_federated(credentials, &claims, assertion, identity);
+    }
     Err(err(
         StatusCode::BAD_REQUEST,
         "invalid_request",
@@ -305,4 +313,84 @@ fn check_assertion(tenant: &Tenant, client_id: &str, assertion: &str) -> Result<
             "No matching federated identity record found for presented assertion. Assertion Issuer: '{iss}'. Assertion Subject: '{sub}'. Assertion Audience: '{aud}'."
         ),
     ))
+}
+
+/// AADSTS700024 for an assertion past its `exp`.
+fn check_expiry(exp: Option<i64>) -> Result<(), LoginError> {
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    match exp {
+        Some(exp) if exp < now => Err(err(
+            StatusCode::BAD_REQUEST,
+            "invalid_client",
+            700024,
+            format!(
+                "Client assertion is not within its valid time range. Current time: {now}, expiry time of assertion {exp}."
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+struct Claims<'a> {
+    iss: &'a str,
+    sub: &'a str,
+    aud: &'a str,
+    exp: Option<i64>,
+}
+
+/// Entra's federated credential checks, in its order: issuer, subject, audience (each with
+/// its own AADSTS code), then the token's expiry and signature.
+fn check_federated(
+    credentials: &[FederatedCredential],
+    claims: &Claims<'_>,
+    assertion: &str,
+    identity: &IdentityState,
+) -> Result<(), LoginError> {
+    let no_match = |code: u32, what: &str, value: &str| {
+        err(
+            StatusCode::BAD_REQUEST,
+            "invalid_client",
+            code,
+            format!(
+                "No matching federated identity record found for presented assertion {what} '{value}'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion. https://learn.microsoft.com/entra/workload-id/workload-identity-federation"
+            ),
+        )
+    };
+    let by_issuer: Vec<_> = credentials
+        .iter()
+        .filter(|c| c.issuer == claims.iss)
+        .collect();
+    if by_issuer.is_empty() {
+        return Err(no_match(700211, "issuer", claims.iss));
+    }
+    let by_subject: Vec<_> = by_issuer
+        .into_iter()
+        .filter(|c| c.subject == claims.sub)
+        .collect();
+    if by_subject.is_empty() {
+        return Err(no_match(700213, "subject", claims.sub));
+    }
+    if !by_subject
+        .iter()
+        .any(|c| c.audiences.iter().any(|a| a == claims.aud))
+    {
+        return Err(no_match(700212, "audience", claims.aud));
+    }
+    if claims.exp.is_none() {
+        return Err(err(
+            StatusCode::BAD_REQUEST,
+            "invalid_client",
+            50027,
+            "JWT token is invalid or malformed: it has no 'exp' claim.",
+        ));
+    }
+    if !identity.verify(assertion) {
+        return Err(err(
+            StatusCode::BAD_REQUEST,
+            "invalid_client",
+            700027,
+            "Client assertion failed signature validation. The signature does not verify with any key of the issuer's JWKS.",
+        ));
+    }
+    Ok(())
 }

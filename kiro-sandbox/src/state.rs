@@ -36,6 +36,18 @@ pub struct Client {
     pub federated_tokens: HashSet<String>,
     /// Certificate thumbprints (`x5t` / `x5t#S256` header) accepted for signed assertions.
     pub cert_thumbprints: HashSet<String>,
+    /// Federated identity credentials: assertions from these issuers and subjects, for one of
+    /// the audiences, signed by the sandbox's OIDC key, are accepted.
+    pub federated_credentials: Vec<FederatedCredential>,
+}
+
+/// A federated identity credential, as Graph's `federatedIdentityCredential`.
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
+pub struct FederatedCredential {
+    pub name: String,
+    pub issuer: String,
+    pub subject: String,
+    pub audiences: Vec<String>,
 }
 
 pub struct Tenant {
@@ -163,6 +175,8 @@ pub struct Sandbox {
     pub kiro: Arc<Kiro>,
     /// STS: roles and their trust policies, issued sessions (keys live in `kiro`).
     pub sts: Arc<Sts>,
+    /// The emulated OIDC issuers and managed identity endpoints.
+    pub identity: crate::identity::IdentityState,
 }
 
 impl Sandbox {
@@ -178,6 +192,7 @@ impl Sandbox {
             faults: Faults::new(faults, seed),
             kiro: kiro.clone(),
             sts: Arc::new(Sts::new(seed, kiro)),
+            identity: Default::default(),
         }
     }
 

@@ -38,6 +38,7 @@ impl fmt::Debug for CertificateSigner {
 
 impl CertificateSigner {
     /// Reads and decrypts the PKCS#12 file. Errors name the file, never the password.
+    #[cfg(test)]
     pub(super) fn load(path: &Path, password: Option<&Secret>) -> Result<Self, AuthError> {
         let bytes = std::fs::read(path).map_err(|e| file_error(path, e.to_string()))?;
         Self::from_pkcs12(path, &bytes, password)

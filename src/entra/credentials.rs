@@ -29,12 +29,13 @@ pub enum EntraCredential {
         /// The client secret.
         secret: Secret,
     },
-    /// Client credentials with a PKCS#12 certificate (`client_certificate_path`).
+    /// Client credentials with a PKCS#12 certificate (`client_certificate_path` or the inline
+    /// `client_certificate`).
     ClientCertificate {
         /// The application (client) id.
         client_id: String,
-        /// Path of the `.pfx`/`.p12` file (certificate and private key).
-        pkcs12_path: PathBuf,
+        /// The `.pfx`/`.p12` bundle (certificate and private key).
+        pkcs12: Pkcs12Source,
         /// Password of the PKCS#12 file, if any.
         password: Option<Secret>,
     },
@@ -45,9 +46,76 @@ pub enum EntraCredential {
         /// Where the federated token comes from.
         token: OidcToken,
     },
+    /// The managed identity of the Azure host Terraform runs on (`use_msi`): tokens come from
+    /// the host's identity endpoint, not from the login endpoint.
+    ManagedIdentity {
+        /// A user-assigned identity's client id; `None` for the system-assigned identity.
+        client_id: Option<String>,
+        /// Where the host serves tokens.
+        endpoint: MsiEndpoint,
+    },
     /// The identity logged in to the Azure CLI (`az account get-access-token`).
     AzureCli,
 }
+
+/// Where a PKCS#12 client certificate comes from. `Debug` never shows inline bytes.
+#[derive(Clone, PartialEq)]
+pub enum Pkcs12Source {
+    /// A `.pfx`/`.p12` file (`client_certificate_path`).
+    Path(PathBuf),
+    /// The decoded bytes of the base64 `client_certificate` argument.
+    Inline(Vec<u8>),
+}
+
+impl Pkcs12Source {
+    /// How errors name the certificate: its path, or "the inline client_certificate".
+    pub fn label(&self) -> PathBuf {
+        match self {
+            Self::Path(path) => path.clone(),
+            Self::Inline(_) => PathBuf::from("(inline client_certificate)"),
+        }
+    }
+
+    /// The PKCS#12 bytes.
+    pub fn bytes(&self) -> Result<Vec<u8>, AuthError> {
+        match self {
+            Self::Path(path) => std::fs::read(path).map_err(|e| AuthError::File {
+                what: "client certificate",
+                path: path.clone(),
+                message: e.to_string(),
+            }),
+            Self::Inline(bytes) => Ok(bytes.clone()),
+        }
+    }
+}
+
+impl std::fmt::Debug for Pkcs12Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Path(path) => write!(f, "Path({path:?})"),
+            Self::Inline(bytes) => write!(f, "Inline(<{} bytes>)", bytes.len()),
+        }
+    }
+}
+
+/// A managed identity endpoint.
+#[derive(Clone, Debug, PartialEq)]
+pub enum MsiEndpoint {
+    /// Azure Instance Metadata Service (VMs, scale sets, AKS nodes): `msi_endpoint`, by default
+    /// `http://169.254.169.254/metadata/identity/oauth2/token`; asked with `Metadata: true`.
+    Imds(Url),
+    /// App Service / Functions: `IDENTITY_ENDPOINT`, asked with the `X-IDENTITY-HEADER` secret
+    /// from `IDENTITY_HEADER`.
+    AppService {
+        /// `IDENTITY_ENDPOINT`.
+        url: Url,
+        /// `IDENTITY_HEADER`.
+        header: Secret,
+    },
+}
+
+/// The default Azure IMDS token URL.
+pub const IMDS_TOKEN_URL: &str = "http://169.254.169.254/metadata/identity/oauth2/token";
 
 impl EntraCredential {
     /// A short, secret-free name of the credential kind for logs and diagnostics.
@@ -55,7 +123,12 @@ impl EntraCredential {
         match self {
             Self::ClientSecret { .. } => "client secret",
             Self::ClientCertificate { .. } => "client certificate",
-            Self::Oidc { .. } => "OIDC federated token",
+            Self::Oidc { token, .. } => token.kind(),
+            Self::ManagedIdentity {
+                endpoint: MsiEndpoint::Imds(_),
+                ..
+            } => "managed identity (IMDS)",
+            Self::ManagedIdentity { .. } => "managed identity (App Service)",
             Self::AzureCli => "Azure CLI",
         }
     }
@@ -66,26 +139,58 @@ impl EntraCredential {
             Self::ClientSecret { client_id, .. }
             | Self::ClientCertificate { client_id, .. }
             | Self::Oidc { client_id, .. } => Some(client_id),
+            Self::ManagedIdentity { client_id, .. } => client_id.as_deref(),
             Self::AzureCli => None,
         }
     }
 }
 
-/// A federated OIDC token (GitHub Actions, HCP Terraform, Kubernetes).
+/// A federated OIDC token (GitHub Actions, Azure DevOps, HCP Terraform, Kubernetes).
 #[derive(Clone, Debug, PartialEq)]
 pub enum OidcToken {
     /// The token itself (`oidc_token`).
     Inline(Secret),
-    /// A file holding the token (`oidc_token_file_path`). Re-read on every token fetch because
-    /// Kubernetes rotates projected service-account tokens.
+    /// A file holding the token (`oidc_token_file_path`, AKS's `AZURE_FEDERATED_TOKEN_FILE`).
+    /// Re-read on every token fetch because Kubernetes rotates projected service-account tokens.
     File(PathBuf),
+    /// Asked for on every fetch from GitHub Actions' token request URL (`oidc_request_url`).
+    GitHub {
+        /// `ACTIONS_ID_TOKEN_REQUEST_URL`.
+        url: Url,
+        /// `ACTIONS_ID_TOKEN_REQUEST_TOKEN`.
+        bearer: Secret,
+    },
+    /// Asked for on every fetch from Azure DevOps' OIDC request URI for a service connection.
+    AzureDevOps {
+        /// `SYSTEM_OIDCREQUESTURI`.
+        url: Url,
+        /// `SYSTEM_ACCESSTOKEN`.
+        bearer: Secret,
+        /// `ado_pipeline_service_connection_id`.
+        service_connection_id: String,
+    },
 }
 
 impl OidcToken {
-    /// The current token; reads the file each time for [`OidcToken::File`].
-    pub async fn read(&self) -> Result<Secret, AuthError> {
+    /// The credential kind this token makes, for logs and diagnostics.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Inline(_) | Self::File(_) => "OIDC federated token",
+            Self::GitHub { .. } => "GitHub Actions OIDC token",
+            Self::AzureDevOps { .. } => "Azure DevOps OIDC token",
+        }
+    }
+
+    /// The current token: reads the file, or asks GitHub / Azure DevOps, each time.
+    pub async fn read(&self, http: &reqwest::Client) -> Result<Secret, AuthError> {
         match self {
             Self::Inline(secret) => Ok(secret.clone()),
+            Self::GitHub { url, bearer } => super::oidc_request::github(http, url, bearer).await,
+            Self::AzureDevOps {
+                url,
+                bearer,
+                service_connection_id,
+            } => super::oidc_request::azure_devops(http, url, bearer, service_connection_id).await,
             Self::File(path) => {
                 let text = tokio::fs::read_to_string(path)
                     .await
@@ -109,17 +214,19 @@ impl OidcToken {
 }
 
 /// Builds the `azure_identity` credential for an https authority host. Its HTTP pipeline uses
-/// our `reqwest::Client` and the authority host as a custom cloud.
+/// `transport` (our `reqwest::Client`, recording error answers) and the authority host as a
+/// custom cloud.
 pub(super) fn azure_credential(
     authority_host: &Url,
     tenant_id: &str,
     credential: EntraCredential,
     http: reqwest::Client,
+    transport: Arc<super::azure_transport::RecordingTransport>,
 ) -> Result<Arc<dyn TokenCredential>, AuthError> {
     let mut custom = CustomConfiguration::default();
     custom.authority_host = authority_host.as_str().trim_end_matches('/').to_string();
     let client_options = ClientOptions {
-        transport: Some(Transport::new(Arc::new(http))),
+        transport: Some(Transport::new(transport)),
         cloud: Some(Arc::new(CloudConfiguration::Custom(custom))),
         ..Default::default()
     };
@@ -134,17 +241,13 @@ pub(super) fn azure_credential(
         }
         EntraCredential::ClientCertificate {
             client_id,
-            pkcs12_path,
+            pkcs12,
             password,
         } => {
-            let bytes = std::fs::read(&pkcs12_path).map_err(|e| AuthError::File {
-                what: "client certificate",
-                path: pkcs12_path.clone(),
-                message: e.to_string(),
-            })?;
+            let bytes = pkcs12.bytes()?;
             // azure_identity's own errors ("PKCS12 parsing failed") name neither the file nor
             // the cause; check first so both paths explain a bad file the same way.
-            CertificateSigner::from_pkcs12(&pkcs12_path, &bytes, password.as_ref())?;
+            CertificateSigner::from_pkcs12(&pkcs12.label(), &bytes, password.as_ref())?;
             let password =
                 password.map(|p| azure_core::credentials::Secret::new(p.expose().to_string()));
             let options = ClientCertificateCredentialOptions {
@@ -157,9 +260,16 @@ pub(super) fn azure_credential(
         }
         EntraCredential::Oidc { client_id, token } => {
             let options = ClientAssertionCredentialOptions { client_options };
-            let assertion = OidcAssertion(token);
+            let assertion = OidcAssertion(token, http);
             ClientAssertionCredential::new(tenant, client_id, assertion, Some(options))
                 .map_err(config)?
+        }
+        EntraCredential::ManagedIdentity { .. } => {
+            return Err(AuthError::Config(
+                "a managed identity gets its tokens from the host's identity endpoint, not from \
+                 the login endpoint"
+                    .into(),
+            ));
         }
         EntraCredential::AzureCli => {
             let options = AzureCliCredentialOptions {
@@ -171,14 +281,15 @@ pub(super) fn azure_credential(
     })
 }
 
-/// Supplies the federated token as client assertion; a token file is re-read on every fetch.
+/// Supplies the federated token as client assertion; a token file is re-read (GitHub or Azure
+/// DevOps asked again) on every fetch.
 #[derive(Debug)]
-struct OidcAssertion(OidcToken);
+struct OidcAssertion(OidcToken, reqwest::Client);
 
 #[async_trait]
 impl ClientAssertion for OidcAssertion {
     async fn secret(&self, _: Option<ClientMethodOptions<'_>>) -> azure_core::Result<String> {
-        let token = self.0.read().await.map_err(|e| {
+        let token = self.0.read(&self.1).await.map_err(|e| {
             azure_core::Error::with_message(azure_core::error::ErrorKind::Credential, e.to_string())
         })?;
         Ok(token.expose().to_string())
@@ -194,11 +305,15 @@ mod tests {
         let path = std::env::temp_dir().join(format!("kiro-oidc-{}", uuid::Uuid::new_v4()));
         tokio::fs::write(&path, "first\n").await.unwrap();
         let token = OidcToken::File(path.clone());
-        assert_eq!(token.read().await.unwrap().expose(), "first");
+        let http = reqwest::Client::new();
+        assert_eq!(token.read(&http).await.unwrap().expose(), "first");
         tokio::fs::write(&path, "second").await.unwrap();
-        assert_eq!(token.read().await.unwrap().expose(), "second");
+        assert_eq!(token.read(&http).await.unwrap().expose(), "second");
         tokio::fs::remove_file(&path).await.unwrap();
-        assert!(matches!(token.read().await, Err(AuthError::File { .. })));
+        assert!(matches!(
+            token.read(&http).await,
+            Err(AuthError::File { .. })
+        ));
 
         let cred = EntraCredential::Oidc {
             client_id: "c".into(),

@@ -3,13 +3,17 @@
 //! Knows nothing about Terraform: errors are typed ([`AuthError`]) and never carry secrets.
 
 mod assertion;
+mod azure_transport;
 pub mod cloud;
 pub mod credentials;
-mod loopback;
+mod grant;
+mod managed_identity;
+mod oidc_request;
 pub mod token;
 
 pub use cloud::{Environment, UnknownEnvironment};
-pub use credentials::{EntraCredential, OidcToken};
+pub use credentials::{EntraCredential, MsiEndpoint, OidcToken, Pkcs12Source};
+pub use oidc_request::ENTRA_AUDIENCE;
 // Kept here for the Graph client, which checks its own base URL.
 pub use crate::endpoint::is_loopback;
 pub use token::{AccessToken, CachingTokenSource, StaticTokenSource, TokenSource, token_source};
@@ -18,6 +22,8 @@ pub use token::{AccessToken, CachingTokenSource, StaticTokenSource, TokenSource,
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{}", rejected_message(self))]
 pub struct TokenRejection {
+    /// The token endpoint that answered (without query).
+    pub url: String,
     /// HTTP status of the token response.
     pub status: u16,
     /// OAuth `error` (e.g. `invalid_client`).
@@ -49,6 +55,29 @@ pub enum AuthError {
         /// The path, as configured.
         path: std::path::PathBuf,
         /// The I/O error.
+        message: String,
+    },
+    /// An identity endpoint that is not the login endpoint (IMDS, App Service, GitHub's or Azure
+    /// DevOps' token request URL) answered with an error.
+    #[error("{what} at {url} answered HTTP {status}: {detail}")]
+    Answered {
+        /// Which endpoint, e.g. "the managed identity endpoint (IMDS)".
+        what: &'static str,
+        /// The URL asked (without query).
+        url: String,
+        /// HTTP status.
+        status: u16,
+        /// The error fields of the answer (never a secret).
+        detail: String,
+    },
+    /// An identity endpoint that is not the login endpoint could not be reached.
+    #[error("cannot reach {what} at {url}: {message}")]
+    Unreachable {
+        /// Which endpoint.
+        what: &'static str,
+        /// The URL asked (without query).
+        url: String,
+        /// The transport error.
         message: String,
     },
     /// The token endpoint could not be reached or the connection broke.
@@ -83,10 +112,52 @@ impl AuthError {
     }
 }
 
+#[derive(serde::Deserialize)]
+struct TokenErrorBody {
+    #[serde(default)]
+    error: String,
+    #[serde(default)]
+    error_description: String,
+    #[serde(default)]
+    error_codes: Vec<i64>,
+    correlation_id: Option<String>,
+    trace_id: Option<String>,
+}
+
+impl TokenRejection {
+    /// The rejection an error answer of the token endpoint at `url` stands for; a body that is
+    /// not Entra's JSON (a proxy's 404 page) says so, with its size, never its content.
+    pub fn from_answer(url: String, status: u16, body: &[u8]) -> Self {
+        match serde_json::from_slice::<TokenErrorBody>(body) {
+            Ok(e) => Self {
+                url,
+                status,
+                error: e.error,
+                description: e.error_description,
+                error_codes: e.error_codes,
+                correlation_id: e.correlation_id,
+                trace_id: e.trace_id,
+            },
+            Err(_) => Self {
+                url,
+                status,
+                error: "not an Entra ID token endpoint".into(),
+                description: format!(
+                    "the answer is not Entra's JSON ({} bytes); check the login endpoint",
+                    body.len()
+                ),
+                error_codes: Vec::new(),
+                correlation_id: None,
+                trace_id: None,
+            },
+        }
+    }
+}
+
 fn rejected_message(r: &TokenRejection) -> String {
     let mut msg = format!(
-        "Entra ID refused the token request (HTTP {}, {})",
-        r.status, r.error
+        "the token endpoint {} answered HTTP {} ({})",
+        r.url, r.status, r.error
     );
     if let Some(line) = r.description.lines().next().filter(|l| !l.is_empty()) {
         msg.push_str(": ");
@@ -108,6 +179,7 @@ mod tests {
     #[test]
     fn aadsts_code_from_codes_or_text() {
         let err = AuthError::Rejected(Box::new(TokenRejection {
+            url: "https://login.example/t/oauth2/v2.0/token".into(),
             status: 401,
             error: "invalid_client".into(),
             description: "AADSTS7000215: Invalid client secret provided.\r\nTrace ID: x".into(),

@@ -17,8 +17,10 @@ use url::Url;
 
 use crate::endpoint::is_loopback;
 
+use super::azure_transport::RecordingTransport;
 use super::credentials::azure_credential;
-use super::loopback::{LoopbackAuth, LoopbackGrant};
+use super::grant::{ClientCredentialsGrant, GrantAuth};
+use super::managed_identity::ManagedIdentitySource;
 use super::{AuthError, EntraCredential};
 use crate::secret::Secret;
 
@@ -59,45 +61,82 @@ pub fn token_source(
         return Err(AuthError::Config("the token scope is empty".into()));
     }
     let kind = credential.kind();
+    if let EntraCredential::ManagedIdentity {
+        client_id,
+        endpoint,
+    } = credential
+    {
+        let inner = ManagedIdentitySource {
+            endpoint,
+            client_id,
+            resource: scope.trim_end_matches("/.default").to_string(),
+            http,
+        };
+        return Ok(Arc::new(CachingTokenSource::new(inner)));
+    }
     // The Azure CLI asks `az` for the token and never contacts the login
     // endpoint, so its scheme does not matter (e.g. the sandbox's http one).
-    let scheme = match credential {
-        EntraCredential::AzureCli => "https",
-        _ => authority_host.scheme(),
+    let cli = matches!(credential, EntraCredential::AzureCli);
+    let scheme = if cli {
+        "https"
+    } else {
+        authority_host.scheme()
     };
+    let has_path = !authority_host.path().trim_matches('/').is_empty();
     match scheme {
-        // Note: azure_identity keeps only scheme+host of the authority (it joins an absolute
-        // `/{tenant}/oauth2/v2.0/token`), so a path in an https login endpoint is ignored.
-        "https" => {
-            let cred = azure_credential(authority_host, tenant_id, credential, http)?;
+        // azure_identity keeps only scheme and host of the authority (it joins an absolute
+        // `/{tenant}/oauth2/v2.0/token`), so an https login endpoint with a path (a TLS front
+        // such as `https://host/login`) goes to the hand-written grant, which honours it.
+        "https" if cli || !has_path => {
+            let transport = Arc::new(RecordingTransport::new(http.clone()));
+            let cred = azure_credential(
+                authority_host,
+                tenant_id,
+                credential,
+                http,
+                transport.clone(),
+            )?;
             let inner = AzureIdentitySource {
                 cred,
+                transport,
                 scope: scope.to_string(),
                 kind,
             };
             Ok(Arc::new(CachingTokenSource::new(inner)))
         }
-        // azure_identity refuses non-https authority hosts, so the offline sandbox (loopback
-        // http) gets a hand-written client-credentials grant. Only loopback: over plain http to
-        // a real host the secret would travel in clear text.
+        // azure_identity also refuses non-https authority hosts, so the offline sandbox
+        // (loopback http) gets the hand-written grant too. Only loopback: over plain http to a
+        // real host the secret would travel in clear text.
+        "https" => grant(authority_host, tenant_id, scope, credential, http),
         "http" if is_loopback(authority_host) => {
-            let auth = LoopbackAuth::new(credential, authority_host)?;
-            let base = authority_host.as_str().trim_end_matches('/');
-            let endpoint = Url::parse(&format!("{base}/{tenant_id}/oauth2/v2.0/token"))
-                .map_err(|e| AuthError::Config(format!("bad login endpoint: {e}")))?;
-            let inner = LoopbackGrant {
-                endpoint,
-                scope: scope.to_string(),
-                auth,
-                http,
-            };
-            Ok(Arc::new(CachingTokenSource::new(inner)))
+            grant(authority_host, tenant_id, scope, credential, http)
         }
         _ => Err(AuthError::Config(format!(
             "login endpoint {authority_host} must use https (plain http is allowed only for a \
              loopback host)"
         ))),
     }
+}
+
+/// The hand-written client-credentials grant at `{authority_host}/{tenant}/oauth2/v2.0/token`.
+fn grant(
+    authority_host: &Url,
+    tenant_id: &str,
+    scope: &str,
+    credential: EntraCredential,
+    http: reqwest::Client,
+) -> Result<Arc<dyn TokenSource>, AuthError> {
+    let auth = GrantAuth::new(credential, authority_host)?;
+    let base = authority_host.as_str().trim_end_matches('/');
+    let endpoint = Url::parse(&format!("{base}/{tenant_id}/oauth2/v2.0/token"))
+        .map_err(|e| AuthError::Config(format!("bad login endpoint: {e}")))?;
+    let inner = ClientCredentialsGrant {
+        endpoint,
+        scope: scope.to_string(),
+        auth,
+        http,
+    };
+    Ok(Arc::new(CachingTokenSource::new(inner)))
 }
 
 fn validate_tenant(tenant_id: &str) -> Result<(), AuthError> {
@@ -177,6 +216,8 @@ impl TokenSource for StaticTokenSource {
 
 struct AzureIdentitySource {
     cred: Arc<dyn TokenCredential>,
+    /// The credential's transport: tells which URL answered what when the credential fails.
+    transport: Arc<RecordingTransport>,
     scope: String,
     kind: &'static str,
 }
@@ -194,7 +235,10 @@ impl TokenSource for AzureIdentitySource {
             .cred
             .get_token(&[self.scope.as_str()], None)
             .await
-            .map_err(|e| AuthError::Credential(e.to_string()))?;
+            .map_err(|e| match self.transport.take_last_error() {
+                Some(rejection) => AuthError::Rejected(Box::new(rejection)),
+                None => AuthError::Credential(e.to_string()),
+            })?;
         let remaining = token.expires_on - azure_core::time::OffsetDateTime::now_utc();
         let remaining = Duration::try_from(remaining).unwrap_or_default();
         let secret = Secret::new(token.token.secret());
@@ -309,7 +353,7 @@ pub(crate) mod tests {
         let remote = Url::parse("http://login.example.com").unwrap();
         let cert = EntraCredential::ClientCertificate {
             client_id: "c".into(),
-            pkcs12_path: "/nonexistent.pfx".into(),
+            pkcs12: crate::entra::Pkcs12Source::Path("/nonexistent.pfx".into()),
             password: None,
         };
         let err = token_source(&loopback, "t", SCOPE, cert, http()).unwrap_err();

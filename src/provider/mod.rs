@@ -3,6 +3,7 @@
 
 pub mod aws_auth;
 pub mod config;
+mod credential_sources;
 
 use std::sync::Arc;
 
@@ -32,6 +33,123 @@ fn endpoint_attr(name: &str, what: &str, env: &str) -> Attribute {
     ))
 }
 
+/// The arguments that pick the Entra credential (azuread's names; see `config::STRING_ARGS`).
+fn entra_credential_attributes(block: Block) -> Block {
+    workload_identity_attributes(client_credential_attributes(block))
+}
+
+/// The client id and the client secret and certificate arguments.
+fn client_credential_attributes(block: Block) -> Block {
+    block
+        .attribute(
+            Attribute::string("client_id")
+                .optional()
+                .validate(guid())
+                .describe("Client id of the identity Terraform runs as (with `use_msi`, of a user-assigned managed identity). Env `ARM_CLIENT_ID`; with `use_aks_workload_identity` also `AZURE_CLIENT_ID`."),
+        )
+        .attribute(
+            Attribute::string("client_id_file_path")
+                .optional()
+                .validate(not_blank())
+                .describe("A file holding the client id (must agree with `client_id` when both are set). Env `ARM_CLIENT_ID_FILE_PATH`."),
+        )
+        .attribute(
+            Attribute::string("client_secret")
+                .optional()
+                .sensitive()
+                .validate(not_blank())
+                .describe("Client secret. Env `ARM_CLIENT_SECRET`."),
+        )
+        .attribute(
+            Attribute::string("client_secret_file_path")
+                .optional()
+                .validate(not_blank())
+                .describe("A file holding the client secret (must agree with `client_secret` when both are set). Env `ARM_CLIENT_SECRET_FILE_PATH`."),
+        )
+        .attribute(
+            Attribute::string("client_certificate")
+                .optional()
+                .sensitive()
+                .validate(not_blank())
+                .describe("A PKCS#12 client certificate, base64-encoded, inline (wins over `client_certificate_path`). Env `ARM_CLIENT_CERTIFICATE`."),
+        )
+        .attribute(
+            Attribute::string("client_certificate_path")
+                .optional()
+                .validate(not_blank())
+                .describe("Path to a PKCS#12 client certificate. Env `ARM_CLIENT_CERTIFICATE_PATH`."),
+        )
+        .attribute(
+            Attribute::string("client_certificate_password")
+                .optional()
+                .sensitive()
+                .describe("Password of the PKCS#12 file. Env `ARM_CLIENT_CERTIFICATE_PASSWORD`."),
+        )
+}
+
+/// The arguments of the federated, managed identity and Azure CLI sources.
+fn workload_identity_attributes(block: Block) -> Block {
+    block
+        .attribute(
+            Attribute::bool("use_oidc")
+                .optional()
+                .describe("Authenticate with a federated OIDC token (workload identity): `oidc_token`, `oidc_token_file_path`, or one asked for from Azure DevOps or GitHub Actions. Env `ARM_USE_OIDC`."),
+        )
+        .attribute(
+            Attribute::string("oidc_token")
+                .optional()
+                .sensitive()
+                .validate(not_blank())
+                .describe("The OIDC token. Env `ARM_OIDC_TOKEN`, then HCP Terraform's `TFC_WORKLOAD_IDENTITY_TOKEN`."),
+        )
+        .attribute(
+            Attribute::string("oidc_token_file_path")
+                .optional()
+                .validate(not_blank())
+                .describe("A file holding the OIDC token, re-read on every use. Env `ARM_OIDC_TOKEN_FILE_PATH`, then HCP Terraform's `TFC_WORKLOAD_IDENTITY_TOKEN_PATH`; with `use_aks_workload_identity` also `AZURE_FEDERATED_TOKEN_FILE`."),
+        )
+        .attribute(
+            Attribute::string("oidc_request_url")
+                .optional()
+                .validate(not_blank())
+                .describe("URL to ask for an OIDC token on every sign-in (GitHub Actions; Azure DevOps with `ado_pipeline_service_connection_id`), with audience `api://AzureADTokenExchange`. Env `ARM_OIDC_REQUEST_URL`, `ACTIONS_ID_TOKEN_REQUEST_URL`, `SYSTEM_OIDCREQUESTURI`."),
+        )
+        .attribute(
+            Attribute::string("oidc_request_token")
+                .optional()
+                .sensitive()
+                .validate(not_blank())
+                .describe("Bearer token for `oidc_request_url`. Env `ARM_OIDC_REQUEST_TOKEN`, `ACTIONS_ID_TOKEN_REQUEST_TOKEN`, `SYSTEM_ACCESSTOKEN`."),
+        )
+        .attribute(
+            Attribute::string("ado_pipeline_service_connection_id")
+                .optional()
+                .validate(not_blank())
+                .describe("Azure DevOps service connection whose OIDC token to ask for. Env `ARM_ADO_PIPELINE_SERVICE_CONNECTION_ID`, `ARM_OIDC_AZURE_SERVICE_CONNECTION_ID`."),
+        )
+        .attribute(
+            Attribute::bool("use_aks_workload_identity")
+                .optional()
+                .describe("AKS workload identity: `AZURE_FEDERATED_TOKEN_FILE`, `AZURE_CLIENT_ID`, `AZURE_TENANT_ID` and `AZURE_AUTHORITY_HOST` stand in for the arguments not set. Env `ARM_USE_AKS_WORKLOAD_IDENTITY`."),
+        )
+        .attribute(
+            Attribute::bool("use_msi")
+                .optional()
+                .describe("Authenticate as the host's managed identity (IMDS, or App Service's `IDENTITY_ENDPOINT` and `IDENTITY_HEADER`). Env `ARM_USE_MSI`."),
+        )
+        .attribute(
+            Attribute::string("msi_endpoint")
+                .optional()
+                .validate(not_blank())
+                .describe("The managed identity token URL (default `http://169.254.169.254/metadata/identity/oauth2/token`); https, or plain http to a loopback or 169.254.0.0/16 address. Env `ARM_MSI_ENDPOINT`."),
+        )
+        .attribute(
+            Attribute::bool("use_cli")
+                .optional()
+                .describe("Use `az account get-access-token` when no other credential is set (default true). Env `ARM_USE_CLI`."),
+        )
+}
+
 pub fn provider_schema() -> Schema {
     let endpoints = Block::new("Endpoint overrides.")
         .attribute(endpoint_attr(
@@ -54,83 +172,34 @@ pub fn provider_schema() -> Schema {
             "AWS STS, for `assume_role` and `assume_role_with_web_identity`",
             aws_auth::STS_ENDPOINT_ENV,
         ));
-    Schema::new(
-        0,
-        aws_auth::arguments(Block::new("Connects Microsoft Entra ID (through Microsoft Graph) to Kiro.")
-            .attribute(
-                Attribute::string("tenant_id")
-                    .optional()
-                    .validate(guid())
-                    .describe("Entra directory (tenant) id. Must be set, here or in env `ARM_TENANT_ID` (hence optional in the schema); configuring the provider fails without it."),
-            )
-            .attribute(
-                Attribute::string("client_id")
-                    .optional()
-                    .validate(guid())
-                    .describe("Client id of the identity Terraform runs as. Env `ARM_CLIENT_ID`."),
-            )
-            .attribute(
-                Attribute::string("client_secret")
-                    .optional()
-                    .sensitive()
-                    .validate(not_blank())
-                    .describe("Client secret. Env `ARM_CLIENT_SECRET`."),
-            )
-            .attribute(
-                Attribute::string("client_certificate_path")
-                    .optional()
-                    .validate(not_blank())
-                    .describe("Path to a PKCS#12 client certificate. Env `ARM_CLIENT_CERTIFICATE_PATH`."),
-            )
-            .attribute(
-                Attribute::string("client_certificate_password")
-                    .optional()
-                    .sensitive()
-                    .describe("Password of the PKCS#12 file. Env `ARM_CLIENT_CERTIFICATE_PASSWORD`."),
-            )
-            .attribute(
-                Attribute::bool("use_oidc")
-                    .optional()
-                    .describe("Authenticate with a federated OIDC token (workload identity). Env `ARM_USE_OIDC`."),
-            )
-            .attribute(
-                Attribute::string("oidc_token")
-                    .optional()
-                    .sensitive()
-                    .validate(not_blank())
-                    .describe("The OIDC token. Env `ARM_OIDC_TOKEN`."),
-            )
-            .attribute(
-                Attribute::string("oidc_token_file_path")
-                    .optional()
-                    .validate(not_blank())
-                    .describe("A file holding the OIDC token, re-read on every use. Env `ARM_OIDC_TOKEN_FILE_PATH`."),
-            )
-            .attribute(
-                Attribute::bool("use_cli")
-                    .optional()
-                    .describe("Use `az account get-access-token` when no other credential is set (default true). Env `ARM_USE_CLI`."),
-            )
-            .attribute(
-                Attribute::string("environment")
-                    .optional()
-                    .validate(one_of(&["global", "usgovernment", "china"]))
-                    .describe("Entra cloud: `global` (default), `usgovernment` or `china`. Env `ARM_ENVIRONMENT`."),
-            )
-            .attribute(
-                Attribute::string("region")
-                    .optional()
-                    .validate(input_rules::region())
-                    .describe("AWS region of the Kiro profile, e.g. `us-east-1`. Env `AWS_REGION`, `AWS_DEFAULT_REGION`."),
-            )
-            .attribute(
-                Attribute::string("aws_profile")
-                    .optional()
-                    .validate(not_blank())
-                    .describe("Named AWS profile; credentials come from the standard AWS chain. Env `AWS_PROFILE`."),
-            )
-            .block(NestedBlock::new("endpoints", Nesting::Single, endpoints))),
+    let root = entra_credential_attributes(
+        Block::new("Connects Microsoft Entra ID (through Microsoft Graph) to Kiro.").attribute(
+            Attribute::string("tenant_id")
+                .optional()
+                .validate(guid())
+                .describe("Entra directory (tenant) id. Must be set, here or in env `ARM_TENANT_ID` (hence optional in the schema); configuring the provider fails without it."),
+        ),
     )
+    .attribute(
+        Attribute::string("environment")
+            .optional()
+            .validate(one_of(&["global", "usgovernment", "china"]))
+            .describe("Entra cloud: `global` (default), `usgovernment` or `china`. Env `ARM_ENVIRONMENT`."),
+    )
+    .attribute(
+        Attribute::string("region")
+            .optional()
+            .validate(input_rules::region())
+            .describe("AWS region of the Kiro profile, e.g. `us-east-1`. Env `AWS_REGION`, `AWS_DEFAULT_REGION`."),
+    )
+    .attribute(
+        Attribute::string("aws_profile")
+            .optional()
+            .validate(not_blank())
+            .describe("Named AWS profile; credentials come from the standard AWS chain. Env `AWS_PROFILE`."),
+    )
+    .block(NestedBlock::new("endpoints", Nesting::Single, endpoints));
+    Schema::new(0, aws_auth::arguments(root))
 }
 
 #[async_trait]

@@ -105,9 +105,13 @@ pub fn format_line(
     line.insert("@level".into(), level_name(level).into());
     line.insert("@message".into(), message.into());
     line.insert("@module".into(), "kiro".into());
-    let now = time::OffsetDateTime::now_utc();
-    let stamp = now
-        .format(&time::format_description::well_known::Rfc3339)
+    // go-plugin parses `@timestamp` with the exact layout 2006-01-02T15:04:05.000000Z07:00
+    // and, when that fails, logs the whole line as plain text at DEBUG: six digits, always.
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z"
+    );
+    let stamp = time::OffsetDateTime::now_utc()
+        .format(&format)
         .unwrap_or_default();
     line.insert("@timestamp".into(), stamp.into());
     for (k, v) in fields {
@@ -139,6 +143,12 @@ mod tests {
         assert_eq!(v["@level"], "debug");
         assert_eq!(v["@message"], "graph request");
         assert_eq!(v["status"], 204);
-        assert!(v["@timestamp"].as_str().unwrap().contains('T'));
+        let stamp = v["@timestamp"].as_str().unwrap();
+        // 2026-12-02T11:54:30.632145Z: the layout go-plugin parses, microseconds exactly.
+        assert_eq!(stamp.len(), 27, "{stamp}");
+        assert_eq!(
+            (&stamp[10..11], &stamp[19..20], &stamp[26..]),
+            ("T", ".", "Z")
+        );
     }
 }

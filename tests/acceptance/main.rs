@@ -9,6 +9,7 @@ mod docs_and_examples;
 mod entra_api_scope;
 mod entra_application;
 mod entra_assignment;
+mod entra_credentials;
 mod entra_provisioning;
 mod entra_redirect_uri;
 mod example_workspace;

@@ -141,7 +141,7 @@ const PFX_PASSWORD: &str = "Pfx-pa55word-in-test";
 
 /// A self-signed RSA certificate and key as a password-protected PKCS#12 file in the
 /// workspace; returns its path and the `x5t` (base64url SHA-1 of the certificate DER).
-fn write_pkcs12(ws: &Workspace, password: &str) -> (String, String) {
+pub(crate) fn write_pkcs12(ws: &Workspace, password: &str) -> (String, String) {
     use base64::Engine;
     use openssl::{asn1::Asn1Time, hash::MessageDigest, pkcs12::Pkcs12, pkey::PKey, rsa::Rsa};
     let key = PKey::from_rsa(Rsa::generate(2048).unwrap()).unwrap();

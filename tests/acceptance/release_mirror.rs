@@ -231,13 +231,13 @@ fn release_layout_is_what_the_registry_ingests_and_the_zip_is_reproducible() {
 }
 
 /// A CA made for one test, and a server certificate for 127.0.0.1 signed by it.
-struct TestCa {
-    ca_pem: String,
-    server: Arc<rustls::ServerConfig>,
+pub(crate) struct TestCa {
+    pub(crate) ca_pem: String,
+    pub(crate) server: Arc<rustls::ServerConfig>,
 }
 
 impl TestCa {
-    fn new() -> TestCa {
+    pub(crate) fn new() -> TestCa {
         let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
         ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
         ca_params
@@ -275,9 +275,9 @@ impl TestCa {
 
 /// TLS over a loopback listener, for `axum::serve`: a failed handshake drops that
 /// connection and waits for the next.
-struct TlsListener {
-    tcp: TcpListener,
-    tls: TlsAcceptor,
+pub(crate) struct TlsListener {
+    pub(crate) tcp: TcpListener,
+    pub(crate) tls: TlsAcceptor,
 }
 
 impl axum::serve::Listener for TlsListener {

@@ -1,6 +1,7 @@
-//! The hand-written client-credentials grant, used only for a plain-http *loopback* login
-//! endpoint (the offline sandbox): `azure_identity` refuses authority hosts that are not https
-//! (see `token::token_source`). It authenticates with a client secret, a federated OIDC token
+//! The hand-written client-credentials grant, used for a plain-http *loopback* login endpoint
+//! (the offline sandbox) and for an https login endpoint with a path (a TLS front such as
+//! `https://host/login`): `azure_identity` refuses authority hosts that are not https and keeps
+//! only the host of one with a path (see `token::token_source`). It authenticates with a client secret, a federated OIDC token
 //! or a certificate assertion (`assertion.rs`), and retries throttling and transient failures.
 
 use std::fmt;
@@ -20,7 +21,7 @@ use crate::secret::Secret;
 pub(super) const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 #[derive(Debug)]
-pub(super) enum LoopbackAuth {
+pub(super) enum GrantAuth {
     Secret {
         client_id: String,
         secret: Secret,
@@ -35,7 +36,7 @@ pub(super) enum LoopbackAuth {
     },
 }
 
-impl LoopbackAuth {
+impl GrantAuth {
     /// How `credential` authenticates in the hand-written grant; a certificate is loaded (and
     /// decrypted) here, so a bad file or password fails at configuration.
     pub(super) fn new(credential: EntraCredential, login: &Url) -> Result<Self, AuthError> {
@@ -46,12 +47,23 @@ impl LoopbackAuth {
             EntraCredential::Oidc { client_id, token } => Self::Oidc { client_id, token },
             EntraCredential::ClientCertificate {
                 client_id,
-                pkcs12_path,
+                pkcs12,
                 password,
             } => Self::Certificate {
                 client_id,
-                signer: CertificateSigner::load(&pkcs12_path, password.as_ref())?,
+                signer: CertificateSigner::from_pkcs12(
+                    &pkcs12.label(),
+                    &pkcs12.bytes()?,
+                    password.as_ref(),
+                )?,
             },
+            EntraCredential::ManagedIdentity { .. } => {
+                return Err(AuthError::Config(
+                    "a managed identity gets its tokens from the host's identity endpoint, not \
+                     from the login endpoint"
+                        .into(),
+                ));
+            }
             EntraCredential::AzureCli => {
                 return Err(AuthError::Config(format!(
                     "Azure CLI authentication is not supported against a plain-http login \
@@ -62,54 +74,42 @@ impl LoopbackAuth {
     }
 }
 
-pub(super) struct LoopbackGrant {
+pub(super) struct ClientCredentialsGrant {
     pub(super) endpoint: Url,
     pub(super) scope: String,
-    pub(super) auth: LoopbackAuth,
+    pub(super) auth: GrantAuth,
     pub(super) http: reqwest::Client,
 }
 
-impl fmt::Debug for LoopbackGrant {
+impl fmt::Debug for ClientCredentialsGrant {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let kind = match self.auth {
-            LoopbackAuth::Secret { .. } => "client secret",
-            LoopbackAuth::Oidc { .. } => "OIDC token",
-            LoopbackAuth::Certificate { .. } => "client certificate",
+            GrantAuth::Secret { .. } => "client secret",
+            GrantAuth::Oidc { .. } => "OIDC token",
+            GrantAuth::Certificate { .. } => "client certificate",
         };
-        write!(f, "loopback grant ({kind}) at {}", self.endpoint)
+        write!(f, "client-credentials grant ({kind}) at {}", self.endpoint)
     }
 }
 
-#[derive(serde::Deserialize)]
-struct TokenErrorBody {
-    #[serde(default)]
-    error: String,
-    #[serde(default)]
-    error_description: String,
-    #[serde(default)]
-    error_codes: Vec<i64>,
-    correlation_id: Option<String>,
-    trace_id: Option<String>,
-}
-
 #[async_trait]
-impl TokenSource for LoopbackGrant {
+impl TokenSource for ClientCredentialsGrant {
     async fn token(&self) -> Result<AccessToken, AuthError> {
         let (client_id, credential_fields, sensitive) = match &self.auth {
-            LoopbackAuth::Secret { client_id, secret } => (
+            GrantAuth::Secret { client_id, secret } => (
                 client_id,
                 vec![("client_secret", secret.clone())],
                 secret.clone(),
             ),
-            LoopbackAuth::Oidc { client_id, token } => {
-                let jwt = token.read().await?;
+            GrantAuth::Oidc { client_id, token } => {
+                let jwt = token.read(&self.http).await?;
                 let fields = vec![
                     ("client_assertion_type", Secret::new(JWT_BEARER)),
                     ("client_assertion", jwt.clone()),
                 ];
                 (client_id, fields, jwt)
             }
-            LoopbackAuth::Certificate { client_id, signer } => {
+            GrantAuth::Certificate { client_id, signer } => {
                 let jwt = signer.assertion(client_id, self.endpoint.as_str())?;
                 let fields = vec![
                     ("client_assertion_type", Secret::new(JWT_BEARER)),
@@ -132,7 +132,10 @@ impl TokenSource for LoopbackGrant {
                 Ok(answer) => answer,
                 Err(e) => return Attempt::retry(e),
             };
-            match (token_answer(started, status, &body, scrub), status) {
+            match (
+                token_answer(&self.endpoint, started, status, &body, scrub),
+                status,
+            ) {
                 (Err(error), status) if retryable_status(status, true) => {
                     Attempt::Retry { error, after }
                 }
@@ -143,9 +146,11 @@ impl TokenSource for LoopbackGrant {
     }
 }
 
-/// A token endpoint's answer: the token, or why it was refused. `scrub` removes the credential
-/// from anything quoted back, in defence in depth (a misbehaving endpoint could echo the form).
+/// A token endpoint's answer: the token, or why it was refused (naming the URL that answered).
+/// `scrub` removes the credential from anything quoted back, in defence in depth (a
+/// misbehaving endpoint could echo the form).
 fn token_answer(
+    endpoint: &Url,
     started: Instant,
     status: u16,
     body: &[u8],
@@ -167,23 +172,16 @@ fn token_answer(
             expires_at: started + Duration::from_secs(expires_in),
         });
     }
-    match serde_json::from_slice::<TokenErrorBody>(body) {
-        Ok(e) => Err(AuthError::Rejected(Box::new(TokenRejection {
-            status,
-            error: scrub(&e.error),
-            description: scrub(&e.error_description),
-            error_codes: e.error_codes,
-            correlation_id: e.correlation_id,
-            trace_id: e.trace_id,
-        }))),
-        Err(_) => Err(AuthError::Decode(format!(
-            "HTTP {status} with a non-JSON body ({} bytes)",
-            body.len()
-        ))),
-    }
+    let shown = super::oidc_request::shown_url(endpoint);
+    let rejection = TokenRejection::from_answer(shown, status, body);
+    Err(AuthError::Rejected(Box::new(TokenRejection {
+        error: scrub(&rejection.error),
+        description: scrub(&rejection.description),
+        ..rejection
+    })))
 }
 
-impl LoopbackGrant {
+impl ClientCredentialsGrant {
     /// One POST of the form: status, `Retry-After` seconds, body.
     async fn post_form(
         &self,
@@ -299,7 +297,7 @@ mod tests {
         std::fs::write(&path, der).unwrap();
         let cert = |password: &str| EntraCredential::ClientCertificate {
             client_id: "cid".into(),
-            pkcs12_path: path.clone(),
+            pkcs12: crate::entra::Pkcs12Source::Path(path.clone()),
             password: Some(Secret::new(password)),
         };
         let http = reqwest::Client::new;
