@@ -46,8 +46,11 @@ impl EditQueues {
             .push(queued);
     }
 
+    /// The queued edits of the application whose callers still wait for them: an edit whose
+    /// caller gave up (timed out, cancelled) is not carried out.
     fn take(&self, object_id: &str) -> Vec<Queued> {
-        self.pending().remove(object_id).unwrap_or_default()
+        let queued = self.pending().remove(object_id).unwrap_or_default();
+        queued.into_iter().filter(|q| !q.done.is_closed()).collect()
     }
 }
 
