@@ -358,9 +358,61 @@ fn per_service(sandbox: &Sandbox) -> String {
         .join(", ")
 }
 
+/// Graph requests by method (from the sandbox's per-operation counts: the operation's last
+/// word names it), Kiro requests, and the application GETs among the Graph ones.
+#[derive(Clone, Copy, Default)]
+struct GuideRequests {
+    get: u64,
+    patch: u64,
+    post: u64,
+    put: u64,
+    delete: u64,
+    kiro: u64,
+    application_gets: u64,
+}
+
+impl GuideRequests {
+    fn of(sandbox: &Sandbox) -> GuideRequests {
+        let counts = sandbox.counts();
+        let mut r = GuideRequests::default();
+        for (op, n) in counts.as_object().into_iter().flatten() {
+            let n = n.as_u64().unwrap_or(0);
+            if op.starts_with("kiro.") {
+                r.kiro += n;
+            }
+            let Some(graph) = op.strip_prefix("graph.") else {
+                continue;
+            };
+            if graph == "applications.get" {
+                r.application_gets += n;
+            }
+            let slot = match graph.rsplit('.').next().unwrap_or_default() {
+                "get" | "list" => &mut r.get,
+                "patch" => &mut r.patch,
+                "put" => &mut r.put,
+                "delete" => &mut r.delete,
+                // post, instantiate, provisionOnDemand, start, validateCredentials, ...
+                _ => &mut r.post,
+            };
+            *slot += n;
+        }
+        r
+    }
+}
+
+/// One whole-guide apply: wall time and requests.
+struct GuideRun {
+    lag_ms: u64,
+    model: &'static str,
+    apply: Duration,
+    requests: GuideRequests,
+}
+
 /// `examples/complete` (the whole guide) as the README runs it, against a sandbox tenant
-/// whose Graph replication and provisioning-service lag is `lag_ms`.
-fn complete_example(lag_ms: u64) {
+/// whose Graph replication and provisioning-service lag is `lag_ms`, with the provider's
+/// Graph writes confirmed as `model` says (`ours`, or `azuread`: the reference provider's
+/// wait model, `KIRO_GRAPH_WAIT_MODEL=azuread`). The plan right after must be empty.
+fn complete_example(lag_ms: u64, model: &'static str) -> GuideRun {
     let sandbox = Sandbox::start();
     let tenant = sandbox.new_tenant();
     let account = sandbox.aws_account();
@@ -379,12 +431,19 @@ fn complete_example(lag_ms: u64) {
         "TF_VAR_kiro_user",
         dave["userPrincipalName"].as_str().unwrap_or_default(),
     );
+    ws.env("KIRO_GRAPH_WAIT_MODEL", model);
     sandbox.set_domain_auto_verify(Some(500));
+    if let Ok(log) = std::env::var("KIRO_BENCH_PROVIDER_LOG") {
+        // The provider's debug log of every Terraform command, for a timeline.
+        ws.env("TF_LOG_PROVIDER", "debug");
+        ws.env("TF_LOG_PATH", &format!("{log}.{model}.lag{lag_ms}"));
+    }
     ws.init();
     sandbox.reset_counts();
     let apply = ws.apply();
+    let requests = GuideRequests::of(&sandbox);
     println!(
-        "apply examples/complete (whole guide, lag {lag_ms} ms): {:?}; requests: {}",
+        "apply examples/complete (whole guide, lag {lag_ms} ms, {model} waits): {:?}; requests: {}",
         apply.elapsed,
         per_service(&sandbox)
     );
@@ -398,16 +457,56 @@ fn complete_example(lag_ms: u64) {
         per_service(&sandbox)
     );
     println!("  by operation: {}", sandbox.counts());
-    if lag_ms > 0 {
-        ws.destroy();
-        return;
+    if lag_ms == 0 && model == "ours" {
+        let times: Vec<Duration> = (0..7).map(|_| ws.plan_exit_code().1.elapsed).collect();
+        println!(
+            "plan wall time, examples/complete: median {:?} over 7 runs",
+            median(times)
+        );
     }
-    let times: Vec<Duration> = (0..7).map(|_| ws.plan_exit_code().1.elapsed).collect();
-    println!(
-        "plan wall time, examples/complete: median {:?} over 7 runs",
-        median(times)
-    );
     ws.destroy();
+    GuideRun {
+        lag_ms,
+        model,
+        apply: apply.elapsed,
+        requests,
+    }
+}
+
+/// The whole guide at each lag, with this provider's waits and with azuread's, side by side.
+fn complete_examples(lags: &[u64], models: &[&'static str]) {
+    let mut runs = Vec::new();
+    for &lag in lags {
+        for &model in models {
+            runs.push(complete_example(lag, model));
+        }
+    }
+    println!("\nwhole guide (examples/complete), one apply:");
+    println!(
+        "{:>8}  {:<8} {:>9} {:>7}  {:>9} {:>5} {:>5} {:>4} {:>5}  {:>8}",
+        "lag", "waits", "apply", "vs ours", "Graph GET", "PATCH", "POST", "PUT", "DEL", "Kiro"
+    );
+    for run in &runs {
+        let ours = runs
+            .iter()
+            .find(|r| r.lag_ms == run.lag_ms && r.model == "ours")
+            .map_or(run.apply, |r| r.apply);
+        let r = run.requests;
+        println!(
+            "{:>6} s  {:<8} {:>7.1} s {:>6.1}x  {:>9} {:>5} {:>5} {:>4} {:>5}  {:>8}   (application GETs {})",
+            run.lag_ms as f64 / 1000.0,
+            run.model,
+            run.apply.as_secs_f64(),
+            run.apply.as_secs_f64() / ours.as_secs_f64(),
+            r.get,
+            r.patch,
+            r.post,
+            r.put,
+            r.delete,
+            r.kiro,
+            r.application_gets
+        );
+    }
 }
 
 fn main() {
@@ -440,8 +539,17 @@ fn main() {
             // An older build may lack the resources the example uses.
             println!("examples/complete: measured only with this build's provider");
         } else {
-            complete_example(0);
-            complete_example(2000);
+            let lags = std::env::var("KIRO_BENCH_LAGS").unwrap_or_else(|_| "0,2000,5000".into());
+            let lags: Vec<u64> = lags
+                .split(',')
+                .filter_map(|l| l.trim().parse().ok())
+                .collect();
+            let models = match std::env::var("KIRO_BENCH_WAIT_MODELS").as_deref() {
+                Ok("ours") => vec!["ours"],
+                Ok("azuread") => vec!["azuread"],
+                _ => vec!["ours", "azuread"],
+            };
+            complete_examples(&lags, &models);
         }
     }
 }

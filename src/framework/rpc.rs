@@ -126,4 +126,7 @@ pub trait ProviderService: Send + Sync + 'static {
     ) -> (Option<EncodedValue>, Diagnostics);
     /// Terraform asks running operations to stop (Ctrl-C).
     async fn stop(&self);
+    /// Terraform is done with this process (go-plugin's Shutdown): finish what must be done
+    /// before it ends. Nothing by default.
+    async fn finish(&self) {}
 }

@@ -33,6 +33,10 @@ pub trait ProviderDef: Send + Sync + 'static {
         config: &TfValue,
         terraform_version: &str,
     ) -> Result<Self::Client, Diagnostics>;
+
+    /// Before the process ends, with the configured client (see
+    /// [`ProviderService::finish`]). Nothing by default.
+    async fn finish(&self, _client: &Self::Client) {}
 }
 
 struct Registered<T: ?Sized> {
@@ -628,6 +632,13 @@ impl<P: ProviderDef> ProviderService for Runtime<P> {
 
     async fn stop(&self) {
         let _ = self.stop_tx.send(true);
+    }
+
+    async fn finish(&self) {
+        let client = self.client.read().await.clone();
+        if let Some(client) = client {
+            self.def.finish(&client).await;
+        }
     }
 }
 

@@ -356,6 +356,7 @@ impl GraphClient {
     /// `false` when it was already gone.
     pub async fn delete_application(&self, object_id: &str) -> Result<bool, GraphError> {
         let result = self.delete(&application_path(object_id)).await;
+        self.written().forget(object_id);
         match &result {
             // Graph may still answer GETs for a moment; the client's own delete wins.
             Ok(_) => self

@@ -108,7 +108,7 @@ impl GraphClient {
         // would let that refresh take the new assignment for a deleted one.
         let left = deadline.saturating_duration_since(Instant::now());
         let id = made.id.clone();
-        wait_until(
+        self.confirm_write(
             "the new assignment to show in the service principal's list",
             left,
             || async {

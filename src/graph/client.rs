@@ -11,10 +11,13 @@ use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
 use url::Url;
 
+use super::consistency::{WaitModel, wait_like_azuread, wait_until};
+use super::edit_queue::EditQueues;
 use super::error::GraphError;
 use super::locks::ObjectLocks;
 use super::shared::{SharedApplications, SharedAssignmentLists};
 use super::synchronization::CallLimiter;
+use super::written::WrittenApplications;
 use crate::entra::{TokenSource, is_loopback};
 use crate::retry::{
     Attempt, RetryPolicy, parse_retry_after, retry, retryable_status, retryable_transport,
@@ -169,6 +172,9 @@ struct Inner {
     applications: SharedApplications,
     assignment_lists: SharedAssignmentLists,
     on_demand: CallLimiter,
+    written: WrittenApplications,
+    edit_queues: EditQueues,
+    wait_model: WaitModel,
 }
 
 impl fmt::Debug for GraphClient {
@@ -202,8 +208,54 @@ impl GraphClient {
                 applications: SharedApplications::default(),
                 assignment_lists: SharedAssignmentLists::default(),
                 on_demand: CallLimiter::default(),
+                written: WrittenApplications::default(),
+                edit_queues: EditQueues::default(),
+                wait_model: WaitModel::default(),
             }),
         })
+    }
+
+    /// This client, confirming writes the way `model` says (only before it is cloned: a
+    /// clone keeps the model it was made with).
+    pub fn with_wait_model(mut self, model: WaitModel) -> Self {
+        match Arc::get_mut(&mut self.inner) {
+            Some(inner) => inner.wait_model = model,
+            None => tracing::warn!("the Graph client is shared already; keeping its wait model"),
+        }
+        self
+    }
+
+    /// How this client confirms writes.
+    pub fn wait_model(&self) -> WaitModel {
+        self.inner.wait_model
+    }
+
+    /// What this client wrote to each application.
+    pub(crate) fn written(&self) -> &WrittenApplications {
+        &self.inner.written
+    }
+
+    /// The edits waiting for each application's lock.
+    pub(crate) fn edit_queues(&self) -> &EditQueues {
+        &self.inner.edit_queues
+    }
+
+    /// Polls until `poll` yields the written object: once (fast first) with this
+    /// provider's wait model, on 5 reads in a row 5 s apart with azuread's.
+    pub async fn confirm_write<T, F, Fut>(
+        &self,
+        what: &str,
+        timeout: Duration,
+        poll: F,
+    ) -> Result<T, GraphError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<Option<T>, GraphError>>,
+    {
+        match self.wait_model() {
+            WaitModel::Ours => wait_until(what, timeout, poll).await,
+            WaitModel::Azuread => wait_like_azuread(what, timeout, poll).await,
+        }
     }
 
     /// The per-object locks shared by all clones of this client.

@@ -206,6 +206,81 @@ pub async fn provision_on_demand_once_assigned(
     }
 }
 
+/// How a write is confirmed (waited for until Graph shows it).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum WaitModel {
+    /// This provider's: application edits that arrive together go out as one PATCH, and
+    /// return without waiting (the next read-modify-write starts from what was written;
+    /// [`GraphClient::settle`] waits before the process ends); other writes are polled for
+    /// until they show once, fast first.
+    #[default]
+    Ours,
+    /// The reference provider's (hashicorp/azuread `consistency.WaitForUpdate`), for
+    /// benchmarks: after every create and update, poll until the write has shown on
+    /// [`AZUREAD_READS`] reads in a row, at least [`AZUREAD_MIN_PAUSE`] apart
+    /// (terraform-plugin-sdk's `StateChangeConf`); one PATCH per edit, waited for under the
+    /// application's lock.
+    Azuread,
+}
+
+/// `ContinuousTargetOccurence` of azuread's `WaitForUpdate`.
+pub const AZUREAD_READS: u32 = 5;
+/// `MinTimeout` of azuread's `WaitForUpdate`.
+pub const AZUREAD_MIN_PAUSE: Duration = Duration::from_secs(5);
+/// `StateChangeConf`'s longest pause between reads.
+const AZUREAD_MAX_PAUSE: Duration = Duration::from_secs(10);
+
+impl WaitModel {
+    /// `azuread` when `KIRO_GRAPH_WAIT_MODEL=azuread` (the benchmark's comparison), else ours.
+    pub fn from_env() -> WaitModel {
+        match std::env::var("KIRO_GRAPH_WAIT_MODEL").as_deref() {
+            Ok("azuread") => WaitModel::Azuread,
+            _ => WaitModel::Ours,
+        }
+    }
+}
+
+/// terraform-plugin-sdk's `StateChangeConf.WaitForStateContext` as azuread's
+/// `WaitForUpdate` sets it up: the first read at once, the next after 100 ms doubled while
+/// the write does not show, never less than 5 s nor more than 10 s apart, unchanged while it
+/// shows; done when it showed on 5 reads in a row. Returns the last read.
+pub async fn wait_like_azuread<T, F, Fut>(
+    what: &str,
+    timeout: Duration,
+    mut poll: F,
+) -> Result<T, GraphError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Option<T>, GraphError>>,
+{
+    let started = Instant::now();
+    let deadline = started + timeout;
+    let mut pause = Duration::from_millis(100);
+    let mut in_a_row = 0;
+    loop {
+        match poll().await? {
+            Some(value) => {
+                in_a_row += 1;
+                if in_a_row == AZUREAD_READS {
+                    return Ok(value);
+                }
+            }
+            None => {
+                in_a_row = 0;
+                pause *= 2;
+            }
+        }
+        pause = pause.clamp(AZUREAD_MIN_PAUSE, AZUREAD_MAX_PAUSE);
+        if Instant::now() + pause > deadline {
+            return Err(GraphError::Timeout {
+                what: what.to_string(),
+                waited: started.elapsed(),
+            });
+        }
+        tokio::time::sleep(pause).await;
+    }
+}
+
 /// Polls `GET /applications/{objectId}` until `shows` holds for what Graph returns, and
 /// returns that read. A 404 counts as "not yet": a replica may not have the application.
 /// After a whole-list write this must succeed before the next writer re-reads the list, or

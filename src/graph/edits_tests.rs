@@ -59,13 +59,10 @@ async fn put_scope_appends_a_new_scope() {
         .await
         .unwrap();
     assert_eq!(got, scope(new.clone()));
+    // No read-back: the client knows what it wrote (settle waits for Graph to show it).
     assert_eq!(
         fake.lines(),
-        [
-            "GET applications/obj-1",
-            "PATCH applications/obj-1",
-            "GET applications/obj-1"
-        ]
+        ["GET applications/obj-1", "PATCH applications/obj-1"]
     );
     let first = app_json()["api"]["oauth2PermissionScopes"][0].clone();
     assert_eq!(fake.writes()[0].body, Some(scopes_patch(vec![first, new])));
@@ -111,9 +108,7 @@ async fn put_scope_disables_an_enabled_scope_before_changing_it() {
         [
             "GET applications/obj-1",
             "PATCH applications/obj-1",
-            "GET applications/obj-1",
-            "PATCH applications/obj-1",
-            "GET applications/obj-1"
+            "PATCH applications/obj-1"
         ]
     );
 }
@@ -153,11 +148,8 @@ async fn put_scope_of_a_disabled_scope_writes_once_and_unchanged_writes_nothing(
     upper["id"] = json!("A1");
     let same = c.put_scope("obj-1", scope(upper), WAIT).await.unwrap();
     assert_eq!(same, scope(changed));
-    assert_eq!(
-        fake.lines()[before..],
-        ["GET applications/obj-1", "GET applications/obj-1"],
-        "no change, no write"
-    );
+    // The edits start from what the client wrote (no GET shows it yet): no request at all.
+    assert!(fake.lines()[before..].is_empty(), "no change, no write");
 }
 
 #[tokio::test]
@@ -197,34 +189,130 @@ async fn remove_scope_disables_first_and_reports_absence() {
 }
 
 #[tokio::test]
-async fn scope_edits_wait_out_stale_reads_and_time_out() {
+async fn edits_start_from_what_was_written_while_reads_are_stale_and_settle_waits_for_graph() {
     let fake = fake_with_app().await;
+    // Graph shows each write only after two more reads.
     fake.stale_reads(2);
     let c = fake.client();
     let mut wanted = scope_json("a1", "codewhisperer:completions", true);
     wanted["userConsentDisplayName"] = json!("Use Kiro");
     let got = c.put_scope("obj-1", scope(wanted), WAIT).await.unwrap();
     assert_eq!(got.user_consent_display_name.as_deref(), Some("Use Kiro"));
-    // each write is followed by reads until Graph shows it: the stale two, then the new one
-    let gets = fake.lines().iter().filter(|l| l.starts_with("GET")).count();
-    assert_eq!((gets, fake.writes().len()), (1 + 3 + 3, 2));
-
-    fake.stale_reads(1000);
-    let err = c
-        .put_scope(
-            "obj-1",
-            scope(scope_json("c3", "x", true)),
-            Duration::from_millis(300),
-        )
+    // A second edit right away: a GET would still show the old list, so it starts from the
+    // written one and keeps the first edit.
+    let added = c
+        .put_scope("obj-1", scope(scope_json("c3", "x", true)), WAIT)
         .await
-        .unwrap_err();
-    assert!(
-        matches!(&err, GraphError::Timeout { what, .. } if what.contains("scope c3")),
-        "{err}"
-    );
+        .unwrap();
+    assert_eq!(added.id, "c3");
+    let gets = fake.lines().iter().filter(|l| l.starts_with("GET")).count();
+    assert_eq!((gets, fake.writes().len()), (1, 3));
+    let stored = fake.object(APP).unwrap()["api"]["oauth2PermissionScopes"].clone();
+    assert_eq!(stored[0]["userConsentDisplayName"], "Use Kiro");
+    assert_eq!(stored[1]["id"], "c3");
+    // Reads in this process see what was written.
+    let shared = c.get_application_shared("obj-1").await.unwrap().unwrap();
+    assert_eq!(shared.scopes().len(), 2);
+    assert_eq!(fake.lines().len(), 4, "no request for the shared read");
+
+    // settle polls until Graph shows the writes: the two stale reads, then the new one.
+    c.settle(WAIT).await;
+    let gets = fake.lines().iter().filter(|l| l.starts_with("GET")).count();
+    assert_eq!(gets, 1 + 3);
+    assert!(c.written().pending().is_empty());
+
+    // Graph never shows the next write: settle gives up at its timeout (and says so in the
+    // log); the edit itself succeeded.
+    fake.stale_reads(1000);
+    c.remove_scope("obj-1", "c3", WAIT).await.unwrap();
+    let started = std::time::Instant::now();
+    c.settle(Duration::from_millis(300)).await;
+    assert!(started.elapsed() < WAIT, "{:?}", started.elapsed());
+    assert_eq!(c.written().pending(), ["obj-1"]);
 
     let err = c.remove_scope("missing", "a1", WAIT).await.unwrap_err();
     assert!(err.is_not_found(), "{err}");
+}
+
+#[tokio::test]
+async fn edits_queued_together_go_out_as_one_patch_and_each_gets_its_own_outcome() {
+    let fake = fake_with_app().await;
+    let c = fake.client();
+    // The third edit asks for a value the first scope has: it fails alone.
+    let (chat, uri, taken, gone) = tokio::join!(
+        c.put_scope(
+            "obj-1",
+            scope(scope_json("b2", "codewhisperer:chat", true)),
+            WAIT
+        ),
+        c.add_redirect_uri(
+            "obj-1",
+            Platform::PublicClient,
+            "kiro://kiro.oauth/callback",
+            WAIT
+        ),
+        c.put_scope(
+            "obj-1",
+            scope(scope_json("d4", "codewhisperer:completions", true)),
+            WAIT
+        ),
+        c.remove_redirect_uri("obj-1", Platform::Spa, "https://absent.example/cb", WAIT),
+    );
+    assert_eq!(chat.unwrap().id, "b2");
+    uri.unwrap();
+    let err = taken.unwrap_err();
+    assert!(
+        matches!(&err, GraphError::InvalidRequest(m) if m.contains("codewhisperer:completions") && m.contains("a1")),
+        "{err}"
+    );
+    assert!(!gone.unwrap(), "absent: nothing removed");
+    assert_eq!(
+        fake.lines(),
+        ["GET applications/obj-1", "PATCH applications/obj-1"]
+    );
+    let stored = fake.object(APP).unwrap();
+    let ids: Vec<_> = stored["api"]["oauth2PermissionScopes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids, ["a1", "b2"]);
+    assert_eq!(
+        stored["publicClient"]["redirectUris"],
+        json!(["kiro://kiro.oauth/callback"])
+    );
+}
+
+#[tokio::test]
+async fn a_batch_graph_refuses_is_carried_out_one_edit_at_a_time() {
+    let fake = fake_with_app().await;
+    let c = fake.client();
+    // Graph refuses the batch, then takes the edits one by one.
+    let refused = super::fake::bad_request("One or more properties are invalid.");
+    fake.script(
+        "PATCH",
+        APP,
+        vec![refused.clone(), refused, (204, Value::Null)],
+    );
+    let (a, b) = tokio::join!(
+        c.add_redirect_uri("obj-1", Platform::Spa, "https://a.example/cb", WAIT),
+        c.add_redirect_uri("obj-1", Platform::Spa, "https://b.example/cb", WAIT),
+    );
+    // The first edit alone is still refused: only it fails.
+    let err = a.unwrap_err();
+    assert_eq!(err.status(), Some(400), "{err}");
+    b.unwrap();
+    let bodies: Vec<_> = fake.writes().into_iter().map(|w| w.body.unwrap()).collect();
+    assert_eq!(bodies.len(), 3);
+    assert_eq!(
+        bodies[0]["spa"]["redirectUris"],
+        json!(["https://a.example/cb", "https://b.example/cb"])
+    );
+    assert_eq!(
+        bodies[2]["spa"]["redirectUris"],
+        json!(["https://b.example/cb"])
+    );
 }
 
 #[tokio::test]
@@ -304,7 +392,7 @@ async fn concurrent_redirect_uri_adds_keep_both() {
         .collect();
     uris.sort();
     assert_eq!(uris, ["https://a.example/cb", "https://b.example/cb"]);
-    assert_eq!(fake.writes().len(), 2);
+    assert_eq!(fake.writes().len(), 1, "queued together, written together");
 }
 
 #[tokio::test]

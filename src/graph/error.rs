@@ -18,8 +18,9 @@ pub struct ErrorDetail {
     pub target: Option<String>,
 }
 
-/// Everything that can go wrong talking to Microsoft Graph.
-#[derive(thiserror::Error, Debug)]
+/// Everything that can go wrong talking to Microsoft Graph. `Clone`: one failed write that
+/// carried several callers' edits fails each of them.
+#[derive(thiserror::Error, Clone, Debug)]
 pub enum GraphError {
     /// Graph answered with an error status. `code`, `message` and `request_id` come from the
     /// error body (`{"error":{"code","message","innerError":{"request-id"}}}`) or headers.

@@ -8,6 +8,7 @@ pub mod assignments;
 pub mod client;
 pub mod consistency;
 pub mod directory;
+pub mod edit_queue;
 pub mod edits;
 pub mod error;
 pub mod expression;
@@ -17,6 +18,7 @@ pub mod paging;
 pub mod patch;
 mod shared;
 pub mod synchronization;
+mod written;
 
 pub use crate::retry::RetryPolicy;
 pub use applications::{
@@ -25,13 +27,14 @@ pub use applications::{
 };
 pub use assignments::AppRoleAssignment;
 pub use client::{GraphClient, GraphConfig, GraphRequest, GraphResponse, Target};
+pub use consistency::WaitModel;
 pub use consistency::{
     instantiate_or_find, provision_on_demand_once_assigned, retry_while_lagging,
     retry_while_reference_lags, retry_while_sync_lags, wait_for_application,
     wait_for_service_principal, wait_until,
 };
 pub use directory::{DirectoryObject, Group, MemberKind, User};
-pub use edits::find_scope;
+pub use edits::{Edit, Outcome, find_scope};
 pub use error::{ErrorDetail, GraphError};
 pub use locks::ObjectLocks;
 pub use patch::{ApiPatch, ApplicationPatch, ServicePrincipalPatch};

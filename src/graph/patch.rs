@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::applications::{PermissionScope, Platform, RedirectUris};
+use super::applications::{ApiApplication, Application, PermissionScope, Platform, RedirectUris};
 
 /// The body of `PATCH /applications/{id}`. Unset fields are left out, so Graph keeps them;
 /// set list fields replace the whole list.
@@ -46,6 +46,72 @@ impl ApplicationPatch {
             Platform::Spa => &mut self.spa,
         };
         *slot = Some(block);
+    }
+
+    /// `app` as Graph holds it once this patch is carried out: what it sets replaces.
+    pub fn apply_to(&self, app: &mut Application) {
+        if let Some(name) = &self.display_name {
+            app.display_name.clone_from(name);
+        }
+        if let Some(uris) = &self.identifier_uris {
+            app.identifier_uris.clone_from(uris);
+        }
+        if let Some(audience) = &self.sign_in_audience {
+            app.sign_in_audience = Some(audience.clone());
+        }
+        if let Some(api) = &self.api {
+            let target = app.api.get_or_insert_with(ApiApplication::default);
+            if let Some(version) = api.requested_access_token_version {
+                target.requested_access_token_version = Some(version);
+            }
+            if let Some(scopes) = &api.oauth2_permission_scopes {
+                target.oauth2_permission_scopes.clone_from(scopes);
+            }
+        }
+        for (block, slot) in [
+            (&self.public_client, &mut app.public_client),
+            (&self.web, &mut app.web),
+            (&self.spa, &mut app.spa),
+        ] {
+            if let Some(block) = block {
+                *slot = Some(block.clone());
+            }
+        }
+    }
+
+    /// Sets, on top of this patch, what `later` sets.
+    pub fn merge(&mut self, later: ApplicationPatch) {
+        let ApplicationPatch {
+            display_name,
+            identifier_uris,
+            sign_in_audience,
+            api,
+            public_client,
+            web,
+            spa,
+        } = later;
+        fn over<T>(slot: &mut Option<T>, value: Option<T>) {
+            if value.is_some() {
+                *slot = value;
+            }
+        }
+        over(&mut self.display_name, display_name);
+        over(&mut self.identifier_uris, identifier_uris);
+        over(&mut self.sign_in_audience, sign_in_audience);
+        over(&mut self.public_client, public_client);
+        over(&mut self.web, web);
+        over(&mut self.spa, spa);
+        if let Some(api) = api {
+            let mine = self.api.get_or_insert_with(ApiPatch::default);
+            over(
+                &mut mine.requested_access_token_version,
+                api.requested_access_token_version,
+            );
+            over(
+                &mut mine.oauth2_permission_scopes,
+                api.oauth2_permission_scopes,
+            );
+        }
     }
 
     /// A patch of the whole scope list only.

@@ -85,6 +85,10 @@ impl GraphClient {
         &self,
         object_id: &str,
     ) -> Result<Option<Arc<Application>>, GraphError> {
+        // What this client wrote and Graph may not show yet.
+        if let Some(known) = self.written().unconfirmed(object_id) {
+            return Ok(Some(Arc::new(known)));
+        }
         self.shared_applications()
             .get(object_id, || async {
                 Ok(self.get_application(object_id).await?.map(Arc::new))

@@ -19,6 +19,7 @@ use crate::framework::schema::{Attribute, Block, NestedBlock, Nesting, Schema};
 use crate::framework::validators::{guid, not_blank, one_of};
 use crate::framework::value::TfValue;
 use crate::graph::client::{GraphClient, GraphConfig};
+use crate::graph::consistency::WaitModel;
 use crate::kiro::KiroSettings;
 use crate::resources::{self, input_rules};
 use crate::retry::RetryPolicy;
@@ -202,6 +203,10 @@ pub fn provider_schema() -> Schema {
     Schema::new(0, aws_auth::arguments(root))
 }
 
+/// The longest the process waits, before it ends, for Graph to show this run's application
+/// writes.
+const SETTLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
 #[async_trait]
 impl ProviderDef for KiroProvider {
     type Client = Clients;
@@ -233,6 +238,13 @@ impl ProviderDef for KiroProvider {
                 }
             }
         }
+    }
+
+    /// Application writes return before Graph shows them; the next command's refresh reads
+    /// them, so the process ends only once Graph shows them (a few seconds of replication lag
+    /// at most, usually already past).
+    async fn finish(&self, clients: &Clients) {
+        clients.graph.settle(SETTLE_TIMEOUT).await;
     }
 
     async fn configure(
@@ -312,6 +324,7 @@ impl ProviderDef for KiroProvider {
                 e.to_string(),
             ))
         })?;
+        let graph = graph.with_wait_model(WaitModel::from_env());
         let assumes_a_role = aws_auth.assumes_a_role();
         let clients = Clients::new(
             graph,

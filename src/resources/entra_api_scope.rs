@@ -121,8 +121,10 @@ impl ManagedResource<Clients> for EntraApiScope {
         op: &Operation,
     ) -> Result<ApiScopeModel, Diagnostics> {
         let graph = &clients.graph;
+        // Shared: the scopes and redirect URIs of one application created together read it
+        // once, and read what this provider wrote to it even while Graph lags.
         let app = graph
-            .get_application(&plan.application_id)
+            .get_application_shared(&plan.application_id)
             .await
             .map_err(|e| e.fail("read the application"))?
             .ok_or_else(|| {

@@ -17,9 +17,8 @@ use crate::graph::applications::{
     Application, PermissionScope, ServicePrincipal, TEMPLATE_SCOPE_VALUE,
 };
 use crate::graph::client::GraphClient;
-use crate::graph::consistency::{
-    instantiate_or_find, wait_for_application, wait_for_service_principal, wait_until,
-};
+use crate::graph::consistency::{instantiate_or_find, wait_for_service_principal, wait_until};
+use crate::graph::edits::Edit;
 use crate::graph::error::GraphError;
 use crate::graph::patch::{ApiPatch, ApplicationPatch, ServicePrincipalPatch};
 use crate::{attr, tf_model};
@@ -147,10 +146,12 @@ fn shows(app: &Application, want: &ApplicationModel) -> bool {
         && default_scope(app).is_some() == want.keep_default_scope
 }
 
-/// Brings an existing application to what the model asks for: one PATCH
-/// for the plain properties, then the default scope (Graph's enabled-scope
-/// rule is handled by the scope operations); then waits until Graph shows
-/// all of it, so the state written is what the next plan reads.
+/// Brings an existing application to what the model asks for: the plain
+/// properties and the default scope as one batch of edits (one PATCH, two
+/// when the enabled default scope must be disabled before it is removed),
+/// together with any scope or redirect URI edits queued meanwhile. Returns
+/// the application as written; the Graph client waits for Graph to show it
+/// before the process ends, so the next plan reads it.
 async fn converge(
     graph: &GraphClient,
     app: &Application,
@@ -167,32 +168,31 @@ async fn converge(
         }),
         ..ApplicationPatch::default()
     };
-    graph.update_application(&app.id, &patch).await?;
+    let mut edits = Vec::new();
+    if !patch.is_empty() {
+        edits.push(Edit::Properties(patch));
+    }
     match (default_scope(app), want.keep_default_scope) {
-        (Some(scope), false) => {
-            graph
-                .remove_scope(&app.id, &scope.id, op.remaining())
-                .await?;
-        }
-        (None, true) => {
-            graph
-                .put_scope(
-                    &app.id,
-                    PermissionScope::template_default(&want.display_name),
-                    op.remaining(),
-                )
-                .await?;
-        }
+        (Some(scope), false) => edits.push(Edit::RemoveScope(scope.id.clone())),
+        (None, true) => edits.push(Edit::PutScope(PermissionScope::template_default(
+            &want.display_name,
+        ))),
         _ => {}
     }
-    wait_for_application(
-        graph,
-        &app.id,
-        "the application to show its new settings",
-        op.remaining(),
-        |app| shows(app, want),
-    )
-    .await
+    if edits.is_empty() {
+        return Ok(app.clone());
+    }
+    let written = graph
+        .edit_application_with(&app.id, edits, op.remaining())
+        .await?;
+    if shows(&written, want) {
+        Ok(written)
+    } else {
+        Err(GraphError::decode(
+            format!("updating application {}", app.id),
+            "the application as written does not have the settings asked for",
+        ))
+    }
 }
 
 /// Makes the enterprise application's "Assignment required?" what the plan says, and returns
@@ -211,17 +211,18 @@ async fn converge_service_principal(
         ..ServicePrincipalPatch::default()
     };
     graph.update_service_principal(&sp.id, &patch).await?;
-    wait_until(
-        "the enterprise application's assignment setting to read back",
-        op.remaining(),
-        || async {
-            Ok(graph
-                .get_service_principal(&sp.id)
-                .await?
-                .filter(|now| now.app_role_assignment_required == plan.assignment_required))
-        },
-    )
-    .await
+    graph
+        .confirm_write(
+            "the enterprise application's assignment setting to read back",
+            op.remaining(),
+            || async {
+                Ok(graph
+                    .get_service_principal(&sp.id)
+                    .await?
+                    .filter(|now| now.app_role_assignment_required == plan.assignment_required))
+            },
+        )
+        .await
 }
 
 pub struct EntraApplication;
@@ -309,12 +310,13 @@ impl ManagedResource<Clients> for EntraApplication {
         });
 
         let finish = async {
-            let app = wait_until(
-                "the new application to become readable",
-                op.remaining(),
-                || graph.get_application(&app_id),
-            )
-            .await?;
+            let app = graph
+                .confirm_write(
+                    "the new application to become readable",
+                    op.remaining(),
+                    || graph.get_application(&app_id),
+                )
+                .await?;
             let sp = wait_for_service_principal(graph, &sp_id, op.remaining()).await?;
             let sp = converge_service_principal(graph, sp, &plan, op).await?;
             Ok::<_, GraphError>((converge(graph, &app, &plan, op).await?, sp))

@@ -90,8 +90,9 @@ impl ManagedResource<Clients> for EntraRedirectUri {
     ) -> Result<RedirectUriModel, Diagnostics> {
         let graph = &clients.graph;
         let platform = plan.platform();
+        // Shared, as for scopes (see kiro_entra_api_scope).
         let app = graph
-            .get_application(&plan.application_id)
+            .get_application_shared(&plan.application_id)
             .await
             .map_err(|e| e.fail("read the application"))?
             .ok_or_else(|| {

@@ -10,24 +10,28 @@ use tonic::{Request, Response, Status, Streaming};
 
 use super::lifecycle::Lifecycle;
 use super::proto::plugin as pb;
+use crate::framework::rpc::ProviderService;
 
 type Idle<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'static>>;
 
-/// Answers Shutdown; the process ends once Terraform has the answer (see
-/// [`Lifecycle`]).
+/// Answers Shutdown once the provider has finished what must be done before
+/// the process ends ([`ProviderService::finish`]); the process ends once
+/// Terraform has the answer (see [`Lifecycle`]).
 pub struct Controller {
     lifecycle: Arc<Lifecycle>,
+    service: Arc<dyn ProviderService>,
 }
 
 impl Controller {
-    pub fn new(lifecycle: Arc<Lifecycle>) -> Self {
-        Controller { lifecycle }
+    pub fn new(lifecycle: Arc<Lifecycle>, service: Arc<dyn ProviderService>) -> Self {
+        Controller { lifecycle, service }
     }
 }
 
 #[tonic::async_trait]
 impl pb::grpc_controller_server::GrpcController for Controller {
     async fn shutdown(&self, _request: Request<pb::Empty>) -> Result<Response<pb::Empty>, Status> {
+        self.service.finish().await;
         tracing::debug!("GRPCController.Shutdown: exiting once the answer is read");
         self.lifecycle.request_shutdown();
         Ok(Response::new(pb::Empty {}))

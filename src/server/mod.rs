@@ -138,7 +138,7 @@ async fn router(service: Arc<dyn ProviderService>, lifecycle: Arc<Lifecycle>) ->
         .add_service(health_service)
         .add_service(
             proto::plugin::grpc_controller_server::GrpcControllerServer::new(
-                go_plugin::Controller::new(lifecycle),
+                go_plugin::Controller::new(lifecycle, service.clone()),
             ),
         )
         .add_service(proto::plugin::grpc_stdio_server::GrpcStdioServer::new(

@@ -225,10 +225,10 @@ fn twenty_sub_resources_in_parallel_keep_all_twenty() {
         "{app:#}"
     );
     eprintln!("application PATCHes for 20 sub-resources: {patches}");
-    assert_eq!(
-        patches,
-        20,
-        "one PATCH per sub-resource: {:#}",
+    // Edits that queue behind a PATCH in flight go out together with the next one.
+    assert!(
+        (1..20).contains(&patches),
+        "fewer PATCHes than sub-resources: {:#}",
         sandbox.counts()
     );
     ws.assert_no_changes();
