@@ -350,7 +350,7 @@ pub(super) fn arrival(e: &Expected, users: &[KiroUser], groups: &[KiroGroup]) ->
             format!("{who} arrived in Kiro with externalId {id}, not its object id."),
             format!(
                 "Map externalId from [objectId] for {kind}s, then delete the {kind} in Kiro \
-                 so that provisioning creates it again ({RESTART})"
+                 so that provisioning creates it again. {RESTART}"
             ),
         ),
         None => Finding::error(
