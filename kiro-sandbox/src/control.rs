@@ -53,7 +53,9 @@
 //!   deletes the mapping) or `{"schema": {…}}` (whole replacement, no checks): a portal edit →
 //!   200 the schema
 //! - `DELETE /_sandbox/tenants/{t}/service_principals/{sp}/synchronization/job` → 204: the job
-//!   deleted in the portal (its secrets stay)
+//!   deleted in the portal (its secrets stay); `PATCH` of the same path `{"quarantine": {…} |
+//!   null, "lastExecution": {…} | null}` sets what Entra records of the job's cycles (left-out
+//!   members unchanged) → 200 the job as Graph shows it
 //! - `GET /_sandbox/tenants/{t}/service_principals/{sp}/synchronization/secret_token` → 200
 //!   `{value}`: the saved token unmasked, for tests proving it never reaches Terraform's files
 //! - settings `sync_lag_ms` (default 0: synchronization calls answer 401/403/409 that long
@@ -70,7 +72,8 @@
 //!   active}` and groups `{id, displayName, externalId, members}` from the SCIM directories;
 //!   pending domains are re-checked first
 //! - `PATCH /_sandbox/kiro/profiles?arn=…` `{profileName?, description? (null removes),
-//!   tags?: [{key, value}] (replaces)}` → 200 profile: a console change, no rule checks;
+//!   tags?: [{key, value}] (replaces), issuerUrl?, clientId?}` → 200 profile: a console
+//!   change, no rule checks (the identity source too, which the admin API cannot change);
 //!   `DELETE /_sandbox/kiro/profiles?arn=…` → 204, with everything of the profile
 //! - `PATCH /_sandbox/kiro/tokens?arn=…&token_id=…&expires_in_s=N` moves the token's expiry to
 //!   N seconds from now (negative: expired) → 204

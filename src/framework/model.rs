@@ -237,6 +237,36 @@ impl<M: Model + Clone + std::fmt::Debug + PartialEq> Field for OptionalBlock<M> 
     }
 }
 
+/// An attribute (not a block) holding a list of objects with `M`'s attributes: what a data
+/// source computes as a list of records (a block cannot be computed-only).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Objects<M>(pub Vec<M>);
+
+impl<M> Default for Objects<M> {
+    fn default() -> Self {
+        Objects(Vec::new())
+    }
+}
+
+impl<M> std::ops::Deref for Objects<M> {
+    type Target = Vec<M>;
+    fn deref(&self) -> &Vec<M> {
+        &self.0
+    }
+}
+
+impl<M: Model + Clone + std::fmt::Debug + PartialEq> Field for Objects<M> {
+    fn tf_type() -> Type {
+        Type::List(Box::new(M::block(String::new()).value_type()))
+    }
+    fn from_field(value: &TfValue, path: &AttrPath) -> Result<Self, Diagnostic> {
+        Blocks::<M>::from_field(value, path).map(|b| Objects(b.0))
+    }
+    fn to_field(&self) -> TfValue {
+        TfValue::List(self.0.iter().map(Model::to_value).collect())
+    }
+}
+
 /// What [`tf_model!`](crate::tf_model) implements for a model struct.
 pub trait Model: Sized + Send + Sync + 'static {
     /// The attribute names, in declaration order.
@@ -549,6 +579,32 @@ mod tests {
         };
         assert!(matches!(attrs["mapping"], Type::List(_)));
         assert!(matches!(attrs["token"], Type::Object { .. }));
+    }
+
+    crate::tf_model! {
+        struct WithObjects {
+            /// Computed records.
+            records: Option<Objects<Mapping>> [computed],
+        }
+    }
+
+    #[test]
+    fn object_lists_are_computed_attributes_that_round_trip() {
+        assert!(WithObjects::blocks().is_empty());
+        let attrs = WithObjects::attributes();
+        assert_eq!(attrs[0].name, "records");
+        assert!(attrs[0].computed);
+        let Type::List(inner) = &attrs[0].ty else {
+            panic!("{:?}", attrs[0].ty)
+        };
+        assert!(matches!(**inner, Type::Object { .. }));
+        let model = WithObjects {
+            records: Some(Objects(vec![Mapping {
+                target: "externalId".into(),
+                source: Some("objectId".into()),
+            }])),
+        };
+        assert_eq!(WithObjects::from_value(&model.to_value()).unwrap(), model);
     }
 
     #[test]

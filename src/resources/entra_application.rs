@@ -80,7 +80,7 @@ tf_model! {
     }
 }
 
-fn default_identifier_uri(client_id: &str) -> String {
+pub(crate) fn default_identifier_uri(client_id: &str) -> String {
     format!("api://{client_id}")
 }
 
@@ -90,7 +90,7 @@ fn identifier_uri_state(uris: &[String]) -> Option<String> {
     (!uris.is_empty()).then(|| uris.join(", "))
 }
 
-fn token_version(app: &Application) -> i64 {
+pub(crate) fn token_version(app: &Application) -> i64 {
     app.api
         .as_ref()
         .and_then(|a| a.requested_access_token_version)

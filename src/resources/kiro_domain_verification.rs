@@ -33,7 +33,7 @@ tf_model! {
 }
 
 /// What public DNS answers for the record now, in words.
-async fn dns_answer(name: &str) -> String {
+pub(crate) async fn dns_answer(name: &str) -> String {
     match dns::lookup_txt(name).await {
         Ok(values) if values.is_empty() => format!("DNS has no TXT record for {name}."),
         Ok(values) => format!(

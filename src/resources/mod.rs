@@ -6,6 +6,7 @@ pub mod data_entra_user;
 pub mod data_kiro_group;
 pub mod data_kiro_profile;
 pub mod data_kiro_user;
+pub mod data_setup_check;
 pub mod entra_api_scope;
 pub mod entra_application;
 pub mod entra_assignment;
@@ -54,6 +55,7 @@ pub fn all_data_sources() -> Vec<Arc<dyn DataSource<Clients>>> {
         Arc::new(Query(data_kiro_profile::KiroProfileLookup)),
         Arc::new(Query(data_kiro_user::KiroUserLookup)),
         Arc::new(Query(data_kiro_group::KiroGroupLookup)),
+        Arc::new(Query(data_setup_check::SetupCheck)),
     ]
 }
 

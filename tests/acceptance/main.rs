@@ -29,4 +29,5 @@ mod sandbox_entra;
 mod sandbox_kiro;
 mod sandbox_provisioning;
 mod sandbox_sync;
+mod setup_check;
 mod whole_guide;

@@ -175,6 +175,10 @@ struct ProfileDrift {
     #[serde(default, deserialize_with = "present")]
     description: Option<Option<String>>,
     tags: Option<Vec<DriftTag>>,
+    /// The identity source, which the admin API cannot change: a profile left pointing at
+    /// another issuer or application.
+    issuer_url: Option<String>,
+    client_id: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -189,7 +193,8 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<Strin
     Option::<String>::deserialize(d).map(Some)
 }
 
-/// A change made in the console: raw merge of name, description and tags, no rule checks.
+/// A change made in the console: raw merge of name, description, tags and the identity
+/// source's issuer and client id, no rule checks.
 async fn drift_profile(
     State(sb): Sb,
     Query(q): Params,
@@ -207,6 +212,12 @@ async fn drift_profile(
         }
         if let Some(tags) = patch.tags {
             p.tags = tags.into_iter().map(|t| (t.key, t.value)).collect();
+        }
+        if let Some(issuer) = patch.issuer_url {
+            p.issuer_url = issuer;
+        }
+        if let Some(client_id) = patch.client_id {
+            p.client_id = client_id;
         }
         Ok(p.json(&base, std::time::Instant::now()))
     })?;

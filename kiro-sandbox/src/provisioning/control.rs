@@ -36,7 +36,7 @@ pub fn router() -> Router<Arc<Sandbox>> {
         )
         .route(
             "/_sandbox/tenants/{tenant}/service_principals/{sp}/synchronization/job",
-            delete(delete_job),
+            delete(delete_job).patch(set_job_status),
         )
         .route(
             "/_sandbox/tenants/{tenant}/service_principals/{sp}/synchronization/secret_token",
@@ -64,6 +64,45 @@ async fn delete_job(
             format!("service principal '{sp}' has no synchronization job"),
         ),
     }
+}
+
+/// What Entra records about the job's cycles, set as given: `{"quarantine": {…} | null,
+/// "lastExecution": {…} | null}` (members left out are unchanged). Puts a job in quarantine,
+/// or makes its last cycle a failure, without breaking what caused it.
+async fn set_job_status(
+    State(sb): State<Arc<Sandbox>>,
+    Path((key, sp)): Path<(String, String)>,
+    bytes: Bytes,
+) -> Response {
+    let body = match parse(&bytes) {
+        Ok(b) => b,
+        Err(r) => return *r,
+    };
+    let Some(tenant) = sb.tenant(&key).await else {
+        return fail(StatusCode::NOT_FOUND, format!("unknown tenant '{key}'"));
+    };
+    let mut t = tenant.lock().await;
+    let Some(s) = t.sync.get_mut(&sp.to_ascii_lowercase()) else {
+        return fail(
+            StatusCode::NOT_FOUND,
+            format!("service principal '{sp}' has no synchronization job"),
+        );
+    };
+    let configured = configured(s);
+    let Some(job) = s.job.as_mut() else {
+        return fail(
+            StatusCode::NOT_FOUND,
+            format!("service principal '{sp}' has no synchronization job"),
+        );
+    };
+    let given = |v: &Value| (!v.is_null()).then(|| v.clone());
+    if let Some(q) = body.get("quarantine") {
+        job.quarantine = given(q);
+    }
+    if let Some(e) = body.get("lastExecution") {
+        job.last_execution = given(e);
+    }
+    axum::Json(job.json(configured)).into_response()
 }
 
 /// The saved `SecretToken` unmasked: a seam for tests that check a secret never shows up
