@@ -4,8 +4,12 @@
 //! trace log of each provider start and exit; and how plan and apply scale
 //! with tenants (one aliased provider and one application per tenant).
 //!
+//! Also: large groups (50, 1,000 and 10,000 members; `KIRO_BENCH_GROUPS` sets the sizes):
+//! the `kiro_entra_group` data source reading one (paging), and assigning one with
+//! `provision_on_demand`, plan (with its cost warning) and apply.
+//!
 //! Run: `cargo bench --bench provider`, or only some parts:
-//! `cargo bench --bench provider -- handshake plans tenants complete`
+//! `cargo bench --bench provider -- handshake plans tenants complete groups`
 //! (`KIRO_BENCH_TENANTS=1,5,25` sets the tenant counts). To measure another
 //! build of the provider (say, an older commit's) with the same harness, set
 //! `KIRO_PROVIDER_BIN=/path/to/terraform-provider-kiro`.
@@ -15,6 +19,9 @@ mod example_workspace;
 #[path = "../tests/acceptance/harness.rs"]
 #[allow(dead_code)]
 mod harness;
+#[path = "../tests/acceptance/kiro_fixtures.rs"]
+#[allow(dead_code)]
+mod kiro_fixtures;
 #[path = "../tests/acceptance/sandbox.rs"]
 #[allow(dead_code)]
 mod sandbox;
@@ -509,6 +516,107 @@ fn complete_examples(lags: &[u64], models: &[&'static str]) {
     }
 }
 
+/// The guide up to provisioning: an application, a profile for it, and provisioning with a
+/// minted token, so that provision on demand has a job to run.
+fn provisioned_application() -> String {
+    r#"resource "kiro_entra_application" "kiro" {
+  display_name = "Kiro groups bench"
+}
+
+resource "kiro_profile" "main" {
+  name       = "kiro-groups-bench"
+  issuer_url = kiro_entra_application.kiro.issuer_url
+  client_id  = kiro_entra_application.kiro.client_id
+}
+
+resource "kiro_entra_provisioning" "kiro" {
+  service_principal_id = kiro_entra_application.kiro.service_principal_id
+  tenant_url           = kiro_profile.main.scim_endpoint
+  kiro_scim_token {
+    profile_arn = kiro_profile.main.arn
+  }
+}
+"#
+    .to_string()
+}
+
+/// One line of the plan's warning about provisioning the group on demand.
+fn cost_warning(plan: &harness::Run) -> String {
+    let flat = plan.flat_stdout();
+    flat.find("Group ")
+        .map(|at| {
+            flat[at..]
+                .split(". ")
+                .next()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .unwrap_or_else(|| "(no warning)".into())
+}
+
+/// A group of `members` users: reading it with the data source, then assigning it with
+/// `provision_on_demand` (plan, then apply), in wall time and requests.
+fn large_group(sandbox: &Sandbox, ws: &Workspace, tenant: &sandbox::Tenant, members: usize) {
+    let base = provisioned_application();
+    let group = sandbox.call(
+        "POST",
+        &format!("tenants/{}/groups", tenant.tenant_id),
+        Some(
+            serde_json::json!({"displayName": format!("Bench {members}"), "member_count": members}),
+        ),
+    );
+    sandbox.call("POST", "replication/flush", Some(serde_json::json!({})));
+    let id = group["id"].as_str().unwrap();
+    let config =
+        |body: &str| kiro_fixtures::kiro_config(sandbox, tenant, &format!("{base}\n{body}"));
+    ws.write_main(&config(&format!(
+        "data \"kiro_entra_group\" \"g\" {{\n  object_id = \"{id}\"\n}}\n"
+    )));
+    sandbox.reset_counts();
+    let read = ws.ok(&["plan", "-no-color"]);
+    let pages = sandbox.count("graph.groups.members");
+    println!(
+        "group of {members}: plan reading it (kiro_entra_group) {:?}; member pages {pages}; \
+         requests: {}",
+        read.elapsed,
+        per_service(sandbox)
+    );
+    ws.write_main(&config(&format!(
+        "resource \"kiro_entra_assignment\" \"g\" {{\n  service_principal_id = kiro_entra_application.kiro.service_principal_id\n  principal_id         = \"{id}\"\n  provision_on_demand  = true\n  depends_on           = [kiro_entra_provisioning.kiro]\n}}\n"
+    )));
+    sandbox.reset_counts();
+    let plan = ws.ok(&["plan", "-no-color"]);
+    println!(
+        "group of {members}: plan assigning it {:?}; requests: {}; warning: {}",
+        plan.elapsed,
+        per_service(sandbox),
+        cost_warning(&plan)
+    );
+    sandbox.reset_counts();
+    let apply = ws.apply();
+    println!(
+        "group of {members}: apply {:?}; provision-on-demand calls {}; requests: {}",
+        apply.elapsed,
+        sandbox.count("graph.synchronization.jobs.provisionOnDemand"),
+        per_service(sandbox)
+    );
+    ws.write_main(&config(""));
+    ws.apply();
+}
+
+/// [`large_group`] for each of `sizes`, in one tenant whose provisioning is set up once.
+fn large_groups(sizes: &[usize]) {
+    let sandbox = Sandbox::start();
+    let tenant = sandbox.new_tenant();
+    let account = sandbox.aws_account();
+    let ws = kiro_fixtures::kiro_workspace(&sandbox, &tenant, &account, &provisioned_application());
+    ws.apply();
+    for &members in sizes {
+        large_group(&sandbox, &ws, &tenant, members);
+    }
+    ws.destroy();
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     // `cargo test --benches` runs this with --bench absent; measure only
@@ -533,6 +641,14 @@ fn main() {
         for n in counts.split(',').filter_map(|c| c.trim().parse().ok()) {
             tenants(n);
         }
+    }
+    if run("groups") {
+        let sizes = std::env::var("KIRO_BENCH_GROUPS").unwrap_or_else(|_| "50,1000,10000".into());
+        let sizes: Vec<usize> = sizes
+            .split(',')
+            .filter_map(|c| c.trim().parse().ok())
+            .collect();
+        large_groups(&sizes);
     }
     if run("complete") {
         if std::env::var_os("KIRO_PROVIDER_BIN").is_some() {

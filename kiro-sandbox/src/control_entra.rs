@@ -19,7 +19,7 @@ use crate::seed::{Group, User};
 use crate::state::{Sandbox, SettingsPatch, Tenant};
 
 /// At most this many users are made by one `member_count`.
-const MAX_MEMBER_COUNT: usize = 1000;
+const MAX_MEMBER_COUNT: usize = 10_000;
 
 pub fn router() -> Router<Arc<Sandbox>> {
     Router::new()
