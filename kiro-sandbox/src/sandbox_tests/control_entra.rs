@@ -108,7 +108,7 @@ async fn users_and_groups_are_created_and_deleted_out_of_band() {
     assert_eq!(nested.body["members"], json!([pilot["id"]]));
     for bad in [
         json!({"displayName": "X", "members": ["0e2f4a6c-1b3d-4e5f-8a9b-0c1d2e3f4a5b"]}),
-        json!({"displayName": "X", "member_count": 1001}),
+        json!({"displayName": "X", "member_count": 10_001}),
         json!({"displayName": ""}),
     ] {
         let r = s.control("POST", &groups, Some(bad.clone())).await;
