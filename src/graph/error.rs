@@ -87,6 +87,14 @@ fn fmt_request_id(id: &Option<String>) -> String {
 }
 
 impl GraphError {
+    /// Whether a write that failed so may still have been carried out: an ambiguous failure
+    /// ([`Self::is_ambiguous`]), or a wait for Graph to show the write that ran out (the write
+    /// was accepted). Any other failure (a 4xx answer, throttling to the end, a request the
+    /// client refused to send) made nothing, so a create that fails so keeps nothing in state.
+    pub fn may_have_written(&self) -> bool {
+        self.is_ambiguous() || matches!(self, Self::Timeout { .. })
+    }
+
     /// A failure after which the request may or may not have been carried out: a 5xx answer
     /// (after the client's own retries of safe requests) or a lost connection. A create that
     /// fails so is looked for before it is repeated.
@@ -289,6 +297,24 @@ mod tests {
         assert!(shown.contains("Request_BadRequest") && shown.contains("already exists"));
         assert!(shown.contains("request-id: rid-1"), "{shown}");
         assert!(!err.is_not_found());
+    }
+
+    #[test]
+    fn only_ambiguous_failures_and_timed_out_waits_may_have_written() {
+        let timeout = GraphError::Timeout {
+            what: "the scope to show".into(),
+            waited: Duration::from_secs(1),
+        };
+        assert!(timeout.may_have_written());
+        assert!(GraphError::from_response(503, None, b"{}").may_have_written());
+        assert!(GraphError::Transport("reset".into()).may_have_written());
+        assert!(!GraphError::from_response(400, None, b"{}").may_have_written());
+        assert!(!GraphError::InvalidRequest("duplicate scope value".into()).may_have_written());
+        let throttled = GraphError::Throttled {
+            retry_after: None,
+            attempts: 8,
+        };
+        assert!(!throttled.may_have_written());
     }
 
     #[test]

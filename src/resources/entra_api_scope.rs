@@ -167,7 +167,9 @@ impl ManagedResource<Clients> for EntraApiScope {
         {
             Ok(scope) => Ok(plan.observed(&scope)),
             Err(e) => {
-                if e.status().is_some() {
+                // A refused edit (a 4xx, or a duplicate value found in the batch before
+                // sending) made nothing: nothing to keep in state.
+                if !e.may_have_written() {
                     op.forget();
                 }
                 Err(e.fail_at("add the scope", TARGETS))

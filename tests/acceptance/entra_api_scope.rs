@@ -180,3 +180,39 @@ fn an_existing_scope_value_is_refused_with_an_import_hint() {
     ws.destroy();
     sandbox.assert_empty(&tenant);
 }
+
+/// Two new scopes with one value in one apply: whichever comes second is refused, and as
+/// nothing was made for it, nothing of it is kept in state (no tainted object to destroy).
+#[test]
+fn a_duplicate_value_in_one_apply_fails_alone_and_leaves_nothing_in_state() {
+    let sandbox = Sandbox::start();
+    let tenant = sandbox.new_tenant();
+    let one = scope("one", "codewhisperer:conversations", "Chat", "");
+    let two = scope("two", "codewhisperer:conversations", "Chat again", "");
+    let ws = workspace(
+        &sandbox,
+        &tenant,
+        &format!("{}\n{one}\n{two}", application("Kiro")),
+    );
+    let out = ws.fails(&["apply", "-auto-approve", "-no-color"]).output();
+    assert!(out.contains("already"), "{out}");
+    let app_id = ws.attr("kiro_entra_application.kiro", "object_id");
+    assert_eq!(remote_scopes(&sandbox, &tenant, &app_id).len(), 1);
+    let listed = ws.ok(&["state", "list"]).stdout;
+    let scopes: Vec<&str> = listed
+        .lines()
+        .filter(|l| l.starts_with("kiro_entra_api_scope."))
+        .collect();
+    assert_eq!(scopes.len(), 1, "only the scope that was made: {listed}");
+    // The one made stays; the refused one's address is simply free again.
+    let kept = scopes[0].trim_start_matches("kiro_entra_api_scope.");
+    let kept_block = if kept == "one" { &one } else { &two };
+    ws.write_main(&with_provider(
+        &sandbox,
+        &tenant,
+        &format!("{}\n{kept_block}", application("Kiro")),
+    ));
+    ws.assert_no_changes();
+    ws.destroy();
+    sandbox.assert_empty(&tenant);
+}
