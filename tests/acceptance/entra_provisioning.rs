@@ -75,14 +75,7 @@ impl Setup {
     }
 
     fn token_ids(&self) -> Vec<String> {
-        self.sandbox.kiro_objects(&self.account, REGION)["tokens"]
-            .as_array()
-            .map(|t| {
-                t.iter()
-                    .map(|t| t["tokenId"].as_str().unwrap_or_default().to_string())
-                    .collect()
-            })
-            .unwrap_or_default()
+        self.sandbox.token_ids(&self.account, REGION)
     }
 
     fn assert_empty(&self) {

@@ -204,14 +204,11 @@ fn expiry_warns_and_rotate_before_rotates_in_the_plan() {
     ws.apply();
     let second_id = ws.attr("kiro_access_token.scim", "token_id");
     assert_ne!(second_id, first_id);
-    let tokens = sandbox.kiro_objects(&account, REGION)["tokens"].clone();
-    let ids: Vec<&str> = tokens
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["tokenId"].as_str().unwrap())
-        .collect();
-    assert_eq!(ids, [second_id.as_str()], "the old token is gone");
+    assert_eq!(
+        sandbox.token_ids(&account, REGION),
+        [second_id.as_str()],
+        "the old token is gone"
+    );
     ws.assert_no_changes();
     ws.destroy();
     sandbox.assert_kiro_empty(&account, REGION);

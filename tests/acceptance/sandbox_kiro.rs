@@ -58,6 +58,19 @@ impl Sandbox {
         )
     }
 
+    /// The ids of the SCIM access tokens of `account`'s profiles in `region`.
+    pub fn token_ids(&self, account: &AwsAccount, region: &str) -> Vec<String> {
+        self.kiro_objects(account, region)["tokens"]
+            .as_array()
+            .map(|tokens| {
+                tokens
+                    .iter()
+                    .map(|t| t["tokenId"].as_str().unwrap_or_default().to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// A console change: raw merge of `profileName`, `description` (null removes) and `tags`
     /// (`[{key, value}]`, replaces). Returns the profile.
     pub fn drift_profile(&self, arn: &str, patch: Value) -> Value {
