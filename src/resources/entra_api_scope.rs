@@ -14,6 +14,7 @@ use crate::graph::applications::PermissionScope;
 use crate::graph::edits::find_scope;
 use crate::{attr, tf_model};
 
+use super::take_over::NaturalKey;
 use super::{GraphFailure, Targets, application_missing, import_parts};
 
 const TARGETS: Targets = &[("api.oauth2PermissionScopes", "value")];
@@ -130,28 +131,31 @@ impl ManagedResource<Clients> for EntraApiScope {
             .ok_or_else(|| {
                 application_missing(&plan.application_id, attr!(ApiScopeModel, application_id))
             })?;
-        if let Some(existing) = app
+        let key = NaturalKey {
+            type_name: Self::TYPE_NAME,
+            key: format!("{}/{}", plan.application_id, plan.value),
+            described: format!(
+                "the scope {:?} of application {}",
+                plan.value, plan.application_id
+            ),
+            at: AttrPath::attr(attr!(ApiScopeModel, value)),
+        };
+        key.claim(clients)?;
+        // A scope with this value is unique on the application: one found is taken over
+        // (made by an interrupted apply) and set as configured, keeping its id.
+        let existing = app
             .scopes()
             .iter()
-            .find(|s| s.value.as_deref() == Some(plan.value.as_str()))
-        {
-            return Err(Diagnostic::error(
-                "This scope already exists",
-                format!(
-                    "Application {} already has a scope {:?} (id {}). To manage it with Terraform, \
-                     import it: terraform import <resource address> {}",
-                    plan.application_id,
-                    plan.value,
-                    existing.id,
-                    scope_id_path(&plan.application_id, &existing.id)
-                ),
-            )
-            .at(AttrPath::attr(attr!(ApiScopeModel, value)))
-            .into());
-        }
-        let scope_id = uuid::Uuid::new_v4().to_string();
-        // The id is ours: if the write is accepted but the wait for Graph to
-        // show it runs out, the state still knows which scope it made.
+            .find(|s| s.value.as_deref() == Some(plan.value.as_str()));
+        let scope_id = match existing {
+            Some(found) => {
+                key.took_over(op, &found.id);
+                found.id.clone()
+            }
+            None => uuid::Uuid::new_v4().to_string(),
+        };
+        // The id is known before the write: if the write is accepted but the wait for
+        // Graph to show it runs out, the state still knows which scope it made.
         op.exists(&ApiScopeModel {
             id: Some(scope_id_path(&plan.application_id, &scope_id)),
             scope_id: Some(scope_id.clone()),

@@ -13,6 +13,7 @@ use crate::framework::value::TfValue;
 use crate::graph::applications::Platform;
 use crate::{attr, tf_model};
 
+use super::take_over::NaturalKey;
 use super::uri_rules::check_redirect_uri;
 use super::{GraphFailure, Targets, application_missing, bad_import_id, import_parts};
 
@@ -101,20 +102,24 @@ impl ManagedResource<Clients> for EntraRedirectUri {
                     attr!(RedirectUriModel, application_id),
                 )
             })?;
+        let id = id_of(&plan.application_id, platform, &plan.uri);
+        let key = NaturalKey {
+            type_name: Self::TYPE_NAME,
+            key: id.clone(),
+            described: format!(
+                "the {} redirect URI {:?} of application {}",
+                platform.as_str(),
+                plan.uri,
+                plan.application_id
+            ),
+            at: AttrPath::attr(attr!(RedirectUriModel, uri)),
+        };
+        key.claim(clients)?;
+        // A URI is on a platform's list once: one found (added by an interrupted apply)
+        // is taken over as it is.
         if app.redirect_uris(platform).iter().any(|u| u == &plan.uri) {
-            return Err(Diagnostic::error(
-                "This redirect URI already exists",
-                format!(
-                    "Application {} already has the {} redirect URI {:?}. To manage it with \
-                     Terraform, import it: terraform import <resource address> '{}'",
-                    plan.application_id,
-                    platform.as_str(),
-                    plan.uri,
-                    id_of(&plan.application_id, platform, &plan.uri)
-                ),
-            )
-            .at(AttrPath::attr(attr!(RedirectUriModel, uri)))
-            .into());
+            key.took_over(op, &id);
+            return Ok(plan.with_id());
         }
         graph
             .add_redirect_uri(&plan.application_id, platform, &plan.uri, op.remaining())

@@ -90,6 +90,21 @@ pub fn reimport(ws: &Workspace, address: &str, id: &str) {
     ws.assert_no_changes();
 }
 
+/// `address`'s object is in no state (an apply killed after making it, or state lost):
+/// the next apply finds it by its natural key and takes it over with a warning, keeping
+/// its id, and the plan after that is clean.
+pub fn assert_taken_over(ws: &Workspace, address: &str) {
+    let id = ws.attr(address, "id");
+    ws.ok(&["state", "rm", address]);
+    let out = ws.apply().flat_stdout();
+    assert!(
+        out.contains("Took over an object that already existed"),
+        "{out}"
+    );
+    assert_eq!(ws.attr(address, "id"), id, "{out}");
+    ws.assert_no_changes();
+}
+
 /// The plan wants to create `address` again (after an out-of-band delete).
 pub fn assert_plans_create(ws: &Workspace, address: &str) {
     let (code, plan) = ws.plan_exit_code();

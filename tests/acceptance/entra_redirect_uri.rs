@@ -4,7 +4,8 @@
 use serde_json::{Value, json};
 
 use crate::configs::{
-    adopt_with_import_block, application, assert_plans_create, reimport, with_provider, workspace,
+    adopt_with_import_block, application, assert_plans_create, assert_taken_over, reimport,
+    with_provider, workspace,
 };
 use crate::sandbox::{Sandbox, Tenant};
 
@@ -99,6 +100,15 @@ fn redirect_uri_lifecycle() {
     reimport(&ws, "kiro_entra_redirect_uri.kiro", &id);
     let generated = adopt_with_import_block(&sandbox, &tenant, "kiro_entra_redirect_uri", &id);
     assert!(generated.contains(KIRO_URI), "{generated}");
+
+    // In no state: taken over, and never listed twice.
+    assert_taken_over(&ws, "kiro_entra_redirect_uri.kiro");
+    let uris = remote_uris(&sandbox, &tenant, &app_id, "publicClient");
+    assert_eq!(
+        uris.iter().filter(|u| *u == KIRO_URI).count(),
+        1,
+        "{uris:?}"
+    );
 
     // Removed out of band: planned again and re-added.
     sandbox.drift_application(
