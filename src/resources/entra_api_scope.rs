@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use crate::clients::Clients;
 use crate::framework::diag::{AttrPath, Diagnostic, Diagnostics};
 use crate::framework::managed::{ManagedResource, Operation, Timeouts};
+use crate::framework::plan::PlanContext;
 use crate::framework::validators::{StringCheck, guid, is_guid, max_length, one_of, same_guid};
 use crate::framework::value::TfValue;
 use crate::graph::applications::PermissionScope;
@@ -106,6 +107,16 @@ impl ApiScopeModel {
 
 pub struct EntraApiScope;
 
+/// A scope's value is unique on its application.
+fn scope_key(application_id: &str, value: &str) -> NaturalKey {
+    NaturalKey {
+        type_name: EntraApiScope::TYPE_NAME,
+        key: format!("{application_id}/{value}"),
+        described: format!("the scope {value:?} of application {application_id}"),
+        at: AttrPath::attr(attr!(ApiScopeModel, value)),
+    }
+}
+
 #[async_trait]
 impl ManagedResource<Clients> for EntraApiScope {
     type Model = ApiScopeModel;
@@ -114,6 +125,27 @@ impl ManagedResource<Clients> for EntraApiScope {
         an application. Several scopes of one application can be managed in parallel: each edit \
         re-reads the application under a per-application lock and writes the whole list.";
     const TIMEOUTS: Timeouts = Timeouts::minutes(5, 5, 5);
+
+    async fn modify_plan(&self, client: Option<&Clients>, plan: &mut PlanContext<'_>) {
+        let (Some(clients), true) = (client, plan.is_create()) else {
+            return;
+        };
+        let (Some(app_id), Some(value)) = (
+            plan.config(attr!(ApiScopeModel, application_id)).as_str(),
+            plan.config(attr!(ApiScopeModel, value)).as_str(),
+        ) else {
+            return;
+        };
+        // A read that fails here is left to the apply, which reports it.
+        if let Ok(Some(app)) = clients.graph.get_application_shared(app_id).await
+            && let Some(found) = app
+                .scopes()
+                .iter()
+                .find(|s| s.value.as_deref() == Some(value))
+        {
+            scope_key(app_id, value).will_take_over(&found.id, &mut plan.diagnostics);
+        }
+    }
 
     async fn create(
         &self,
@@ -131,15 +163,7 @@ impl ManagedResource<Clients> for EntraApiScope {
             .ok_or_else(|| {
                 application_missing(&plan.application_id, attr!(ApiScopeModel, application_id))
             })?;
-        let key = NaturalKey {
-            type_name: Self::TYPE_NAME,
-            key: format!("{}/{}", plan.application_id, plan.value),
-            described: format!(
-                "the scope {:?} of application {}",
-                plan.value, plan.application_id
-            ),
-            at: AttrPath::attr(attr!(ApiScopeModel, value)),
-        };
+        let key = scope_key(&plan.application_id, &plan.value);
         key.claim(clients)?;
         // A scope with this value is unique on the application: one found is taken over
         // (made by an interrupted apply) and set as configured, keeping its id.

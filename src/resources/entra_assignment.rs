@@ -104,17 +104,52 @@ async fn find(
 
 /// A principal holds an app role on a service principal once.
 fn natural_key(plan: &AssignmentModel) -> NaturalKey {
+    key_of(
+        &plan.service_principal_id,
+        &plan.principal_id,
+        &plan.app_role_id,
+    )
+}
+
+fn key_of(sp_id: &str, principal_id: &str, app_role_id: &str) -> NaturalKey {
     NaturalKey {
         type_name: EntraAssignment::TYPE_NAME,
         key: format!(
             "{}/{}/{}",
-            plan.service_principal_id, plan.principal_id, plan.app_role_id
+            sp_id.to_ascii_lowercase(),
+            principal_id.to_ascii_lowercase(),
+            app_role_id.to_ascii_lowercase()
         ),
         described: format!(
-            "the assignment of principal {} to app role {} of service principal {}",
-            plan.principal_id, plan.app_role_id, plan.service_principal_id
+            "the assignment of principal {principal_id} to app role {app_role_id} of service \
+             principal {sp_id}"
         ),
         at: AttrPath::attr(attr!(AssignmentModel, principal_id)),
+    }
+}
+
+/// Warns when a planned create will take over an assignment that exists (see
+/// [`NaturalKey::will_take_over`]). A list that fails is left to the apply.
+async fn warn_of_take_over(graph: &GraphClient, plan: &mut PlanContext<'_>) {
+    if !plan.is_create() {
+        return;
+    }
+    let known = |name: &str| plan.planned(name).as_str().map(str::to_string);
+    let (Some(sp_id), Some(principal_id), Some(role)) = (
+        known(attr!(AssignmentModel, service_principal_id)),
+        known(attr!(AssignmentModel, principal_id)),
+        known(attr!(AssignmentModel, app_role_id)),
+    ) else {
+        return;
+    };
+    let Ok(all) = graph.list_app_role_assignments_shared(&sp_id).await else {
+        return;
+    };
+    if let Some(found) = all
+        .iter()
+        .find(|a| same_guid(&a.principal_id, &principal_id) && same_guid(&a.app_role_id, &role))
+    {
+        key_of(&sp_id, &principal_id, &role).will_take_over(&found.id, &mut plan.diagnostics);
     }
 }
 
@@ -177,6 +212,7 @@ impl ManagedResource<Clients> for EntraAssignment {
         provisioning::plan_result(plan);
         if let Some(clients) = client {
             provisioning::warn_of_group_cost(&clients.graph, plan).await;
+            warn_of_take_over(&clients.graph, plan).await;
         }
         if !plan.is_create() {
             // An in-place update does not change the principal; only a refresh does.

@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use crate::clients::Clients;
 use crate::framework::diag::{AttrPath, Diagnostic, Diagnostics};
 use crate::framework::managed::{ManagedResource, Operation, Timeouts};
+use crate::framework::plan::PlanContext;
 use crate::framework::validators::{guid, is_guid, one_of, same_guid};
 use crate::framework::value::TfValue;
 use crate::graph::applications::Platform;
@@ -57,6 +58,19 @@ impl RedirectUriModel {
 
 pub struct EntraRedirectUri;
 
+/// A URI is on a platform's list of an application once.
+fn uri_key(application_id: &str, platform: Platform, uri: &str) -> NaturalKey {
+    NaturalKey {
+        type_name: EntraRedirectUri::TYPE_NAME,
+        key: id_of(application_id, platform, uri),
+        described: format!(
+            "the {} redirect URI {uri:?} of application {application_id}",
+            platform.as_str()
+        ),
+        at: AttrPath::attr(attr!(RedirectUriModel, uri)),
+    }
+}
+
 #[async_trait]
 impl ManagedResource<Clients> for EntraRedirectUri {
     type Model = RedirectUriModel;
@@ -83,6 +97,32 @@ impl ManagedResource<Clients> for EntraRedirectUri {
         }
     }
 
+    async fn modify_plan(&self, client: Option<&Clients>, plan: &mut PlanContext<'_>) {
+        let (Some(clients), true) = (client, plan.is_create()) else {
+            return;
+        };
+        let (Some(app_id), Some(uri)) = (
+            plan.config(attr!(RedirectUriModel, application_id))
+                .as_str(),
+            plan.config(attr!(RedirectUriModel, uri)).as_str(),
+        ) else {
+            return;
+        };
+        let Some(platform) = plan
+            .planned(attr!(RedirectUriModel, platform))
+            .as_str()
+            .and_then(Platform::from_name)
+        else {
+            return;
+        };
+        if let Ok(Some(app)) = clients.graph.get_application_shared(app_id).await
+            && app.redirect_uris(platform).iter().any(|u| u == uri)
+        {
+            uri_key(app_id, platform, uri)
+                .will_take_over(&id_of(app_id, platform, uri), &mut plan.diagnostics);
+        }
+    }
+
     async fn create(
         &self,
         clients: &Clients,
@@ -103,17 +143,7 @@ impl ManagedResource<Clients> for EntraRedirectUri {
                 )
             })?;
         let id = id_of(&plan.application_id, platform, &plan.uri);
-        let key = NaturalKey {
-            type_name: Self::TYPE_NAME,
-            key: id.clone(),
-            described: format!(
-                "the {} redirect URI {:?} of application {}",
-                platform.as_str(),
-                plan.uri,
-                plan.application_id
-            ),
-            at: AttrPath::attr(attr!(RedirectUriModel, uri)),
-        };
+        let key = uri_key(&plan.application_id, platform, &plan.uri);
         key.claim(clients)?;
         // A URI is on a platform's list once: one found (added by an interrupted apply)
         // is taken over as it is.

@@ -67,6 +67,25 @@ impl NaturalKey {
             .at(self.at.clone()),
         );
     }
+
+    /// Says at plan time that the planned create will take over `id`: right after an
+    /// interrupted apply that is what is wanted, but if another resource of this
+    /// configuration manages the object, the person approving the plan must see it now.
+    pub fn will_take_over(&self, id: &str, diagnostics: &mut Diagnostics) {
+        diagnostics.push(
+            Diagnostic::warning(
+                "This create will take over an object that exists",
+                format!(
+                    "{} exists (id {id}) and no state of this resource knows it, so the \
+                     apply takes it over instead of making a second one. That is right when \
+                     an earlier apply was interrupted after making it. If another resource of \
+                     this configuration manages it, remove one of the two.",
+                    capitalized(&self.described)
+                ),
+            )
+            .at(self.at.clone()),
+        );
+    }
 }
 
 fn capitalized(text: &str) -> String {

@@ -169,6 +169,13 @@ fn a_scope_missing_from_state_is_taken_over_by_its_value() {
         &tenant,
         &format!("{}\n{again}", application("Kiro")),
     ));
+    let (_, plan) = ws.plan_exit_code();
+    let planned = plan.flat_stdout();
+    assert!(
+        planned.contains("This create will take over an object that exists"),
+        "the plan says so before anyone approves it: {planned}"
+    );
+    assert!(planned.contains(&scope_id), "{planned}");
     let out = ws.apply().flat_stdout();
     assert!(
         out.contains("Took over an object that already existed"),

@@ -105,6 +105,13 @@ fn assignment_lifecycle_with_lookups() {
     // found by principal and role and taken over: no second assignment.
     let id = ws.attr("kiro_entra_assignment.dave", "id");
     ws.ok(&["state", "rm", "kiro_entra_assignment.dave"]);
+    let (_, plan) = ws.plan_exit_code();
+    assert!(
+        plan.flat_stdout()
+            .contains("This create will take over an object that exists"),
+        "{}",
+        plan.stdout
+    );
     let out = ws.apply().flat_stdout();
     assert!(
         out.contains("Took over an object that already existed"),

@@ -101,7 +101,16 @@ fn redirect_uri_lifecycle() {
     let generated = adopt_with_import_block(&sandbox, &tenant, "kiro_entra_redirect_uri", &id);
     assert!(generated.contains(KIRO_URI), "{generated}");
 
-    // In no state: taken over, and never listed twice.
+    // In no state: the plan warns that it will be taken over; taken over, never listed twice.
+    ws.ok(&["state", "rm", "kiro_entra_redirect_uri.kiro"]);
+    let (_, plan) = ws.plan_exit_code();
+    assert!(
+        plan.flat_stdout()
+            .contains("This create will take over an object that exists"),
+        "{}",
+        plan.stdout
+    );
+    ws.ok(&["import", "-no-color", "kiro_entra_redirect_uri.kiro", &id]);
     assert_taken_over(&ws, "kiro_entra_redirect_uri.kiro");
     let uris = remote_uris(&sandbox, &tenant, &app_id, "publicClient");
     assert_eq!(
