@@ -105,6 +105,18 @@ pub fn assert_taken_over(ws: &Workspace, address: &str) {
     ws.assert_no_changes();
 }
 
+/// The plan warns, before anyone approves it, that a create will take over an object
+/// that exists; returns the plan's output on one line.
+pub fn assert_plan_warns_of_take_over(ws: &Workspace) -> String {
+    let (_, plan) = ws.plan_exit_code();
+    let planned = plan.flat_stdout();
+    assert!(
+        planned.contains("This create will take over an object that exists"),
+        "{planned}"
+    );
+    planned
+}
+
 /// The plan wants to create `address` again (after an out-of-band delete).
 pub fn assert_plans_create(ws: &Workspace, address: &str) {
     let (code, plan) = ws.plan_exit_code();

@@ -3,8 +3,8 @@
 use serde_json::{Value, json};
 
 use crate::configs::{
-    adopt_with_import_block, application, assert_plans_change, assert_plans_create, reimport,
-    with_provider, workspace,
+    adopt_with_import_block, application, assert_plan_warns_of_take_over, assert_plans_change,
+    assert_plans_create, reimport, with_provider, workspace,
 };
 use crate::sandbox::{Sandbox, Tenant};
 
@@ -169,12 +169,7 @@ fn a_scope_missing_from_state_is_taken_over_by_its_value() {
         &tenant,
         &format!("{}\n{again}", application("Kiro")),
     ));
-    let (_, plan) = ws.plan_exit_code();
-    let planned = plan.flat_stdout();
-    assert!(
-        planned.contains("This create will take over an object that exists"),
-        "the plan says so before anyone approves it: {planned}"
-    );
+    let planned = assert_plan_warns_of_take_over(&ws);
     assert!(planned.contains(&scope_id), "{planned}");
     let out = ws.apply().flat_stdout();
     assert!(

@@ -5,7 +5,8 @@
 use serde_json::{Value, json};
 
 use crate::configs::{
-    adopt_with_import_block, application, assert_plans_create, reimport, with_provider, workspace,
+    adopt_with_import_block, application, assert_plan_warns_of_take_over, assert_plans_create,
+    reimport, with_provider, workspace,
 };
 use crate::harness::Workspace;
 use crate::sandbox::{Sandbox, Tenant};
@@ -105,13 +106,7 @@ fn assignment_lifecycle_with_lookups() {
     // found by principal and role and taken over: no second assignment.
     let id = ws.attr("kiro_entra_assignment.dave", "id");
     ws.ok(&["state", "rm", "kiro_entra_assignment.dave"]);
-    let (_, plan) = ws.plan_exit_code();
-    assert!(
-        plan.flat_stdout()
-            .contains("This create will take over an object that exists"),
-        "{}",
-        plan.stdout
-    );
+    assert_plan_warns_of_take_over(&ws);
     let out = ws.apply().flat_stdout();
     assert!(
         out.contains("Took over an object that already existed"),

@@ -4,8 +4,8 @@
 use serde_json::{Value, json};
 
 use crate::configs::{
-    adopt_with_import_block, application, assert_plans_create, assert_taken_over, reimport,
-    with_provider, workspace,
+    adopt_with_import_block, application, assert_plan_warns_of_take_over, assert_plans_create,
+    assert_taken_over, reimport, with_provider, workspace,
 };
 use crate::sandbox::{Sandbox, Tenant};
 
@@ -103,13 +103,7 @@ fn redirect_uri_lifecycle() {
 
     // In no state: the plan warns that it will be taken over; taken over, never listed twice.
     ws.ok(&["state", "rm", "kiro_entra_redirect_uri.kiro"]);
-    let (_, plan) = ws.plan_exit_code();
-    assert!(
-        plan.flat_stdout()
-            .contains("This create will take over an object that exists"),
-        "{}",
-        plan.stdout
-    );
+    assert_plan_warns_of_take_over(&ws);
     ws.ok(&["import", "-no-color", "kiro_entra_redirect_uri.kiro", &id]);
     assert_taken_over(&ws, "kiro_entra_redirect_uri.kiro");
     let uris = remote_uris(&sandbox, &tenant, &app_id, "publicClient");
