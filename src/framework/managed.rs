@@ -490,6 +490,10 @@ mod tests {
                     op.exists(&plan);
                     Err(Diagnostic::error("boom", "finishing failed").into())
                 }
+                "found" => {
+                    op.warn(Diagnostic::warning("Took over", "it was there"));
+                    Ok(plan)
+                }
                 "slow" => {
                     op.exists(&plan);
                     tokio::time::sleep(Duration::from_secs(3600)).await;
@@ -581,6 +585,16 @@ mod tests {
                 .and_then(|t| t.get_attr("create")),
             Some(&TfValue::string("2m"))
         );
+    }
+
+    #[tokio::test]
+    async fn a_create_s_warnings_reach_terraform_with_its_state() {
+        let applied = create("found", None).await;
+        assert!(!applied.diagnostics.has_errors());
+        assert_eq!(applied.diagnostics.0.len(), 1);
+        assert_eq!(applied.diagnostics.0[0].severity, Severity::Warning);
+        assert_eq!(applied.diagnostics.0[0].summary, "Took over");
+        assert!(applied.state.is_some());
     }
 
     #[tokio::test]
