@@ -92,8 +92,9 @@ pub fn write_configuration(setup: &Setup, mode: ScimTokenMode) -> String {
             app.display_name,
             app.client_id
         ),
-        "`terraform plan` shows these imports and nothing else to change (see the".into(),
-        "kiro_entra_provisioning block for its secret); `terraform apply` adopts them.".into(),
+        "`terraform plan` shows these imports and nothing else to change, but where a comment"
+            .into(),
+        "above a block says otherwise; `terraform apply` adopts them.".into(),
     ]);
     application(&mut doc, setup);
     let assignment_names = entra_children(&mut doc, setup);
@@ -124,7 +125,22 @@ fn application(doc: &mut Document, setup: &Setup) {
     if !app.assignment_required {
         r = r.arg("assignment_required", false.into());
     }
-    adopt(doc, &r, &app.object_id, Vec::new(), Vec::new());
+    let comments = if app.identifier_uri_missing {
+        missing_identifier_uri(&app.client_id)
+    } else {
+        Vec::new()
+    };
+    adopt(doc, &r, &app.object_id, comments, Vec::new());
+}
+
+/// Why the application plans an update: the resource always gives it an identifier URI.
+pub fn missing_identifier_uri(client_id: &str) -> Vec<String> {
+    vec![
+        "The application has no Application ID URI (the guide's \"Expose an API\" step, which"
+            .into(),
+        format!("Kiro needs). The first plan shows it updated in place to add api://{client_id},"),
+        "the portal's default: the one change besides the imports.".into(),
+    ]
 }
 
 /// Scopes, redirect URIs and assignments; returns each assignment's block name by principal

@@ -64,6 +64,7 @@ pub async fn discover(clients: &Clients, lookup: &Lookup) -> Result<Setup, Adopt
         service_principal_id: sp.id.clone(),
         token_version: token_version(&app),
         identifier_uri: identifier_uri(&app),
+        identifier_uri_missing: app.identifier_uris.is_empty(),
         keep_default_scope: app
             .scopes()
             .iter()

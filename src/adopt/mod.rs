@@ -55,8 +55,10 @@ pub struct FoundApplication {
     pub display_name: String,
     pub service_principal_id: String,
     pub token_version: i64,
-    /// `None` when it is the portal's default `api://<client id>`.
+    /// `None` when it is the portal's default `api://<client id>`, or there is none.
     pub identifier_uri: Option<String>,
+    /// The application has no identifier URI: the guide's "Expose an API" step was skipped.
+    pub identifier_uri_missing: bool,
     /// The template's `user_impersonation` scope is still there.
     pub keep_default_scope: bool,
     pub assignment_required: bool,

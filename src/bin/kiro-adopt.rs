@@ -83,6 +83,13 @@ fn summary(setup: &Setup) -> String {
             "no provisioning job"
         },
     )];
+    if app.identifier_uri_missing {
+        lines.push(format!(
+            "note: the application has no Application ID URI; the first apply adds api://{} (see \
+             the comment in the file)",
+            app.client_id
+        ));
+    }
     lines.push(match &setup.profile {
         Some(p) => format!(
             "profile {} ({}): {} domain(s), {} subscription(s)",

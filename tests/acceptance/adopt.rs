@@ -463,15 +463,25 @@ fn a_setup_that_strays_from_the_guide_is_adopted_with_only_imports() {
         "source_attribute = \"mailNickname\"",
         "\"cost center\" = \"42\"",
         "external_id = kiro_entra_assignment.dave_chen.principal_id",
+        "# The application has no Application ID URI",
     ] {
         assert!(flat.contains(expected), "{expected:?} in\n{written}");
     }
     ws.ok(&["fmt", "-check", "-no-color", "adopted.tf"]);
     ws.init();
-    let (summary, actions) = plan(&ws);
-    assert_eq!(
-        summary, "Plan: 7 to import, 0 to add, 0 to change, 0 to destroy.",
-        "{actions:#?}"
+    // No identifier URI was set: the one change besides the imports adds the portal's default.
+    let (_, run) = ws.plan_exit_code();
+    let flat = run.flat_stdout();
+    assert!(
+        flat.contains("Plan: 7 to import, 0 to add, 1 to change, 0 to destroy.")
+            && flat.contains("kiro_entra_application.this will be updated in-place")
+            && flat.contains(&format!("+ identifier_uri = \"api://{client_id}\""))
+            && flat.matches("will be updated in-place").count() == 1
+            && !flat.contains("will be created")
+            && !flat.contains("replaced")
+            && !flat.contains("destroyed"),
+        "{}",
+        run.stdout
     );
     ws.apply();
     ws.assert_no_changes();
