@@ -354,17 +354,10 @@ fn minting_a_scim_token_on_adoption_is_the_one_in_place_update() {
     let _ = made.client_id;
 }
 
-/// A setup that strays from the guide wherever a resource has a default: token version 1, the
-/// template scope kept beside an `Admin` scope that is disabled, "Assignment required?" off, a
-/// web redirect URI, the job paused with the template's mappings (`externalId` from
-/// `mailNickname`, the ones Kiro rejects), a tagged profile, a user subscribed. Each shows as
-/// an argument, and the plan still shows only imports.
-#[test]
-fn a_setup_that_strays_from_the_guide_is_adopted_with_only_imports() {
-    let sandbox = Sandbox::start();
-    let tenant = sandbox.new_tenant();
-    let account = sandbox.aws_account();
-    let token = sandbox.graph_token(&tenant);
+/// The Entra side of [`a_setup_that_strays_from_the_guide_is_adopted_with_only_imports`]:
+/// `(client id, service principal id, the assigned user)`.
+fn stray_entra(sandbox: &Sandbox, tenant: &Tenant) -> (String, String, Value) {
+    let token = sandbox.graph_token(tenant);
     let made = sandbox.graph(
         &token,
         "POST",
@@ -388,9 +381,9 @@ fn a_setup_that_strays_from_the_guide_is_adopted_with_only_imports() {
         Some(json!({"api": {"oauth2PermissionScopes": scopes},
         "web": {"redirectUris": ["https://kiro.example.com/callback"]}})),
     );
-    sandbox.drift_service_principal(&tenant, &sp_id, json!({"appRoleAssignmentRequired": false}));
+    sandbox.drift_service_principal(tenant, &sp_id, json!({"appRoleAssignmentRequired": false}));
     let dave = sandbox
-        .users(&tenant)
+        .users(tenant)
         .into_iter()
         .find(|u| u["givenName"] == "Dave")
         .unwrap();
@@ -401,29 +394,41 @@ fn a_setup_that_strays_from_the_guide_is_adopted_with_only_imports() {
         Some(json!({"principalId": dave["id"], "resourceId": sp_id, "appRoleId": USER_ROLE})),
     );
     sandbox.flush_replication();
+    (client_id, sp_id, dave)
+}
+
+/// The Kiro side: a tagged profile, the paused job with the template's mappings, the user
+/// placed in Kiro and subscribed.
+fn stray_kiro(
+    sandbox: &Sandbox,
+    tenant: &Tenant,
+    account: &AwsAccount,
+    entra: &(String, String, Value),
+) {
+    let (client_id, sp_id, dave) = entra;
     let created = kiro_ok(
-        &sandbox,
-        &account,
+        sandbox,
+        account,
         "AWSCodeWhispererService.CreateProfile",
         json!({
             "profileName": "kiro-eu", "tags": [{"key": "cost center", "value": "42"}],
-            "identitySource": {"externalIdentityProvider": {"issuerUrl": issuer(&tenant), "clientId": client_id}},
+            "identitySource": {"externalIdentityProvider": {"issuerUrl": issuer(tenant), "clientId": client_id}},
         }),
     );
     let arn = created["profileArn"].as_str().unwrap().to_string();
-    let profile = sandbox.kiro_objects(&account, REGION)["profiles"][0].clone();
+    let profile = sandbox.kiro_objects(account, REGION)["profiles"][0].clone();
     let endpoint = profile["identityDetails"]["externalIdentityProviderDetails"]["scimEndpoint"]
         .as_str()
         .unwrap();
     let scim = kiro_ok(
-        &sandbox,
-        &account,
+        sandbox,
+        account,
         "AmazonQDeveloperService.CreateScimAccessToken",
         json!({"profileArn": arn}),
     );
     sandbox.portal_job(
-        &tenant,
-        &sp_id,
+        tenant,
+        sp_id,
         endpoint,
         scim["token"].as_str().unwrap(),
         Mappings::Template,
@@ -434,12 +439,27 @@ fn a_setup_that_strays_from_the_guide_is_adopted_with_only_imports() {
         dave["id"].as_str().unwrap(),
     );
     kiro_ok(
-        &sandbox,
-        &account,
+        sandbox,
+        account,
         "AmazonQDeveloperService.CreateAssignment",
         json!({
         "profileArn": arn, "principalId": kiro_dave["id"], "principalType": "USER", "subscriptionType": "KIRO_PRO"}),
     );
+}
+
+/// A setup that strays from the guide wherever a resource has a default: token version 1, the
+/// template scope kept beside an `Admin` scope that is disabled, "Assignment required?" off, a
+/// web redirect URI, the job paused with the template's mappings (`externalId` from
+/// `mailNickname`, the ones Kiro rejects), a tagged profile, a user subscribed. Each shows as
+/// an argument, and the plan still shows only imports.
+#[test]
+fn a_setup_that_strays_from_the_guide_is_adopted_with_only_imports() {
+    let sandbox = Sandbox::start();
+    let tenant = sandbox.new_tenant();
+    let account = sandbox.aws_account();
+    let entra = stray_entra(&sandbox, &tenant);
+    stray_kiro(&sandbox, &tenant, &account, &entra);
+    let client_id = &entra.0;
 
     let ws = adoption_workspace(&sandbox, &tenant, &account);
     kiro_adopt(
