@@ -8,6 +8,7 @@
 //! - [`entra`], [`graph`]: API clients that know nothing of Terraform;
 //! - [`docs`]: the Registry pages, rendered from the schemas.
 
+pub mod adopt;
 pub mod clients;
 pub mod dns;
 pub mod docs;

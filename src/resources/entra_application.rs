@@ -286,8 +286,9 @@ impl ManagedResource<Clients> for EntraApplication {
                 format!(
                     "Entra already has an application named {:?}:\n{}\nTo manage it with \
                      Terraform, import it (terraform import <resource address> <object id>, or an \
-                     import block), or choose another display_name, or set \
-                     prevent_duplicate_names = false.",
+                     import block; `kiro-adopt --application <object id>` writes the import \
+                     blocks for it and the rest of its setup), or choose another display_name, \
+                     or set prevent_duplicate_names = false.",
                     plan.display_name,
                     ids.join("\n")
                 ),

@@ -12,7 +12,7 @@ pub mod entra_application;
 pub mod entra_assignment;
 pub mod entra_provisioning;
 mod entra_provisioning_job;
-mod entra_provisioning_mappings;
+pub(crate) mod entra_provisioning_mappings;
 mod entra_provisioning_secret;
 pub mod entra_redirect_uri;
 pub mod input_rules;

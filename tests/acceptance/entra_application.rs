@@ -195,6 +195,12 @@ fn duplicate_name_is_refused_with_import_hint() {
     assert!(out.contains("already exists"), "{out}");
     assert!(out.contains("terraform import"), "{out}");
     assert!(out.contains(&object_id), "{out}");
+    // The way back after an interrupted create: the adoption command.
+    let flat = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        flat.contains("`kiro-adopt --application <object id>`"),
+        "{out}"
+    );
     assert_eq!(
         sandbox.applications(&tenant).len(),
         1,

@@ -1,6 +1,7 @@
 //! Acceptance tests: the real `terraform` CLI drives the provider binary
 //! against the offline sandbox. One binary, a fresh directory per test.
 
+mod adopt;
 mod aws_credentials;
 mod bad_input;
 mod config_rules;

@@ -72,6 +72,10 @@ impl Sandbox {
                 .put(&url)
                 .header("Authorization", &auth)
                 .send_json(b),
+            ("PATCH", Some(b)) => agent()
+                .patch(&url)
+                .header("Authorization", &auth)
+                .send_json(b),
             (m, _) => panic!("unsupported Graph call {m}"),
         };
         let mut response = result.unwrap_or_else(|e| panic!("{method} {url}: {e}"));
@@ -141,6 +145,24 @@ impl Sandbox {
     ) -> ProvisioningJob {
         let (profile_arn, endpoint, scim_token) =
             self.kiro_scim_endpoint(tenant, account, "Provisioned");
+        let job_id = self.portal_job(tenant, sp_id, &endpoint, &scim_token, mappings);
+        ProvisioningJob {
+            service_principal_id: sp_id.to_string(),
+            job_id,
+            profile_arn,
+        }
+    }
+
+    /// The provisioning job of `sp_id` made in the portal, delivering to `endpoint` with
+    /// `scim_token` (see [`Sandbox::provisioning_job`]); returns the job id.
+    pub fn portal_job(
+        &self,
+        tenant: &Tenant,
+        sp_id: &str,
+        endpoint: &str,
+        scim_token: &str,
+        mappings: Mappings,
+    ) -> String {
         let token = self.graph_token(tenant);
         let sync = format!("servicePrincipals/{sp_id}/synchronization");
         let job = self.graph(
@@ -187,11 +209,7 @@ impl Sandbox {
             }
             self.graph(&token, "PUT", &schema_path, Some(schema));
         }
-        ProvisioningJob {
-            service_principal_id: sp_id.to_string(),
-            job_id,
-            profile_arn,
-        }
+        job_id
     }
 
     /// The users provisioned into the job's Kiro profile.
