@@ -5,66 +5,53 @@
 use std::io::Write;
 use std::process::ExitCode;
 
+use clap::{Parser, ValueEnum};
+
 use kiro_provider::adopt::{Lookup, ScimTokenMode, Setup, connect, discover, write_configuration};
 
-const USAGE: &str = "\
-Usage: kiro-adopt --application <display name | client id | object id>
-                  [--profile <profile ARN | name>] [--out <file> | --out -]
-                  [--scim-token keep|mint|variable] [--force]
-
-Finds the application, its scopes, redirect URIs, assignments and provisioning job in Entra,
-and the Kiro profile (the one trusting the application unless --profile names one), its
-domains and subscriptions, and writes `import` blocks and resource blocks for them (default
-file: adopted.tf). Credentials and endpoints come from the provider's environment variables
-(ARM_TENANT_ID, ARM_CLIENT_ID, ARM_CLIENT_SECRET, …; AWS_REGION and the AWS credential chain;
-KIRO_ENDPOINT_GRAPH, KIRO_ENDPOINT_LOGIN, KIRO_ENDPOINT_KIRO).
---scim-token: keep (default) leaves the SCIM token saved in Entra as it is; mint writes a
-kiro_scim_token block (the first apply mints a new token); variable writes secret_token_wo
-from var.scim_token.";
-
+/// Finds the application, its scopes, redirect URIs, assignments and provisioning job in
+/// Entra, and the Kiro profile (the one trusting the application unless --profile names one),
+/// its domains and subscriptions, and writes `import` blocks and resource blocks for them.
+/// Credentials and endpoints come from the provider's environment variables (ARM_TENANT_ID,
+/// ARM_CLIENT_ID, ARM_CLIENT_SECRET, …; AWS_REGION and the AWS credential chain;
+/// KIRO_ENDPOINT_GRAPH, KIRO_ENDPOINT_LOGIN, KIRO_ENDPOINT_KIRO).
+#[derive(Parser)]
+#[command(name = "kiro-adopt", version)]
 struct Args {
-    lookup: Lookup,
+    /// The application: its display name, client id or object id.
+    #[arg(long)]
+    application: String,
+    /// The Kiro profile: its ARN or name (default: the one trusting the application).
+    #[arg(long)]
+    profile: Option<String>,
+    /// The file to write, or - for standard output.
+    #[arg(long, default_value = "adopted.tf")]
     out: String,
-    mode: ScimTokenMode,
+    /// keep leaves the SCIM token saved in Entra as it is; mint writes a kiro_scim_token
+    /// block (the first apply mints a new token); variable writes secret_token_wo from
+    /// var.scim_token.
+    #[arg(long, value_enum, default_value_t = TokenMode::Keep)]
+    scim_token: TokenMode,
+    /// Overwrite the file if it exists.
+    #[arg(long)]
     force: bool,
 }
 
-fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
-    let (mut application, mut profile, mut out) = (None, None, "adopted.tf".to_string());
-    let (mut mode, mut force) = (ScimTokenMode::Keep, false);
-    while let Some(flag) = args.next() {
-        let mut value = || args.next().ok_or(format!("{flag} needs a value"));
-        match flag.as_str() {
-            "--application" => application = Some(value()?),
-            "--profile" => profile = Some(value()?),
-            "--out" => out = value()?,
-            "--scim-token" => {
-                mode = match value()?.as_str() {
-                    "keep" => ScimTokenMode::Keep,
-                    "mint" => ScimTokenMode::Mint,
-                    "variable" => ScimTokenMode::Variable,
-                    other => {
-                        return Err(format!(
-                            "--scim-token {other:?}: use keep, mint or variable"
-                        ));
-                    }
-                }
-            }
-            "--force" => force = true,
-            "-h" | "--help" => return Err(String::new()),
-            other => return Err(format!("unknown argument {other:?}")),
+#[derive(Clone, Copy, ValueEnum)]
+enum TokenMode {
+    Keep,
+    Mint,
+    Variable,
+}
+
+impl From<TokenMode> for ScimTokenMode {
+    fn from(mode: TokenMode) -> Self {
+        match mode {
+            TokenMode::Keep => ScimTokenMode::Keep,
+            TokenMode::Mint => ScimTokenMode::Mint,
+            TokenMode::Variable => ScimTokenMode::Variable,
         }
     }
-    let application = application.ok_or("--application is required")?;
-    Ok(Args {
-        lookup: Lookup {
-            application,
-            profile,
-        },
-        out,
-        mode,
-        force,
-    })
 }
 
 /// One line per kind of piece found, for the person running the command.
@@ -125,19 +112,14 @@ fn write_out(args: &Args, text: &str) -> Result<(), String> {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
-    let args = match parse(std::env::args().skip(1)) {
-        Ok(args) => args,
-        Err(problem) => {
-            if !problem.is_empty() {
-                eprintln!("kiro-adopt: {problem}\n");
-            }
-            eprintln!("{USAGE}");
-            return ExitCode::from(2);
-        }
+    let args = Args::parse();
+    let lookup = Lookup {
+        application: args.application.clone(),
+        profile: args.profile.clone(),
     };
     let found = async {
         let clients = connect().await?;
-        discover(&clients, &args.lookup).await
+        discover(&clients, &lookup).await
     };
     let setup = match found.await {
         Ok(setup) => setup,
@@ -147,7 +129,7 @@ async fn main() -> ExitCode {
         }
     };
     eprintln!("{}", summary(&setup));
-    if let Err(e) = write_out(&args, &write_configuration(&setup, args.mode)) {
+    if let Err(e) = write_out(&args, &write_configuration(&setup, args.scim_token.into())) {
         eprintln!("kiro-adopt: {e}");
         return ExitCode::FAILURE;
     }
