@@ -6,7 +6,10 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::fake::FakeGraph;
-use super::on_demand::{OnDemandError, OnDemandTarget, find_on_demand_target, provision_principal};
+use super::on_demand::{
+    OnDemandError, OnDemandTarget, count_group_user_members, find_on_demand_target,
+    provision_principal,
+};
 use super::synchronization::{ProvisionOutcome, SyncObject};
 
 const SP: &str = "sp-1";
@@ -327,6 +330,19 @@ async fn a_group_of_more_users_than_the_limit_is_left_to_the_cycle() {
         "Group g-1: not provisioned on demand: 7 user members, more than 6; the provisioning \
          cycle provisions them"
     );
+}
+
+#[tokio::test]
+async fn a_groups_user_members_are_counted_by_graph_with_an_advanced_query() {
+    let fake = FakeGraph::start().await;
+    let count = "groups/g-1/members/microsoft.graph.user/$count";
+    fake.script("GET", count, vec![(200, json!(7))]);
+    let counted = count_group_user_members(&fake.client(), "g-1").await;
+    assert_eq!(counted.unwrap(), 7);
+    let seen = fake.seen();
+    assert_eq!(seen.len(), 1, "one call, no member listing: {seen:?}");
+    assert_eq!(seen[0].target, count);
+    assert_eq!(seen[0].consistency_level.as_deref(), Some("eventual"));
 }
 
 #[test]

@@ -44,6 +44,8 @@ pub enum Route {
     ListGroups,
     GetGroup(String),
     ListGroupMembers(String),
+    /// `/groups/{id}/members/microsoft.graph.user`: the OData cast to the user members
+    ListGroupUserMembers(String),
     /// `/servicePrincipals/{spId}/appRoleAssignedTo`
     ListAssignments(String),
     CreateAssignment(String),
@@ -246,6 +248,16 @@ pub fn parse(method: &Method, path: &str) -> (String, GraphResult<Route>) {
             ),
             Err(e) => ("graph.groups.members.list".into(), Err(e)),
         },
+        ["groups", _, "members", "microsoft.graph.user"] => match object_id(segs[1]) {
+            Ok(id) => only(
+                method,
+                Method::GET,
+                "graph.groups.members.user",
+                "list",
+                Route::ListGroupUserMembers(id),
+            ),
+            Err(e) => ("graph.groups.members.user.list".into(), Err(e)),
+        },
         _ => {
             let known = [
                 "applicationtemplates",
@@ -276,6 +288,10 @@ fn count_route(method: &Method, segs: &[&str], lower: &[&str]) -> (String, Graph
         ["groups", _, "members"] => (
             "graph.groups.members",
             object_id(segs[1]).map(Route::ListGroupMembers),
+        ),
+        ["groups", _, "members", "microsoft.graph.user"] => (
+            "graph.groups.members.user",
+            object_id(segs[1]).map(Route::ListGroupUserMembers),
         ),
         _ => return unknown(GraphError::segment_not_found("$count")),
     };
@@ -551,6 +567,16 @@ mod tests {
         assert_eq!(
             r.unwrap(),
             Route::Count(Box::new(Route::ListGroupMembers(ID.into())))
+        );
+        let cast = format!("v1.0/groups/{ID}/members/microsoft.graph.user");
+        let (op, r) = parse(&Method::GET, &cast);
+        assert_eq!(op, "graph.groups.members.user.list");
+        assert_eq!(r.unwrap(), Route::ListGroupUserMembers(ID.into()));
+        let (op, r) = parse(&Method::GET, &format!("{cast}/$count"));
+        assert_eq!(op, "graph.groups.members.user.count");
+        assert_eq!(
+            r.unwrap(),
+            Route::Count(Box::new(Route::ListGroupUserMembers(ID.into())))
         );
         let (_, r) = parse(&Method::GET, "v1.0/servicePrincipals/$COUNT");
         assert_eq!(
