@@ -129,6 +129,17 @@ impl IdentityState {
         format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature))
     }
 
+    /// The claims of `jwt` when it carries a valid signature by the sandbox's issuers' key
+    /// (signature only: what the claims say, e.g. `exp`, is the caller's to judge).
+    pub fn verified_claims(&self, jwt: &str) -> Option<Value> {
+        if !self.verify(jwt) {
+            return None;
+        }
+        let claims = jwt.split('.').nth(1)?;
+        let bytes = URL_SAFE_NO_PAD.decode(claims).ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+
     /// True when `jwt` carries a valid RS256 signature by the sandbox's issuers' key.
     pub fn verify(&self, jwt: &str) -> bool {
         let mut parts = jwt.rsplitn(2, '.');
@@ -397,12 +408,15 @@ mod tests {
         let state = IdentityState::default();
         let jwt = state.sign("https://issuer.example", "sub-1", ENTRA_AUDIENCE, 60);
         assert!(state.verify(&jwt));
+        assert_eq!(state.verified_claims(&jwt).unwrap()["sub"], "sub-1");
         let parts: Vec<&str> = jwt.split('.').collect();
         let forged_claims = URL_SAFE_NO_PAD.encode(
             json!({"iss": "https://issuer.example", "sub": "other", "aud": ENTRA_AUDIENCE})
                 .to_string(),
         );
-        assert!(!state.verify(&format!("{}.{forged_claims}.{}", parts[0], parts[2])));
+        let forged = format!("{}.{forged_claims}.{}", parts[0], parts[2]);
+        assert!(!state.verify(&forged));
+        assert_eq!(state.verified_claims(&forged), None);
         assert!(
             !IdentityState::default().verify(&jwt),
             "another sandbox's key"

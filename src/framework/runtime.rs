@@ -125,6 +125,51 @@ impl<P: ProviderDef> Runtime<P> {
     }
 
     /// Runs `work` unless Terraform asks the provider to stop first.
+    /// Runs the change Terraform planned: a delete (null plan), a create (null prior) or an
+    /// update, unless Terraform asks the provider to stop first. A failed delete, and an update
+    /// that returns no state, keep the prior state.
+    async fn perform(
+        &self,
+        implementation: &dyn Resource<P::Client>,
+        client: &P::Client,
+        req: resource::ApplyRequest<'_>,
+    ) -> Applied {
+        let stopped = || {
+            Applied::failed(Diagnostic::error(
+                "Stopped",
+                "Terraform asked the provider to stop.",
+            ))
+        };
+        let prior = req.prior;
+        if req.planned.is_null() {
+            let delete = async {
+                Applied::from(
+                    implementation
+                        .delete(client, prior)
+                        .await
+                        .map(|_| TfValue::Null),
+                )
+            };
+            let deleted = self.unless_stopped(delete, stopped).await;
+            if deleted.diagnostics.has_errors() {
+                Applied::partial(prior.clone(), deleted.diagnostics)
+            } else {
+                deleted
+            }
+        } else if prior.is_null() {
+            self.unless_stopped(implementation.create(client, req), stopped)
+                .await
+        } else {
+            let updated = self
+                .unless_stopped(implementation.update(client, req), stopped)
+                .await;
+            match updated.state {
+                Some(_) => updated,
+                None => Applied::partial(prior.clone(), updated.diagnostics),
+            }
+        }
+    }
+
     async fn unless_stopped<T>(
         &self,
         work: impl Future<Output = T>,
@@ -222,6 +267,41 @@ fn conform(block: &Block, value: TfValue) -> TfValue {
         attrs.entry(b.type_name.clone()).or_insert(empty);
     }
     TfValue::Object(attrs)
+}
+
+/// What an apply answers when it cannot give a new state: the prior state, and the private
+/// data of the plan.
+struct Kept {
+    state: Option<EncodedValue>,
+    private: Vec<u8>,
+}
+
+/// The answer to an apply: the new state (conformed to the schema, with no unknowns left), or
+/// the prior state with the diagnostics that say why not.
+fn applied_response(
+    block: &Block,
+    ty: &Type,
+    type_name: &str,
+    applied: Applied,
+    kept: Kept,
+) -> rpc::ApplyResponse {
+    let mut diagnostics = applied.diagnostics;
+    let state = (applied.state)
+        .map(|s| conform(block, s))
+        .unwrap_or(TfValue::Null);
+    let encoded = no_unknowns(&state, type_name).and_then(|()| encode(&state, ty));
+    let new_state = match encoded {
+        Ok(v) => Some(v),
+        Err(d) => {
+            diagnostics.extend(d);
+            kept.state
+        }
+    };
+    rpc::ApplyResponse {
+        new_state,
+        private: kept.private,
+        diagnostics,
+    }
 }
 
 fn no_unknowns(value: &TfValue, type_name: &str) -> Result<(), Diagnostics> {
@@ -509,72 +589,14 @@ impl<P: ProviderDef> ProviderService for Runtime<P> {
             planned: &planned,
             config: &config,
         };
-        let stopped = || {
-            Applied::failed(Diagnostic::error(
-                "Stopped",
-                "Terraform asked the provider to stop.",
-            ))
+        let applied = self
+            .perform(implementation.as_ref(), &client, apply_req)
+            .await;
+        let kept = Kept {
+            state: req.prior_state,
+            private: req.planned_private,
         };
-        let applied = if planned.is_null() {
-            let deleted = self
-                .unless_stopped(
-                    async {
-                        Applied::from(
-                            implementation
-                                .delete(&client, &prior)
-                                .await
-                                .map(|_| TfValue::Null),
-                        )
-                    },
-                    stopped,
-                )
-                .await;
-            // A failed delete keeps the prior state.
-            if deleted.diagnostics.has_errors() {
-                Applied::partial(prior.clone(), deleted.diagnostics)
-            } else {
-                deleted
-            }
-        } else if prior.is_null() {
-            self.unless_stopped(implementation.create(&client, apply_req), stopped)
-                .await
-        } else {
-            let updated = self
-                .unless_stopped(implementation.update(&client, apply_req), stopped)
-                .await;
-            match updated.state {
-                Some(_) => updated,
-                None => Applied::partial(prior.clone(), updated.diagnostics),
-            }
-        };
-        let mut diagnostics = applied.diagnostics;
-        let state = applied
-            .state
-            .map(|s| conform(&r.schema.block, s))
-            .unwrap_or(TfValue::Null);
-        if let Err(d) = no_unknowns(&state, &req.type_name) {
-            diagnostics.extend(d);
-            return rpc::ApplyResponse {
-                new_state: req.prior_state,
-                private: req.planned_private,
-                diagnostics,
-            };
-        }
-        match encode(&state, &r.ty) {
-            Ok(v) => rpc::ApplyResponse {
-                new_state: Some(v),
-                private: req.planned_private,
-                diagnostics,
-            },
-            Err(d) => {
-                diagnostics.extend(d);
-                rpc::ApplyResponse {
-                    new_state: req.prior_state,
-                    private: req.planned_private,
-                    diagnostics,
-                }
-            }
-        }
+        applied_response(&r.schema.block, &r.ty, &req.type_name, applied, kept)
     }
 
     async fn import_resource_state(&self, type_name: &str, id: &str) -> rpc::ImportResponse {

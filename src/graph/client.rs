@@ -65,6 +65,8 @@ pub struct GraphRequest {
     pub idempotent: bool,
     /// The body carries secrets (e.g. synchronization secrets): never log it, even at trace.
     pub sensitive: bool,
+    /// An advanced query (`$count`, `$search`, …): sent with `ConsistencyLevel: eventual`.
+    pub advanced_query: bool,
 }
 
 impl GraphRequest {
@@ -78,6 +80,7 @@ impl GraphRequest {
             body: None,
             idempotent,
             sensitive: false,
+            advanced_query: false,
         }
     }
     /// `GET path`.
@@ -120,6 +123,12 @@ impl GraphRequest {
     /// Marks the body as secret-bearing (never logged).
     pub fn sensitive(mut self) -> Self {
         self.sensitive = true;
+        self
+    }
+    /// Marks an advanced query, which Graph answers only with `ConsistencyLevel: eventual`
+    /// (from an index that lags further behind writes than reads by id).
+    pub fn advanced_query(mut self) -> Self {
+        self.advanced_query = true;
         self
     }
     /// `METHOD path` for error contexts (no body).
@@ -384,6 +393,9 @@ impl GraphClient {
             .header(ACCEPT, "application/json")
             .header("client-request-id", crid)
             .timeout(ATTEMPT_TIMEOUT);
+        if req.advanced_query {
+            builder = builder.header("ConsistencyLevel", "eventual");
+        }
         if let Some(body) = &req.body {
             builder = builder.json(body);
         }

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{Method, StatusCode, Uri};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
@@ -24,6 +24,8 @@ pub struct Seen {
     pub target: String,
     /// The JSON body, if any.
     pub body: Option<Value>,
+    /// The `ConsistencyLevel` header (advanced queries), if sent.
+    pub consistency_level: Option<String>,
 }
 
 impl Seen {
@@ -138,6 +140,7 @@ async fn handle(
     State(state): State<Arc<Mutex<FakeState>>>,
     method: Method,
     uri: Uri,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let full = uri.path_and_query().map(|p| p.as_str()).unwrap_or_default();
@@ -151,6 +154,9 @@ async fn handle(
         method: method.to_string(),
         target: target.clone(),
         body: body.clone(),
+        consistency_level: (headers.get("ConsistencyLevel"))
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
     });
     if let Some(answers) = st.scripts.get_mut(&format!("{method} {target}")) {
         let answer = if answers.len() > 1 {

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::GraphClient;
+use super::client::GraphRequest;
 use super::consistency::{provision_on_demand_once_assigned, retry_while_sync_lags};
 use super::directory::MemberKind;
 use super::error::GraphError;
@@ -17,6 +17,7 @@ use super::synchronization::{
     MAX_GROUP_MEMBERS_ON_DEMAND, ON_DEMAND_CALLS, ON_DEMAND_WINDOW, ProvisionOutcome,
     ProvisionResult, Subject, SyncObject,
 };
+use super::{GraphClient, path_segment};
 
 /// How long the synchronization calls that find the job may answer as if the service
 /// principal were new (401/403/409), before that counts as a real refusal.
@@ -30,6 +31,23 @@ pub fn group_cost(members: usize) -> (usize, Duration) {
     // The first window's calls go at once; every further one waits for a slot.
     let windows = (calls.saturating_sub(1) / ON_DEMAND_CALLS) as u32;
     (calls, ON_DEMAND_WINDOW * windows)
+}
+
+/// How many users are among a group's direct members (what provisioning it on demand sends),
+/// counted by Graph rather than listed: `…/members/microsoft.graph.user/$count`, an advanced
+/// query, whose index may lag a membership change of the last seconds. For an estimate (the
+/// plan's cost warning); provisioning lists the members it sends.
+pub async fn count_group_user_members(
+    client: &GraphClient,
+    group_id: &str,
+) -> Result<usize, GraphError> {
+    let path = format!(
+        "groups/{}/members/microsoft.graph.user/$count",
+        path_segment(group_id)
+    );
+    client
+        .execute(&GraphRequest::get(path).advanced_query())
+        .await
 }
 
 /// The users among a group's direct members: what provisioning it on demand sends.

@@ -6,7 +6,10 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::fake::FakeGraph;
-use super::on_demand::{OnDemandError, OnDemandTarget, find_on_demand_target, provision_principal};
+use super::on_demand::{
+    OnDemandError, OnDemandReport, OnDemandTarget, count_group_user_members, find_on_demand_target,
+    provision_principal,
+};
 use super::synchronization::{ProvisionOutcome, SyncObject};
 
 const SP: &str = "sp-1";
@@ -53,6 +56,53 @@ fn member(id: &str, odata_type: &str) -> Value {
     json!({"@odata.type": odata_type, "id": id})
 }
 
+/// Users `u-1` to `u-{n}`, as Graph lists them among a group's members.
+fn users(n: usize) -> Vec<Value> {
+    (1..=n)
+        .map(|i| member(&format!("u-{i}"), "#microsoft.graph.user"))
+        .collect()
+}
+
+/// Steps exporting users `u-{first}` to `u-{last}` with `action`.
+fn exports(ids: std::ops::RangeInclusive<usize>, action: &str) -> Vec<Value> {
+    ids.map(|i| export(&format!("u-{i}"), action)).collect()
+}
+
+/// Scripts the members of group `g-1`.
+fn script_members(fake: &FakeGraph, members: Vec<Value>) {
+    fake.script("GET", MEMBERS, vec![(200, json!({"value": members}))]);
+}
+
+/// Scripts the answers of the job's provision-on-demand calls, in order.
+fn script_provisioning(fake: &FakeGraph, answers: Vec<(u16, Value)>) {
+    fake.script("POST", &job_path("/provisionOnDemand"), answers);
+}
+
+/// Looks up the job and rule that provision `object` on demand.
+async fn find(fake: &FakeGraph, object: SyncObject) -> Result<OnDemandTarget, OnDemandError> {
+    find_on_demand_target(&fake.client(), SP, object, TIMEOUT).await
+}
+
+/// Provisions `principal_id` on demand under the fake's job, with `max_members` as the limit.
+async fn provision(
+    fake: &FakeGraph,
+    principal_id: &str,
+    object: SyncObject,
+    max_members: usize,
+) -> Result<OnDemandReport, OnDemandError> {
+    let c = fake.client();
+    provision_principal(
+        &c,
+        SP,
+        &target(),
+        principal_id,
+        object,
+        TIMEOUT,
+        max_members,
+    )
+    .await
+}
+
 /// The subjects of every provision-on-demand call the fake saw.
 fn subjects_sent(fake: &FakeGraph) -> Vec<Value> {
     fake.seen()
@@ -65,17 +115,12 @@ fn subjects_sent(fake: &FakeGraph) -> Vec<Value> {
 #[tokio::test]
 async fn the_single_job_and_its_rule_are_found() {
     let fake = FakeGraph::start().await;
-    let c = fake.client();
     fake.script("GET", JOBS, vec![(200, json!({"value": [{"id": JOB}]}))]);
     fake.script("GET", &job_path("/schema"), vec![(200, schema(&["User"]))]);
-    let found = find_on_demand_target(&c, SP, SyncObject::User, TIMEOUT)
-        .await
-        .unwrap();
+    let found = find(&fake, SyncObject::User).await.unwrap();
     assert_eq!(found, target());
 
-    let err = find_on_demand_target(&c, SP, SyncObject::Group, TIMEOUT)
-        .await
-        .unwrap_err();
+    let err = find(&fake, SyncObject::Group).await.unwrap_err();
     assert!(
         matches!(&err, OnDemandError::NoRule { job_id, object: SyncObject::Group } if job_id == JOB),
         "{err:?}"
@@ -85,7 +130,6 @@ async fn the_single_job_and_its_rule_are_found() {
 #[tokio::test]
 async fn no_job_or_several_jobs_are_refused_without_reading_a_schema() {
     let fake = FakeGraph::start().await;
-    let c = fake.client();
     fake.script(
         "GET",
         JOBS,
@@ -94,13 +138,9 @@ async fn no_job_or_several_jobs_are_refused_without_reading_a_schema() {
             (200, json!({"value": [{"id": "job-a"}, {"id": "job-b"}]})),
         ],
     );
-    let err = find_on_demand_target(&c, SP, SyncObject::User, TIMEOUT)
-        .await
-        .unwrap_err();
+    let err = find(&fake, SyncObject::User).await.unwrap_err();
     assert!(matches!(err, OnDemandError::NoJob), "{err:?}");
-    let err = find_on_demand_target(&c, SP, SyncObject::User, TIMEOUT)
-        .await
-        .unwrap_err();
+    let err = find(&fake, SyncObject::User).await.unwrap_err();
     assert!(
         matches!(&err, OnDemandError::SeveralJobs(ids) if ids == &["job-a", "job-b"]),
         "{err:?}"
@@ -111,7 +151,6 @@ async fn no_job_or_several_jobs_are_refused_without_reading_a_schema() {
 #[tokio::test]
 async fn the_sync_lag_of_a_new_service_principal_is_waited_out() {
     let fake = FakeGraph::start().await;
-    let c = fake.client();
     let lag = (
         403,
         json!({"error": {"code": "Authorization_RequestDenied", "message": "not caught up"}}),
@@ -126,9 +165,7 @@ async fn the_sync_lag_of_a_new_service_principal_is_waited_out() {
         &job_path("/schema"),
         vec![(200, schema(&["User", "Group"]))],
     );
-    let found = find_on_demand_target(&c, SP, SyncObject::Group, TIMEOUT)
-        .await
-        .unwrap();
+    let found = find(&fake, SyncObject::Group).await.unwrap();
     assert_eq!(found, target());
     assert_eq!(fake.lines().len(), 3);
 }
@@ -136,27 +173,15 @@ async fn the_sync_lag_of_a_new_service_principal_is_waited_out() {
 #[tokio::test]
 async fn a_user_is_provisioned_alone_and_the_summary_says_what_happened() {
     let fake = FakeGraph::start().await;
-    let c = fake.client();
-    fake.script(
-        "POST",
-        &job_path("/provisionOnDemand"),
-        vec![answer(
-            "Success",
-            json!({"objectId": "u-1"}),
-            vec![export("u-1", "Create")],
-        )],
+    let created = answer(
+        "Success",
+        json!({"objectId": "u-1"}),
+        exports(1..=1, "Create"),
     );
-    let report = provision_principal(
-        &c,
-        SP,
-        &target(),
-        "U-1",
-        SyncObject::User,
-        TIMEOUT,
-        usize::MAX,
-    )
-    .await
-    .unwrap();
+    script_provisioning(&fake, vec![created]);
+    let report = provision(&fake, "U-1", SyncObject::User, usize::MAX)
+        .await
+        .unwrap();
     assert_eq!(report.summary, "User U-1: Success (created in Kiro)");
     assert_eq!(report.calls, 1);
     assert_eq!(
@@ -168,41 +193,27 @@ async fn a_user_is_provisioned_alone_and_the_summary_says_what_happened() {
 #[tokio::test]
 async fn a_group_goes_with_its_direct_user_members_five_per_call() {
     let fake = FakeGraph::start().await;
-    let c = fake.client();
-    let mut members: Vec<Value> = (1..=7)
-        .map(|i| member(&format!("u-{i}"), "#microsoft.graph.user"))
-        .collect();
+    let mut members = users(7);
     // Nested groups and other objects are not provisioned with the group.
     members.insert(2, member("g-nested", "#microsoft.graph.group"));
     members.push(member("d-1", "#microsoft.graph.device"));
-    fake.script("GET", MEMBERS, vec![(200, json!({"value": members}))]);
-    let first: Vec<Value> = std::iter::once(export("g-1", "Create"))
-        .chain((1..=5).map(|i| export(&format!("u-{i}"), "Create")))
-        .collect();
+    script_members(&fake, members);
+    let first = [vec![export("g-1", "Create")], exports(1..=5, "Create")].concat();
     let second = vec![
         export("g-1", "Update"),
         export("u-6", "Create"),
         export("u-7", "None"),
     ];
-    fake.script(
-        "POST",
-        &job_path("/provisionOnDemand"),
+    script_provisioning(
+        &fake,
         vec![
             answer("Success", json!({}), first),
             answer("Success", json!({}), second),
         ],
     );
-    let report = provision_principal(
-        &c,
-        SP,
-        &target(),
-        "g-1",
-        SyncObject::Group,
-        TIMEOUT,
-        usize::MAX,
-    )
-    .await
-    .unwrap();
+    let report = provision(&fake, "g-1", SyncObject::Group, usize::MAX)
+        .await
+        .unwrap();
     assert_eq!(
         report.summary,
         "Group g-1: Success (created in Kiro); 7 direct user members in 2 calls: \
@@ -227,24 +238,12 @@ async fn a_group_goes_with_its_direct_user_members_five_per_call() {
 #[tokio::test]
 async fn a_memberless_group_is_provisioned_alone() {
     let fake = FakeGraph::start().await;
-    let c = fake.client();
-    fake.script("GET", MEMBERS, vec![(200, json!({"value": []}))]);
-    fake.script(
-        "POST",
-        &job_path("/provisionOnDemand"),
-        vec![answer("Success", json!({}), vec![export("g-1", "Create")])],
-    );
-    let report = provision_principal(
-        &c,
-        SP,
-        &target(),
-        "g-1",
-        SyncObject::Group,
-        TIMEOUT,
-        usize::MAX,
-    )
-    .await
-    .unwrap();
+    script_members(&fake, vec![]);
+    let created = answer("Success", json!({}), vec![export("g-1", "Create")]);
+    script_provisioning(&fake, vec![created]);
+    let report = provision(&fake, "g-1", SyncObject::Group, usize::MAX)
+        .await
+        .unwrap();
     assert_eq!(
         report.summary,
         "Group g-1: Success (created in Kiro); no direct user members"
@@ -258,37 +257,18 @@ async fn a_memberless_group_is_provisioned_alone() {
 #[tokio::test]
 async fn a_failure_stops_with_the_services_reason_and_what_was_done_before() {
     let fake = FakeGraph::start().await;
-    let c = fake.client();
-    let members: Vec<Value> = (1..=6)
-        .map(|i| member(&format!("u-{i}"), "#microsoft.graph.user"))
-        .collect();
-    fake.script("GET", MEMBERS, vec![(200, json!({"value": members}))]);
+    script_members(&fake, users(6));
     let kiro_says = "The SCIM endpoint refused POST /Users with 400: department is not supported";
-    fake.script(
-        "POST",
-        &job_path("/provisionOnDemand"),
+    script_provisioning(
+        &fake,
         vec![
-            answer(
-                "Success",
-                json!({}),
-                (1..=5)
-                    .map(|i| export(&format!("u-{i}"), "Create"))
-                    .collect(),
-            ),
+            answer("Success", json!({}), exports(1..=5, "Create")),
             answer("Failure", json!({"errorMessage": kiro_says}), vec![]),
         ],
     );
-    let err = provision_principal(
-        &c,
-        SP,
-        &target(),
-        "g-1",
-        SyncObject::Group,
-        TIMEOUT,
-        usize::MAX,
-    )
-    .await
-    .unwrap_err();
+    let err = provision(&fake, "g-1", SyncObject::Group, usize::MAX)
+        .await
+        .unwrap_err();
     let OnDemandError::NotProvisioned {
         subject,
         outcome,
@@ -310,16 +290,11 @@ async fn a_failure_stops_with_the_services_reason_and_what_was_done_before() {
 #[tokio::test]
 async fn a_group_of_more_users_than_the_limit_is_left_to_the_cycle() {
     let fake = FakeGraph::start().await;
-    let c = fake.client();
-    let mut members: Vec<Value> = (1..=7)
-        .map(|i| member(&format!("u-{i}"), "#microsoft.graph.user"))
-        .collect();
+    let mut members = users(7);
     // Only users count against the limit: with the nested group there are 8 members.
     members.push(member("g-nested", "#microsoft.graph.group"));
-    fake.script("GET", MEMBERS, vec![(200, json!({"value": members}))]);
-    let report = provision_principal(&c, SP, &target(), "g-1", SyncObject::Group, TIMEOUT, 6)
-        .await
-        .unwrap();
+    script_members(&fake, members);
+    let report = provision(&fake, "g-1", SyncObject::Group, 6).await.unwrap();
     assert_eq!(report.calls, 0);
     assert!(subjects_sent(&fake).is_empty());
     assert_eq!(
@@ -327,6 +302,19 @@ async fn a_group_of_more_users_than_the_limit_is_left_to_the_cycle() {
         "Group g-1: not provisioned on demand: 7 user members, more than 6; the provisioning \
          cycle provisions them"
     );
+}
+
+#[tokio::test]
+async fn a_groups_user_members_are_counted_by_graph_with_an_advanced_query() {
+    let fake = FakeGraph::start().await;
+    let count = "groups/g-1/members/microsoft.graph.user/$count";
+    fake.script("GET", count, vec![(200, json!(7))]);
+    let counted = count_group_user_members(&fake.client(), "g-1").await;
+    assert_eq!(counted.unwrap(), 7);
+    let seen = fake.seen();
+    assert_eq!(seen.len(), 1, "one call, no member listing: {seen:?}");
+    assert_eq!(seen[0].target, count);
+    assert_eq!(seen[0].consistency_level.as_deref(), Some("eventual"));
 }
 
 #[test]

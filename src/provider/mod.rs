@@ -11,7 +11,7 @@ use async_trait::async_trait;
 
 pub use crate::clients::Clients;
 use crate::entra::EntraCredential;
-use crate::entra::token::token_source;
+use crate::entra::token::{TokenSource, token_source};
 use crate::framework::diag::{Diagnostic, Diagnostics};
 use crate::framework::resource::{DataSource, Resource};
 use crate::framework::runtime::ProviderDef;
@@ -23,6 +23,7 @@ use crate::graph::consistency::WaitModel;
 use crate::kiro::KiroSettings;
 use crate::resources::{self, input_rules};
 use crate::retry::RetryPolicy;
+use config::ProviderConfig;
 
 #[derive(Default)]
 pub struct KiroProvider;
@@ -254,82 +255,16 @@ impl ProviderDef for KiroProvider {
     ) -> Result<Clients, Diagnostics> {
         let resolved = config::resolve(config, &config::process_env)?;
         let aws_auth = aws_auth::resolve(config, &config::process_env)?;
-        let env = resolved.environment;
-        let http = reqwest::Client::builder()
-            .user_agent(user_agent(terraform_version))
-            .connect_timeout(std::time::Duration::from_secs(10))
-            .timeout(std::time::Duration::from_secs(120))
-            .build()
-            .map_err(|e| {
-                Diagnostics::from(Diagnostic::error(
-                    "Cannot build the HTTP client",
-                    e.to_string(),
-                ))
-            })?;
-        let authority = resolved
-            .endpoints
-            .login
-            .clone()
-            .unwrap_or_else(|| env.authority_host());
-        let signs_in_now = !matches!(resolved.credential, EntraCredential::AzureCli);
-        let client = resolved
-            .credential
-            .client_id()
-            .map(|id| format!("client {id}"))
-            .unwrap_or_else(|| "the signed-in Azure CLI account".to_string());
-        let tokens = token_source(
-            &authority,
-            &resolved.tenant_id,
-            env.graph_scope(),
-            resolved.credential,
-            http.clone(),
-        )
-        .map_err(|e| {
-            Diagnostics::from(Diagnostic::error(
-                "Cannot set up Entra credentials",
-                format!(
-                    "Tenant {}, {client}, {}: {e}",
-                    resolved.tenant_id, resolved.credential_source
-                ),
-            ))
-        })?;
-        // Signing in here, once, makes a bad credential one error that Terraform shows against
-        // this provider block (with its alias: the tenant in a multi-tenant configuration)
-        // rather than one per resource; the token is cached for the Graph calls that follow.
-        // The Azure CLI is the fallback when nothing is configured, and a configuration with
-        // only Kiro resources must not need it, so it is asked only when Graph is called.
-        if signs_in_now && let Err(e) = tokens.token().await {
-            return Err(Diagnostics::from(Diagnostic::error(
-                format!("Cannot sign in to Entra tenant {}", resolved.tenant_id),
-                format!(
-                    "Signing in as {client} with {} failed: {e}",
-                    resolved.credential_source
-                ),
-            )));
-        }
-        let graph = GraphClient::new(GraphConfig {
-            base_url: resolved
-                .endpoints
-                .graph
-                .clone()
-                .unwrap_or_else(|| env.graph_endpoint()),
-            tokens,
-            http: http.clone(),
-            retry: RetryPolicy::default(),
-            user_agent: user_agent(terraform_version),
-        })
-        .map_err(|e| {
-            Diagnostics::from(Diagnostic::error(
-                "Invalid Microsoft Graph endpoint",
-                e.to_string(),
-            ))
-        })?;
-        let graph = graph.with_wait_model(WaitModel::from_env());
+        let user_agent = user_agent(terraform_version);
+        let http = http_client(&user_agent)?;
+        let tokens = entra_tokens(&resolved, http.clone())?;
+        sign_in_now(&resolved, tokens.as_ref()).await?;
+        let graph = graph_client(&resolved, tokens, http.clone(), &user_agent)?;
         let assumes_a_role = aws_auth.assumes_a_role();
         let clients = Clients::new(
             graph,
             resolved.tenant_id,
-            env,
+            resolved.environment,
             KiroSettings {
                 region: resolved.region,
                 profile: resolved.aws_profile,
@@ -337,13 +272,115 @@ impl ProviderDef for KiroProvider {
                 auth: aws_auth,
             },
             http,
-            user_agent(terraform_version),
+            user_agent,
         );
         if assumes_a_role {
             aws_auth::assume_now(&clients).await?;
         }
         Ok(clients)
     }
+}
+
+/// The one HTTP client every API client of this provider instance shares.
+fn http_client(user_agent: &str) -> Result<reqwest::Client, Diagnostics> {
+    reqwest::Client::builder()
+        .user_agent(user_agent)
+        .connect_timeout(std::time::Duration::from_secs(10))
+        .timeout(std::time::Duration::from_secs(120))
+        .build()
+        .map_err(|e| {
+            Diagnostics::from(Diagnostic::error(
+                "Cannot build the HTTP client",
+                e.to_string(),
+            ))
+        })
+}
+
+/// Who the provider signs in as, for its errors: a client id, or the Azure CLI's account.
+fn signing_in_as(resolved: &ProviderConfig) -> String {
+    resolved
+        .credential
+        .client_id()
+        .map(|id| format!("client {id}"))
+        .unwrap_or_else(|| "the signed-in Azure CLI account".to_string())
+}
+
+/// The source of Graph tokens for the configured tenant, credential and login endpoint.
+fn entra_tokens(
+    resolved: &ProviderConfig,
+    http: reqwest::Client,
+) -> Result<Arc<dyn TokenSource>, Diagnostics> {
+    let env = resolved.environment;
+    let authority = (resolved.endpoints.login.clone()).unwrap_or_else(|| env.authority_host());
+    let credential = resolved.credential.clone();
+    token_source(
+        &authority,
+        &resolved.tenant_id,
+        env.graph_scope(),
+        credential,
+        http,
+    )
+    .map_err(|e| {
+        Diagnostics::from(Diagnostic::error(
+            "Cannot set up Entra credentials",
+            format!(
+                "Tenant {}, {}, {}: {e}",
+                resolved.tenant_id,
+                signing_in_as(resolved),
+                resolved.credential_source
+            ),
+        ))
+    })
+}
+
+/// Signs in once, now, so a bad credential is one error that Terraform shows against this
+/// provider block (with its alias: the tenant in a multi-tenant configuration) rather than one
+/// per resource; the token is cached for the Graph calls that follow. The Azure CLI is the
+/// fallback when nothing is configured, and a configuration with only Kiro resources must not
+/// need it, so it is asked only when Graph is called.
+async fn sign_in_now(
+    resolved: &ProviderConfig,
+    tokens: &dyn TokenSource,
+) -> Result<(), Diagnostics> {
+    if matches!(resolved.credential, EntraCredential::AzureCli) {
+        return Ok(());
+    }
+    tokens.token().await.map(drop).map_err(|e| {
+        Diagnostics::from(Diagnostic::error(
+            format!("Cannot sign in to Entra tenant {}", resolved.tenant_id),
+            format!(
+                "Signing in as {} with {} failed: {e}",
+                signing_in_as(resolved),
+                resolved.credential_source
+            ),
+        ))
+    })
+}
+
+/// The Graph client of the configured cloud (or `endpoints.graph`), with the wait model the
+/// environment asks for.
+fn graph_client(
+    resolved: &ProviderConfig,
+    tokens: Arc<dyn TokenSource>,
+    http: reqwest::Client,
+    user_agent: &str,
+) -> Result<GraphClient, Diagnostics> {
+    let base_url =
+        (resolved.endpoints.graph.clone()).unwrap_or_else(|| resolved.environment.graph_endpoint());
+    let graph = GraphClient::new(GraphConfig {
+        base_url,
+        tokens,
+        http,
+        retry: RetryPolicy::default(),
+        user_agent: user_agent.to_string(),
+    })
+    .map_err(|e| {
+        Diagnostics::from(Diagnostic::error(
+            "Invalid Microsoft Graph endpoint",
+            e.to_string(),
+        ))
+    })?;
+    Ok(graph.with_wait_model(WaitModel::from_env()))
 }
 
 fn user_agent(terraform_version: &str) -> String {

@@ -11,7 +11,7 @@ use crate::framework::value::TfValue;
 use crate::graph::GraphClient;
 use crate::graph::directory::{DirectoryObject, MemberKind};
 use crate::graph::on_demand::{
-    OnDemandError, OnDemandTarget, find_on_demand_target, group_cost, group_user_members,
+    OnDemandError, OnDemandTarget, count_group_user_members, find_on_demand_target, group_cost,
     provision_principal,
 };
 use crate::graph::synchronization::{ProvisionOutcome, SyncObject};
@@ -71,10 +71,10 @@ pub(super) async fn warn_of_group_cost(graph: &GraphClient, plan: &mut PlanConte
     if principal.kind() != MemberKind::Group {
         return;
     }
-    let Ok(members) = group_user_members(graph, &principal_id).await else {
+    let Ok(members) = count_group_user_members(graph, &principal_id).await else {
         return;
     };
-    let warning = group_cost_warning(&principal_id, members.len(), limit as usize);
+    let warning = group_cost_warning(&principal_id, members, limit as usize);
     plan.diagnostics.push(warning.at(AttrPath::attr(ATTRIBUTE)));
 }
 

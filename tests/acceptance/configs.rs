@@ -128,6 +128,21 @@ pub fn assert_plans_create(ws: &Workspace, address: &str) {
     );
 }
 
+/// The plan rotates a SCIM access token before it expires, the way each of `how` says (e.g.
+/// `update in-place`, the attribute that changes).
+pub fn assert_plans_rotation(ws: &Workspace, how: &[&str]) {
+    let (code, plan) = ws.plan_exit_code();
+    assert_eq!(code, 2, "{}", plan.describe());
+    let stdout = &plan.stdout;
+    assert!(
+        stdout.contains("Rotating a SCIM access token before it expires"),
+        "{stdout}"
+    );
+    for phrase in how {
+        assert!(stdout.contains(phrase), "{phrase:?} in\n{stdout}");
+    }
+}
+
 /// The plan shows drift on `address` that mentions `needle`.
 pub fn assert_plans_change(ws: &Workspace, address: &str, needle: &str) {
     let (code, plan) = ws.plan_exit_code();

@@ -360,6 +360,9 @@ fn a_group_arrives_in_kiro_with_its_members_five_per_call() {
             && plan.contains("takes 2 call(s)"),
         "{plan}"
     );
+    // Graph counts the user members for the plan; only the apply lists them.
+    assert_eq!(sandbox.count("graph.groups.members.user.count"), 1);
+    assert_eq!(sandbox.count("graph.groups.members.list"), 0);
     ws.apply();
     assert_eq!(
         on_demand_calls(&sandbox),

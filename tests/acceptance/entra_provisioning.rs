@@ -5,7 +5,9 @@
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use crate::configs::{adopt_in, application, assert_plans_change, assert_plans_create};
+use crate::configs::{
+    adopt_in, application, assert_plans_change, assert_plans_create, assert_plans_rotation,
+};
 use crate::harness::Workspace;
 use crate::kiro_fixtures::{REGION, kiro_config, kiro_workspace, profile};
 use crate::sandbox::{Sandbox, Tenant};
@@ -619,16 +621,7 @@ fn a_minted_token_near_expiry_warns_and_rotates_within_rotate_before() {
     );
     // ...until the token comes within it: the plan mints a successor.
     sandbox.expire_token_in(&arn, &first, 25);
-    let (code, plan) = ws.plan_exit_code();
-    assert_eq!(code, 2, "{}", plan.describe());
-    assert!(
-        plan.stdout
-            .contains("Rotating a SCIM access token before it expires")
-            && plan.stdout.contains("update in-place")
-            && plan.stdout.contains("kiro_scim_token_id"),
-        "{}",
-        plan.stdout
-    );
+    assert_plans_rotation(&ws, &["update in-place", "kiro_scim_token_id"]);
     ws.apply();
     let second = ws.attr("kiro_entra_provisioning.kiro", "kiro_scim_token_id");
     assert_ne!(second, first);

@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use crate::configs::assert_plans_create;
+use crate::configs::{assert_plans_create, assert_plans_rotation};
 use crate::kiro_fixtures::{REGION, kiro_config, kiro_workspace, profile};
 use crate::sandbox::Sandbox;
 
@@ -191,15 +191,9 @@ fn expiry_warns_and_rotate_before_rotates_in_the_plan() {
     ws.apply();
     ws.assert_no_changes();
     sandbox.expire_token_in(&arn, &first_id, 29);
-    let (code, plan) = ws.plan_exit_code();
-    assert_eq!(code, 2, "{}", plan.describe());
-    assert!(
-        plan.stdout
-            .contains("Rotating a SCIM access token before it expires")
-            && plan.stdout.contains("create replacement and then destroy")
-            && plan.stdout.contains("forces replacement"),
-        "{}",
-        plan.stdout
+    assert_plans_rotation(
+        &ws,
+        &["create replacement and then destroy", "forces replacement"],
     );
     ws.apply();
     let second_id = ws.attr("kiro_access_token.scim", "token_id");

@@ -32,6 +32,7 @@ use serde_json::{Map, Value};
 use crate::faults::Fault;
 use crate::state::{Sandbox, Tenant, now_rfc3339};
 use errors::{GraphError, GraphResult};
+use people::Members;
 use route::Route;
 
 pub const ODATA_JSON: &str = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8";
@@ -235,7 +236,10 @@ fn handle(tenant: &mut Tenant, route: Route, req: &Req<'_>) -> GraphResult<Respo
         Route::ListGroups => people::list_groups(tenant, req),
         Route::GetGroup(id) => people::get_group(tenant, &id, req),
         Route::GetDirectoryObject(id) => people::get_directory_object(tenant, &id, req),
-        Route::ListGroupMembers(id) => people::list_members(tenant, &id, req),
+        Route::ListGroupMembers(id) => people::list_members(tenant, &id, Members::All, req),
+        Route::ListGroupUserMembers(id) => {
+            people::list_members(tenant, &id, Members::UsersOnly, req)
+        }
         Route::ListAssignments(sp) => assignments::list(tenant, &sp, req),
         Route::CreateAssignment(sp) => assignments::post(tenant, &sp, req),
         Route::GetAssignment(sp, id) => assignments::get(tenant, &sp, &id, req),

@@ -134,8 +134,22 @@ pub fn list_groups(tenant: &mut Tenant, req: &Req<'_>) -> GraphResult<Response> 
     Ok(q.page_of(page_size, req.ctx, "groups", "groups", items))
 }
 
+/// Which of a group's direct members a listing shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Members {
+    /// `…/members`: users and groups.
+    All,
+    /// `…/members/microsoft.graph.user`: the OData cast to users.
+    UsersOnly,
+}
+
 /// Direct members only: a nested group is listed as a group, not expanded.
-pub fn list_members(tenant: &mut Tenant, id: &str, req: &Req<'_>) -> GraphResult<Response> {
+pub fn list_members(
+    tenant: &mut Tenant,
+    id: &str,
+    which: Members,
+    req: &Req<'_>,
+) -> GraphResult<Response> {
     let q = ListQuery::parse(req, &USER_FILTER)?;
     let now = Instant::now();
     let group = visible_group(tenant, id, now)?;
@@ -148,12 +162,18 @@ pub fn list_members(tenant: &mut Tenant, id: &str, req: &Req<'_>) -> GraphResult
                 return (u.visible_at <= now).then(|| typed(USER_TYPE, to_object(u)));
             }
             dir.group(m)
-                .filter(|g| g.visible_at <= now)
+                .filter(|g| which == Members::All && g.visible_at <= now)
                 .map(|g| typed(GROUP_TYPE, to_object(g)))
         })
         .filter(|o| q.matches(o))
         .collect();
     let page_size = req.sandbox.settings().page_size;
-    let path = format!("groups/{}/members", group.id);
-    Ok(q.page_of(page_size, req.ctx, &path, "directoryObjects", items))
+    let (path, context_set) = match which {
+        Members::All => (format!("groups/{}/members", group.id), "directoryObjects"),
+        Members::UsersOnly => (
+            format!("groups/{}/members/microsoft.graph.user", group.id),
+            "users",
+        ),
+    };
+    Ok(q.page_of(page_size, req.ctx, &path, context_set, items))
 }

@@ -44,6 +44,8 @@ pub enum Route {
     ListGroups,
     GetGroup(String),
     ListGroupMembers(String),
+    /// `/groups/{id}/members/microsoft.graph.user`: the OData cast to the user members
+    ListGroupUserMembers(String),
     /// `/servicePrincipals/{spId}/appRoleAssignedTo`
     ListAssignments(String),
     CreateAssignment(String),
@@ -129,16 +131,16 @@ pub fn parse(method: &Method, path: &str) -> (String, GraphResult<Route>) {
     if let Some(("$count", list)) = lower.split_last().map(|(l, rest)| (*l, rest)) {
         return count_route(method, &segs[..list.len()], list);
     }
-    match lower.as_slice() {
+    path_route(method, segs, &lower)
+}
+
+/// The routes of plain paths (segments as sent and lower-cased, after the version).
+fn path_route(method: &Method, segs: &[&str], lower: &[&str]) -> (String, GraphResult<Route>) {
+    match lower {
         ["applicationtemplates", _, "instantiate"] => {
             let route = Route::Instantiate(segs[1].to_string());
-            only(
-                method,
-                Method::POST,
-                "graph.applicationTemplates",
-                "instantiate",
-                route,
-            )
+            let area = "graph.applicationTemplates";
+            only(method, Method::POST, area, "instantiate", route)
         }
         ["applications"] => collection("graph.applications", method, Route::ListApplications),
         ["applications", _] => item(
@@ -158,11 +160,87 @@ pub fn parse(method: &Method, path: &str) -> (String, GraphResult<Route>) {
             object_id(segs[1]).map(Key::Id),
             sp_item,
         ),
-        ["directory", "deleteditems", "microsoft.graph.application"] => {
+        ["directory", "deleteditems", ..] => deleted_items_route(method, segs, lower),
+        ["serviceprincipals", _, "approleassignedto", ..] => assignments_route(method, segs),
+        ["serviceprincipals", _, "synchronization", ..] => sync_route(method, segs, lower),
+        ["users"] => collection("graph.users", method, Route::ListUsers),
+        ["users", _] => {
+            let route = Route::GetUser(segs[1].to_string());
+            only(method, Method::GET, "graph.users", "get", route)
+        }
+        ["directoryobjects", _] => by_id(
+            (method, Method::GET),
+            ("graph.directoryObjects", "get"),
+            segs[1],
+            Route::GetDirectoryObject,
+        ),
+        ["groups"] => collection("graph.groups", method, Route::ListGroups),
+        ["groups", _] => by_id(
+            (method, Method::GET),
+            ("graph.groups", "get"),
+            segs[1],
+            Route::GetGroup,
+        ),
+        ["groups", _, "members"] => by_id(
+            (method, Method::GET),
+            ("graph.groups.members", "list"),
+            segs[1],
+            Route::ListGroupMembers,
+        ),
+        ["groups", _, "members", "microsoft.graph.user"] => by_id(
+            (method, Method::GET),
+            ("graph.groups.members.user", "list"),
+            segs[1],
+            Route::ListGroupUserMembers,
+        ),
+        _ => unknown(GraphError::segment_not_found(unknown_segment(segs, lower))),
+    }
+}
+
+/// The segment Graph names when it finds no resource: the last one under a known root, else
+/// the first.
+fn unknown_segment<'a>(segs: &[&'a str], lower: &[&str]) -> &'a str {
+    let known = [
+        "applicationtemplates",
+        "applications",
+        "serviceprincipals",
+        "directory",
+        "users",
+        "groups",
+    ];
+    if known.contains(&lower[0]) && segs.len() > 1 {
+        segs[segs.len() - 1]
+    } else {
+        segs[0]
+    }
+}
+
+/// A route on one object named by an id segment, for one `(method sent, method allowed)`
+/// and `(area, action)`: the route, or the error the id earns.
+fn by_id(
+    (method, want): (&Method, Method),
+    (area, act): (&str, &str),
+    id: &str,
+    route: fn(String) -> Route,
+) -> (String, GraphResult<Route>) {
+    match object_id(id) {
+        Ok(id) => only(method, want, area, act, route(id)),
+        Err(e) => (format!("{area}.{act}"), Err(e)),
+    }
+}
+
+/// `directory/deletedItems/…` (segments as sent and lower-cased).
+fn deleted_items_route(
+    method: &Method,
+    segs: &[&str],
+    lower: &[&str],
+) -> (String, GraphResult<Route>) {
+    let op = |a: &str| format!("graph.deletedItems.{a}");
+    match lower {
+        [_, _, "microsoft.graph.application"] => {
             collection("graph.deletedItems", method, Route::ListDeletedApplications)
         }
-        ["directory", "deleteditems", _] => {
-            let op = |a: &str| format!("graph.deletedItems.{a}");
+        [_, _, _] => {
             let id = match object_id(segs[2]) {
                 Ok(id) => id,
                 Err(e) => return (op(&action(method)), Err(e)),
@@ -173,96 +251,39 @@ pub fn parse(method: &Method, path: &str) -> (String, GraphResult<Route>) {
                 _ => (op(&action(method)), Err(GraphError::method_not_allowed())),
             }
         }
-        ["directory", "deleteditems", _, "restore"] => {
-            let route = object_id(segs[2]).map(Route::RestoreDeletedItem);
-            match route {
-                Ok(r) => only(method, Method::POST, "graph.deletedItems", "restore", r),
-                Err(e) => ("graph.deletedItems.restore".into(), Err(e)),
-            }
-        }
-        ["serviceprincipals", _, "approleassignedto"] => {
-            let op = format!("graph.appRoleAssignedTo.{}", collection_action(method));
-            let sp = match object_id(segs[1]) {
-                Ok(id) => id,
-                Err(e) => return (op, Err(e)),
-            };
-            match *method {
-                Method::GET => (op, Ok(Route::ListAssignments(sp))),
-                Method::POST => (op, Ok(Route::CreateAssignment(sp))),
-                _ => (op, Err(GraphError::method_not_allowed())),
-            }
-        }
-        ["serviceprincipals", _, "approleassignedto", _] => {
-            let op = format!("graph.appRoleAssignedTo.{}", action(method));
-            let sp = match object_id(segs[1]) {
-                Ok(id) => id,
-                Err(e) => return (op, Err(e)),
-            };
-            // Assignment ids are case-sensitive base64url, so the segment is kept as sent.
-            let id = segs[3].to_string();
-            match *method {
-                Method::GET => (op, Ok(Route::GetAssignment(sp, id))),
-                Method::DELETE => (op, Ok(Route::DeleteAssignment(sp, id))),
-                _ => (op, Err(GraphError::method_not_allowed())),
-            }
-        }
-        ["serviceprincipals", _, "synchronization", ..] => sync_route(method, segs, &lower),
-        ["users"] => collection("graph.users", method, Route::ListUsers),
-        ["users", _] => only(
-            method,
-            Method::GET,
-            "graph.users",
-            "get",
-            Route::GetUser(segs[1].to_string()),
+        [_, _, _, "restore"] => by_id(
+            (method, Method::POST),
+            ("graph.deletedItems", "restore"),
+            segs[2],
+            Route::RestoreDeletedItem,
         ),
-        ["directoryobjects", _] => match object_id(segs[1]) {
-            Ok(id) => only(
-                method,
-                Method::GET,
-                "graph.directoryObjects",
-                "get",
-                Route::GetDirectoryObject(id),
-            ),
-            Err(e) => ("graph.directoryObjects.get".into(), Err(e)),
-        },
-        ["groups"] => collection("graph.groups", method, Route::ListGroups),
-        ["groups", _] => match object_id(segs[1]) {
-            Ok(id) => only(
-                method,
-                Method::GET,
-                "graph.groups",
-                "get",
-                Route::GetGroup(id),
-            ),
-            Err(e) => ("graph.groups.get".into(), Err(e)),
-        },
-        ["groups", _, "members"] => match object_id(segs[1]) {
-            Ok(id) => only(
-                method,
-                Method::GET,
-                "graph.groups.members",
-                "list",
-                Route::ListGroupMembers(id),
-            ),
-            Err(e) => ("graph.groups.members.list".into(), Err(e)),
-        },
-        _ => {
-            let known = [
-                "applicationtemplates",
-                "applications",
-                "serviceprincipals",
-                "directory",
-                "users",
-                "groups",
-            ];
-            let bad = if known.contains(&lower[0]) && segs.len() > 1 {
-                segs[segs.len() - 1]
-            } else {
-                segs[0]
-            };
-            unknown(GraphError::segment_not_found(bad))
-        }
+        _ => unknown(GraphError::segment_not_found(unknown_segment(segs, lower))),
     }
+}
+
+/// `servicePrincipals/{spId}/appRoleAssignedTo[/{id}]` (segments as sent).
+fn assignments_route(method: &Method, segs: &[&str]) -> (String, GraphResult<Route>) {
+    let (op, allowed) = match segs.len() {
+        3 => (collection_action(method), [Method::GET, Method::POST]),
+        4 => (action(method), [Method::GET, Method::DELETE]),
+        _ => return unknown(GraphError::segment_not_found(segs[segs.len() - 1])),
+    };
+    let op = format!("graph.appRoleAssignedTo.{op}");
+    let sp = match object_id(segs[1]) {
+        Ok(id) => id,
+        Err(e) => return (op, Err(e)),
+    };
+    if !allowed.contains(method) {
+        return (op, Err(GraphError::method_not_allowed()));
+    }
+    // Assignment ids are case-sensitive base64url, so the segment is kept as sent.
+    let route = match (segs.get(3), method.clone()) {
+        (None, Method::GET) => Route::ListAssignments(sp),
+        (None, _) => Route::CreateAssignment(sp),
+        (Some(id), Method::GET) => Route::GetAssignment(sp, id.to_string()),
+        (Some(id), _) => Route::DeleteAssignment(sp, id.to_string()),
+    };
+    (op, Ok(route))
 }
 
 /// `…/$count` of the collections that have it (segments as sent and lower-cased, without
@@ -276,6 +297,10 @@ fn count_route(method: &Method, segs: &[&str], lower: &[&str]) -> (String, Graph
         ["groups", _, "members"] => (
             "graph.groups.members",
             object_id(segs[1]).map(Route::ListGroupMembers),
+        ),
+        ["groups", _, "members", "microsoft.graph.user"] => (
+            "graph.groups.members.user",
+            object_id(segs[1]).map(Route::ListGroupUserMembers),
         ),
         _ => return unknown(GraphError::segment_not_found("$count")),
     };
@@ -551,6 +576,16 @@ mod tests {
         assert_eq!(
             r.unwrap(),
             Route::Count(Box::new(Route::ListGroupMembers(ID.into())))
+        );
+        let cast = format!("v1.0/groups/{ID}/members/microsoft.graph.user");
+        let (op, r) = parse(&Method::GET, &cast);
+        assert_eq!(op, "graph.groups.members.user.list");
+        assert_eq!(r.unwrap(), Route::ListGroupUserMembers(ID.into()));
+        let (op, r) = parse(&Method::GET, &format!("{cast}/$count"));
+        assert_eq!(op, "graph.groups.members.user.count");
+        assert_eq!(
+            r.unwrap(),
+            Route::Count(Box::new(Route::ListGroupUserMembers(ID.into())))
         );
         let (_, r) = parse(&Method::GET, "v1.0/servicePrincipals/$COUNT");
         assert_eq!(

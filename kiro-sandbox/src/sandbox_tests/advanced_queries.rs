@@ -78,6 +78,46 @@ async fn count_segment_needs_the_header_and_answers_a_number() {
 }
 
 #[tokio::test]
+async fn user_members_of_a_group_are_cast_and_counted() {
+    let s = start().await;
+    let tok = s.token().await;
+    let groups = get(
+        &s,
+        &tok,
+        &format!("groups?$filter={}", enc("displayName eq 'Engineering'")),
+        false,
+    )
+    .await;
+    // Engineering's direct members: the Kiro Developers group and one user.
+    let gid = groups.body["value"][0]["id"].as_str().unwrap().to_string();
+    let members = get(&s, &tok, &format!("groups/{gid}/members"), false).await;
+    assert_eq!(members.body["value"].as_array().unwrap().len(), 2);
+    let users = get(
+        &s,
+        &tok,
+        &format!("groups/{gid}/members/microsoft.graph.user"),
+        false,
+    )
+    .await;
+    let users = users.body["value"].as_array().unwrap().clone();
+    assert_eq!(users.len(), 1, "{users:?}");
+    assert_eq!(users[0]["@odata.type"], "#microsoft.graph.user");
+
+    let count = format!("groups/{gid}/members/microsoft.graph.user/$count");
+    let r = get(&s, &tok, &count, false).await;
+    assert_graph_error(
+        &r,
+        "Request_BadRequest",
+        "$count is not currently supported.",
+    );
+    let r = get(&s, &tok, &count, true).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.body, json!(1));
+    let r = get(&s, &tok, &format!("groups/{gid}/members/$count"), true).await;
+    assert_eq!(r.body, json!(2), "the cast leaves the nested group out");
+}
+
+#[tokio::test]
 async fn count_parameter_is_ignored_without_the_header_and_counts_with_it() {
     let s = start().await;
     let tok = s.token().await;

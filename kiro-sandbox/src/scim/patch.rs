@@ -115,40 +115,12 @@ fn apply_op(
     value: Option<&Value>,
 ) -> Result<(), ScimError> {
     let Some(path) = path else {
-        if op == Op::Remove {
-            return Err(ScimError::no_target("a remove operation needs a `path`"));
-        }
-        let Some(Value::Object(fields)) = value else {
-            return Err(ScimError::invalid_syntax(
-                "an operation without `path` needs an object `value`",
-            ));
-        };
-        for (key, v) in fields {
-            apply_op(res, doc, op, Some(key), Some(v))?;
-        }
-        return Ok(());
+        return apply_without_path(res, doc, op, value);
     };
     let (extension, rest) = split_schema(res, path);
     let Some(rest) = rest else {
-        // The whole extension: its attributes one by one.
         let urn = extension.expect("split_schema returns no rest only for an extension URN");
-        if op == Op::Remove {
-            doc.remove(urn);
-            return Ok(());
-        }
-        let Some(Value::Object(fields)) = value else {
-            return Err(ScimError::invalid_syntax(format!(
-                "the value for {urn} must be an object"
-            )));
-        };
-        // An extension object may repeat `schemas`; the resource's own list is the server's.
-        for (key, v) in fields
-            .iter()
-            .filter(|(k, _)| !k.eq_ignore_ascii_case("schemas"))
-        {
-            apply_op(res, doc, op, Some(&format!("{urn}:{key}")), Some(v))?;
-        }
-        return Ok(());
+        return apply_to_extension(res, doc, op, urn, value);
     };
     let target = resolve(res, extension, rest, path)?;
     let container = match target.extension {
@@ -173,57 +145,128 @@ fn apply_op(
     match (&target.filter, target.sub) {
         (None, None) => whole(container, attr, op, canonical_keys(attr, value)),
         (None, Some(sub)) => {
-            let entry = container
-                .entry(attr.name.to_string())
-                .or_insert(Value::Null);
-            if attr.multi {
-                let items = as_items(entry);
-                if items.is_empty() && op != Op::Remove {
-                    items.push(Value::Object(Map::new()));
-                }
-                for item in items.iter_mut() {
-                    set_sub(item, sub, op, &value);
-                }
-            } else {
-                if !entry.is_object() {
-                    *entry = Value::Object(Map::new());
-                }
-                set_sub(entry, sub, op, &value);
-            }
+            apply_to_sub_attribute(container, attr, sub, op, &value);
             Ok(())
         }
         (Some(filter), sub) => {
-            let items = as_items(
-                container
-                    .entry(attr.name.to_string())
-                    .or_insert(Value::Null),
-            );
-            let matches = |item: &Value| filter.iter().all(|eq| matches_eq(attr, item, eq));
-            match (op, sub) {
-                (Op::Remove, None) => items.retain(|i| !matches(i)),
-                (Op::Remove, Some(sub)) => items
-                    .iter_mut()
-                    .filter(|i| matches(i))
-                    .for_each(|i| set_sub(i, sub, op, &value)),
-                (_, sub) => {
-                    if !items.iter().any(&matches) {
-                        // No element yet: Entra's `emails[type eq "work"].value` on a user
-                        // without that email expects it to be created with the filter's values.
-                        let mut fresh = Map::new();
-                        for eq in filter {
-                            fresh.insert(eq.attr.clone(), eq.value.clone());
-                        }
-                        items.push(Value::Object(fresh));
-                    }
-                    for item in items.iter_mut().filter(|i| matches(i)) {
-                        match sub {
-                            Some(sub) => set_sub(item, sub, op, &value),
-                            None => merge(item, canonical_keys(attr, value.clone())),
-                        }
-                    }
+            apply_to_filtered(container, attr, (filter, sub), op, &value);
+            Ok(())
+        }
+    }
+}
+
+/// An operation without `path`: the value's attributes one by one (remove needs a path).
+fn apply_without_path(
+    res: Resource,
+    doc: &mut Map<String, Value>,
+    op: Op,
+    value: Option<&Value>,
+) -> Result<(), ScimError> {
+    if op == Op::Remove {
+        return Err(ScimError::no_target("a remove operation needs a `path`"));
+    }
+    let Some(Value::Object(fields)) = value else {
+        return Err(ScimError::invalid_syntax(
+            "an operation without `path` needs an object `value`",
+        ));
+    };
+    for (key, v) in fields {
+        apply_op(res, doc, op, Some(key), Some(v))?;
+    }
+    Ok(())
+}
+
+/// An operation on a whole extension (`path` is its URN): removed, or its attributes one by one.
+fn apply_to_extension(
+    res: Resource,
+    doc: &mut Map<String, Value>,
+    op: Op,
+    urn: &str,
+    value: Option<&Value>,
+) -> Result<(), ScimError> {
+    if op == Op::Remove {
+        doc.remove(urn);
+        return Ok(());
+    }
+    let Some(Value::Object(fields)) = value else {
+        return Err(ScimError::invalid_syntax(format!(
+            "the value for {urn} must be an object"
+        )));
+    };
+    // An extension object may repeat `schemas`; the resource's own list is the server's.
+    for (key, v) in fields
+        .iter()
+        .filter(|(k, _)| !k.eq_ignore_ascii_case("schemas"))
+    {
+        apply_op(res, doc, op, Some(&format!("{urn}:{key}")), Some(v))?;
+    }
+    Ok(())
+}
+
+/// `attr.sub` without a filter: on every element of a multi-valued `attr` (one is made when
+/// there is none to add to), or on the complex `attr`.
+fn apply_to_sub_attribute(
+    container: &mut Map<String, Value>,
+    attr: &Attr,
+    sub: &Attr,
+    op: Op,
+    value: &Value,
+) {
+    let entry = container
+        .entry(attr.name.to_string())
+        .or_insert(Value::Null);
+    if attr.multi {
+        let items = as_items(entry);
+        if items.is_empty() && op != Op::Remove {
+            items.push(Value::Object(Map::new()));
+        }
+        for item in items.iter_mut() {
+            set_sub(item, sub, op, value);
+        }
+    } else {
+        if !entry.is_object() {
+            *entry = Value::Object(Map::new());
+        }
+        set_sub(entry, sub, op, value);
+    }
+}
+
+/// `attr[filter]` or `attr[filter].sub`: on the elements the filter matches.
+fn apply_to_filtered(
+    container: &mut Map<String, Value>,
+    attr: &Attr,
+    (filter, sub): (&[Eq], Option<&Attr>),
+    op: Op,
+    value: &Value,
+) {
+    let items = as_items(
+        container
+            .entry(attr.name.to_string())
+            .or_insert(Value::Null),
+    );
+    let matches = |item: &Value| filter.iter().all(|eq| matches_eq(attr, item, eq));
+    match (op, sub) {
+        (Op::Remove, None) => items.retain(|i| !matches(i)),
+        (Op::Remove, Some(sub)) => items
+            .iter_mut()
+            .filter(|i| matches(i))
+            .for_each(|i| set_sub(i, sub, op, value)),
+        (_, sub) => {
+            if !items.iter().any(&matches) {
+                // No element yet: Entra's `emails[type eq "work"].value` on a user
+                // without that email expects it to be created with the filter's values.
+                let mut fresh = Map::new();
+                for eq in filter {
+                    fresh.insert(eq.attr.clone(), eq.value.clone());
+                }
+                items.push(Value::Object(fresh));
+            }
+            for item in items.iter_mut().filter(|i| matches(i)) {
+                match sub {
+                    Some(sub) => set_sub(item, sub, op, value),
+                    None => merge(item, canonical_keys(attr, value.clone())),
                 }
             }
-            Ok(())
         }
     }
 }

@@ -61,10 +61,10 @@ struct NewToken {
 
 async fn sign_token(State(sb): Sb, bytes: Bytes) -> Answer {
     let req: NewToken = body(&bytes)?;
-    let token = sb.sts.sign_token(
+    let token = sb.identity.sign(
         &req.issuer,
-        &req.audience,
         &req.subject,
+        &req.audience,
         req.lifetime_secs.unwrap_or(600),
     );
     Ok((StatusCode::CREATED, axum::Json(json!({"token": token}))).into_response())

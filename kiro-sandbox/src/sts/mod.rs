@@ -199,9 +199,13 @@ fn assume_role_with_web_identity(
         .get("WebIdentityToken")
         .filter(|t| (4..=20_000).contains(&t.len()))
         .ok_or_else(|| missing("webIdentityToken"))?;
-    let (issued, identity) =
-        sb.sts
-            .assume_role_with_web_identity(&role_arn, &session_name, token, duration)?;
+    let (issued, identity) = sb.sts.assume_role_with_web_identity(
+        &sb.identity,
+        &role_arn,
+        &session_name,
+        token,
+        duration,
+    )?;
     Ok(format!(
         "{}    <SubjectFromWebIdentityToken>{}</SubjectFromWebIdentityToken>\n    \
          <Audience>{}</Audience>\n    <Provider>{}</Provider>\n",

@@ -1,22 +1,18 @@
-//! STS's state: IAM roles in sandbox accounts with their trust policies, the OIDC issuer whose
-//! web identity tokens the sandbox signs (HS256 with a key of its own), and the sessions STS
-//! issued. Temporary credentials become access keys of the role's account in Kiro's key
+//! STS's state: IAM roles in sandbox accounts with their trust policies, and the sessions STS
+//! issued. Web identity tokens are the sandbox's emulated OIDC issuers' tokens, signed and
+//! verified by [`IdentityState`] (the one signer of the sandbox). Temporary credentials become access keys of the role's account in Kiro's key
 //! store, so the admin API's SigV4 check maps them to that account.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use hmac::{Hmac, KeyInit, Mac};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
-use sha2::Sha256;
 
 use super::StsError;
+use crate::identity::IdentityState;
 use crate::kiro::sigv4::Caller;
 use crate::kiro::store::{AwsAccount, Kiro};
 
@@ -109,7 +105,6 @@ pub struct Sts {
     kiro: Arc<Kiro>,
     inner: Mutex<Inner>,
     rng: Mutex<StdRng>,
-    signing_key: [u8; 32],
 }
 
 fn epoch(t: SystemTime) -> i64 {
@@ -137,14 +132,10 @@ fn not_authorized(who: &str, action: &str, role_arn: &str) -> StsError {
 
 impl Sts {
     pub fn new(seed: u64, kiro: Arc<Kiro>) -> Self {
-        let mut rng = StdRng::seed_from_u64(seed ^ 0x0057_5354);
-        let mut signing_key = [0u8; 32];
-        rng.fill(&mut signing_key);
         Self {
             kiro,
             inner: Mutex::default(),
-            rng: Mutex::new(rng),
-            signing_key,
+            rng: Mutex::new(StdRng::seed_from_u64(seed ^ 0x0057_5354)),
         }
     }
 
@@ -213,7 +204,7 @@ impl Sts {
                 return format!("{}:{session}", r.role_id);
             }
         }
-        use sha2::Digest;
+        use sha2::{Digest, Sha256};
         let digest = hex::encode_upper(Sha256::digest(principal_arn.as_bytes()));
         format!("AIDA{}", &digest[..17])
     }
@@ -252,12 +243,13 @@ impl Sts {
     /// federated principal (issuer) and its audience and subject conditions.
     pub fn assume_role_with_web_identity(
         &self,
+        signer: &IdentityState,
         role_arn: &str,
         session_name: &str,
         token: &str,
         duration: Option<u64>,
     ) -> Result<(Issued, WebIdentity), StsError> {
-        let identity = self.verify_token(token, SystemTime::now())?;
+        let identity = WebIdentity::verified(signer, token, SystemTime::now())?;
         let denied =
             || StsError::access_denied("Not authorized to perform sts:AssumeRoleWithWebIdentity");
         let role = self
@@ -322,33 +314,11 @@ impl Sts {
             assumed_role_arn,
         }
     }
+}
 
-    /// A web identity token from the sandbox's OIDC issuer, valid for `lifetime` seconds
-    /// (negative: already expired).
-    pub fn sign_token(&self, issuer: &str, audience: &str, subject: &str, lifetime: i64) -> String {
-        let now = epoch(SystemTime::now());
-        let header = json!({"alg": "HS256", "typ": "JWT", "kid": "kiro-sandbox"});
-        let claims = json!({
-            "iss": issuer, "aud": audience, "sub": subject,
-            "iat": now, "nbf": now, "exp": now + lifetime,
-        });
-        let signing_input = format!(
-            "{}.{}",
-            URL_SAFE_NO_PAD.encode(header.to_string()),
-            URL_SAFE_NO_PAD.encode(claims.to_string())
-        );
-        let signature = URL_SAFE_NO_PAD.encode(self.mac(&signing_input).finalize().into_bytes());
-        format!("{signing_input}.{signature}")
-    }
-
-    fn mac(&self, signing_input: &str) -> Hmac<Sha256> {
-        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.signing_key)
-            .expect("HMAC takes a key of any length");
-        mac.update(signing_input.as_bytes());
-        mac
-    }
-
-    fn verify_token(&self, token: &str, now: SystemTime) -> Result<WebIdentity, StsError> {
+impl WebIdentity {
+    /// The claims of `token` once its signature (by the sandbox's issuers' key) and expiry check.
+    fn verified(signer: &IdentityState, token: &str, now: SystemTime) -> Result<Self, StsError> {
         let invalid = || {
             StsError::invalid_identity_token(
                 "The web identity token that was passed could not be validated by Amazon Web \
@@ -356,18 +326,7 @@ impl Sts {
                  the request.",
             )
         };
-        let [header, claims, signature] = token.trim().split('.').collect::<Vec<_>>()[..] else {
-            return Err(invalid());
-        };
-        let signature = URL_SAFE_NO_PAD.decode(signature).map_err(|_| invalid())?;
-        self.mac(&format!("{header}.{claims}"))
-            .verify_slice(&signature)
-            .map_err(|_| invalid())?;
-        let claims: Value = URL_SAFE_NO_PAD
-            .decode(claims)
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .ok_or_else(invalid)?;
+        let claims = signer.verified_claims(token.trim()).ok_or_else(invalid)?;
         let text = |k: &str| claims[k].as_str().map(str::to_string).ok_or_else(invalid);
         let exp = claims["exp"].as_i64().ok_or_else(invalid)?;
         if exp <= epoch(now) {
@@ -376,7 +335,7 @@ impl Sts {
                 epoch(now)
             )));
         }
-        Ok(WebIdentity {
+        Ok(Self {
             issuer: text("iss")?,
             audience: text("aud")?,
             subject: text("sub")?,
@@ -433,26 +392,26 @@ mod tests {
 
     #[test]
     fn tokens_verify_and_expire() {
-        let (sts, _) = sts();
-        let token = sts.sign_token("https://issuer", "sts.amazonaws.com", "repo:a/b", 600);
-        let id = sts.verify_token(&token, SystemTime::now()).ok().unwrap();
+        let signer = IdentityState::default();
+        let token = signer.sign("https://issuer", "repo:a/b", "sts.amazonaws.com", 600);
+        let now = SystemTime::now();
+        let id = WebIdentity::verified(&signer, &token, now).ok().unwrap();
         assert_eq!(
-            (id.issuer.as_str(), id.subject.as_str()),
-            ("https://issuer", "repo:a/b")
+            (
+                id.issuer.as_str(),
+                id.subject.as_str(),
+                id.audience.as_str()
+            ),
+            ("https://issuer", "repo:a/b", "sts.amazonaws.com")
         );
-        let later = SystemTime::now() + Duration::from_secs(601);
-        assert_eq!(
-            sts.verify_token(&token, later).err().unwrap().code,
-            "ExpiredTokenException"
-        );
+        let later = now + Duration::from_secs(601);
+        let expired = WebIdentity::verified(&signer, &token, later).err().unwrap();
+        assert_eq!(expired.code, "ExpiredTokenException");
         let forged = format!("{}x", &token[..token.len() - 1]);
-        assert_eq!(
-            sts.verify_token(&forged, SystemTime::now())
-                .err()
-                .unwrap()
-                .code,
-            "InvalidIdentityToken"
-        );
+        let refused = WebIdentity::verified(&signer, &forged, now).err().unwrap();
+        assert_eq!(refused.code, "InvalidIdentityToken");
+        let other_key = WebIdentity::verified(&IdentityState::default(), &token, now);
+        assert_eq!(other_key.err().unwrap().code, "InvalidIdentityToken");
     }
 
     #[test]

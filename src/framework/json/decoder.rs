@@ -73,125 +73,143 @@ impl Decoder {
                 Node::String(s) if s == "false" => Ok(TfValue::Bool(false)),
                 other => Err(self.mismatch(ty, &other)),
             },
-            Type::List(elem) | Type::Set(elem) => {
-                let Node::Array(items) = node else {
-                    return Err(self.mismatch(ty, &node));
-                };
-                let mut out = Vec::with_capacity(items.len());
-                for (i, item) in items.into_iter().enumerate() {
-                    self.path.push(PathStep::Index(i));
-                    out.push(self.value(item, elem)?);
-                    self.path.pop();
-                }
-                Ok(match ty {
-                    Type::Set(_) => TfValue::Set(out),
-                    _ => TfValue::List(out),
-                })
+            Type::List(elem) | Type::Set(elem) => self.sequence(node, ty, elem),
+            Type::Tuple(elems) => self.tuple(node, ty, elems),
+            Type::Map(elem) => self.map(node, ty, elem),
+            Type::Object { attrs, .. } => self.object(node, ty, attrs),
+            Type::Dynamic => self.dynamic(node),
+        }
+    }
+
+    /// A list or set (`ty`) of `elem`.
+    fn sequence(&mut self, node: Node, ty: &Type, elem: &Type) -> Result<TfValue, CodecError> {
+        let Node::Array(items) = node else {
+            return Err(self.mismatch(ty, &node));
+        };
+        let mut out = Vec::with_capacity(items.len());
+        for (i, item) in items.into_iter().enumerate() {
+            self.path.push(PathStep::Index(i));
+            out.push(self.value(item, elem)?);
+            self.path.pop();
+        }
+        Ok(match ty {
+            Type::Set(_) => TfValue::Set(out),
+            _ => TfValue::List(out),
+        })
+    }
+
+    fn tuple(&mut self, node: Node, ty: &Type, elems: &[Type]) -> Result<TfValue, CodecError> {
+        let Node::Array(items) = node else {
+            return Err(self.mismatch(ty, &node));
+        };
+        if items.len() != elems.len() {
+            return Err(CodecError::Mismatch {
+                path: self.path(),
+                expected: format!("{ty} ({} elements)", elems.len()),
+                found: format!("JSON array of {} elements", items.len()),
+            });
+        }
+        let mut out = Vec::with_capacity(items.len());
+        for (i, (item, et)) in items.into_iter().zip(elems).enumerate() {
+            self.path.push(PathStep::Index(i));
+            out.push(self.value(item, et)?);
+            self.path.pop();
+        }
+        Ok(TfValue::Tuple(out))
+    }
+
+    fn map(&mut self, node: Node, ty: &Type, elem: &Type) -> Result<TfValue, CodecError> {
+        let Node::Object(members) = node else {
+            return Err(self.mismatch(ty, &node));
+        };
+        let mut out = BTreeMap::new();
+        for (k, item) in members {
+            if out.contains_key(&k) {
+                return Err(self.invalid(format!("duplicate map key {k:?}")));
             }
-            Type::Tuple(elems) => {
-                let Node::Array(items) = node else {
-                    return Err(self.mismatch(ty, &node));
-                };
-                if items.len() != elems.len() {
-                    return Err(CodecError::Mismatch {
-                        path: self.path(),
-                        expected: format!("{ty} ({} elements)", elems.len()),
-                        found: format!("JSON array of {} elements", items.len()),
-                    });
-                }
-                let mut out = Vec::with_capacity(items.len());
-                for (i, (item, et)) in items.into_iter().zip(elems).enumerate() {
-                    self.path.push(PathStep::Index(i));
-                    out.push(self.value(item, et)?);
-                    self.path.pop();
-                }
-                Ok(TfValue::Tuple(out))
+            self.path.push(PathStep::Key(k));
+            let v = self.value(item, elem)?;
+            let Some(PathStep::Key(k)) = self.path.pop() else {
+                unreachable!("path stack out of balance")
+            };
+            out.insert(k, v);
+        }
+        Ok(TfValue::Map(out))
+    }
+
+    /// An object of `attrs`: unknown attributes are refused unless the options ignore them,
+    /// and missing ones are null.
+    fn object(
+        &mut self,
+        node: Node,
+        ty: &Type,
+        attrs: &BTreeMap<String, Type>,
+    ) -> Result<TfValue, CodecError> {
+        let Node::Object(members) = node else {
+            return Err(self.mismatch(ty, &node));
+        };
+        let mut out = BTreeMap::new();
+        let mut extra = Vec::new();
+        for (k, item) in members {
+            let Some(at) = attrs.get(&k) else {
+                extra.push(k);
+                continue;
+            };
+            if out.contains_key(&k) {
+                return Err(self.invalid(format!("duplicate attribute {k:?}")));
             }
-            Type::Map(elem) => {
-                let Node::Object(members) = node else {
-                    return Err(self.mismatch(ty, &node));
-                };
-                let mut out = BTreeMap::new();
-                for (k, item) in members {
-                    if out.contains_key(&k) {
-                        return Err(self.invalid(format!("duplicate map key {k:?}")));
-                    }
-                    self.path.push(PathStep::Key(k));
-                    let v = self.value(item, elem)?;
-                    let Some(PathStep::Key(k)) = self.path.pop() else {
-                        unreachable!("path stack out of balance")
-                    };
-                    out.insert(k, v);
-                }
-                Ok(TfValue::Map(out))
-            }
-            Type::Object { attrs, .. } => {
-                let Node::Object(members) = node else {
-                    return Err(self.mismatch(ty, &node));
-                };
-                let mut out = BTreeMap::new();
-                let mut extra = Vec::new();
-                for (k, item) in members {
-                    let Some(at) = attrs.get(&k) else {
-                        extra.push(k);
-                        continue;
-                    };
-                    if out.contains_key(&k) {
-                        return Err(self.invalid(format!("duplicate attribute {k:?}")));
-                    }
-                    self.path.push(PathStep::Attr(k));
-                    let v = self.value(item, at)?;
-                    let Some(PathStep::Attr(k)) = self.path.pop() else {
-                        unreachable!("path stack out of balance")
-                    };
-                    out.insert(k, v);
-                }
-                if !extra.is_empty() && !self.opts.ignore_undefined_attributes {
-                    return Err(CodecError::UnexpectedAttributes {
-                        path: self.path(),
-                        names: extra,
-                        ty: ty.to_string(),
-                    });
-                }
-                for name in attrs.keys() {
-                    if !out.contains_key(name) {
-                        out.insert(name.clone(), TfValue::Null);
-                    }
-                }
-                Ok(TfValue::Object(out))
-            }
-            Type::Dynamic => {
-                let Node::Object(members) = node else {
-                    return Err(self.mismatch("dynamic value {\"value\":…,\"type\":…}", &node));
-                };
-                let mut type_node = None;
-                let mut value_node = None;
-                for (k, v) in members {
-                    let slot = match k.as_str() {
-                        "type" => &mut type_node,
-                        "value" => &mut value_node,
-                        _ => {
-                            return Err(self.invalid(format!(
-                                "dynamic value has unexpected key {k:?} (only \"value\" and \"type\")"
-                            )));
-                        }
-                    };
-                    if slot.replace(v).is_some() {
-                        return Err(self.invalid(format!("dynamic value has duplicate key {k:?}")));
-                    }
-                }
-                let Some(type_node) = type_node else {
-                    return Err(self.invalid("dynamic value is missing \"type\""));
-                };
-                let concrete = Type::from_json(&type_node.into_serde()).map_err(|e| {
-                    self.invalid(format!("dynamic value carries an invalid type: {e}"))
-                })?;
-                let inner = match value_node {
-                    Some(v) => self.value(v, &concrete)?,
-                    None => return Err(self.invalid("dynamic value is missing \"value\"")),
-                };
-                Ok(TfValue::Dynamic(concrete, Box::new(inner)))
+            self.path.push(PathStep::Attr(k));
+            let v = self.value(item, at)?;
+            let Some(PathStep::Attr(k)) = self.path.pop() else {
+                unreachable!("path stack out of balance")
+            };
+            out.insert(k, v);
+        }
+        if !extra.is_empty() && !self.opts.ignore_undefined_attributes {
+            return Err(CodecError::UnexpectedAttributes {
+                path: self.path(),
+                names: extra,
+                ty: ty.to_string(),
+            });
+        }
+        for name in attrs.keys() {
+            if !out.contains_key(name) {
+                out.insert(name.clone(), TfValue::Null);
             }
         }
+        Ok(TfValue::Object(out))
+    }
+
+    /// A dynamic value: `{"value": …, "type": …}` with the type in Terraform's JSON form.
+    fn dynamic(&mut self, node: Node) -> Result<TfValue, CodecError> {
+        let Node::Object(members) = node else {
+            return Err(self.mismatch("dynamic value {\"value\":…,\"type\":…}", &node));
+        };
+        let mut type_node = None;
+        let mut value_node = None;
+        for (k, v) in members {
+            let slot = match k.as_str() {
+                "type" => &mut type_node,
+                "value" => &mut value_node,
+                _ => {
+                    return Err(self.invalid(format!(
+                        "dynamic value has unexpected key {k:?} (only \"value\" and \"type\")"
+                    )));
+                }
+            };
+            if slot.replace(v).is_some() {
+                return Err(self.invalid(format!("dynamic value has duplicate key {k:?}")));
+            }
+        }
+        let Some(type_node) = type_node else {
+            return Err(self.invalid("dynamic value is missing \"type\""));
+        };
+        let concrete = Type::from_json(&type_node.into_serde())
+            .map_err(|e| self.invalid(format!("dynamic value carries an invalid type: {e}")))?;
+        let inner = match value_node {
+            Some(v) => self.value(v, &concrete)?,
+            None => return Err(self.invalid("dynamic value is missing \"value\"")),
+        };
+        Ok(TfValue::Dynamic(concrete, Box::new(inner)))
     }
 }

@@ -66,65 +66,32 @@ impl Encoder {
                 Ok(())
             }
             (TfValue::List(items), Type::List(elem)) | (TfValue::Set(items), Type::Set(elem)) => {
-                self.out.push('[');
-                for (i, item) in items.iter().enumerate() {
-                    if i > 0 {
-                        self.out.push(',');
-                    }
-                    self.path.push(PathStep::Index(i));
-                    self.value(item, elem)?;
-                    self.path.pop();
-                }
-                self.out.push(']');
-                Ok(())
+                self.array(items.iter().map(|item| (item, elem.as_ref())))
             }
             (TfValue::Tuple(items), Type::Tuple(elems)) => {
                 check_tuple_len(items, elems, || self.path(), ty)?;
-                self.out.push('[');
-                for (i, (item, et)) in items.iter().zip(elems).enumerate() {
-                    if i > 0 {
-                        self.out.push(',');
-                    }
-                    self.path.push(PathStep::Index(i));
-                    self.value(item, et)?;
-                    self.path.pop();
-                }
-                self.out.push(']');
-                Ok(())
+                self.array(items.iter().zip(elems))
             }
             (TfValue::Map(entries), Type::Map(elem)) => {
-                self.out.push('{');
-                for (i, (k, item)) in entries.iter().enumerate() {
-                    if i > 0 {
-                        self.out.push(',');
-                    }
-                    self.str(k);
-                    self.out.push(':');
-                    self.path.push(PathStep::Key(k.clone()));
-                    self.value(item, elem)?;
-                    self.path.pop();
-                }
-                self.out.push('}');
-                Ok(())
+                self.members(entries.iter().map(|(k, item)| {
+                    (
+                        k.as_str(),
+                        PathStep::Key(k.clone()),
+                        Some(item),
+                        elem.as_ref(),
+                    )
+                }))
             }
             (TfValue::Object(fields), Type::Object { attrs, .. }) => {
                 reject_extra_attributes(fields, attrs, || self.path(), ty)?;
-                self.out.push('{');
-                for (i, (name, at)) in attrs.iter().enumerate() {
-                    if i > 0 {
-                        self.out.push(',');
-                    }
-                    self.str(name);
-                    self.out.push(':');
-                    self.path.push(PathStep::Attr(name.clone()));
-                    match fields.get(name) {
-                        Some(item) => self.value(item, at)?,
-                        None => self.out.push_str("null"),
-                    }
-                    self.path.pop();
-                }
-                self.out.push('}');
-                Ok(())
+                self.members(attrs.iter().map(|(name, at)| {
+                    (
+                        name.as_str(),
+                        PathStep::Attr(name.clone()),
+                        fields.get(name),
+                        at,
+                    )
+                }))
             }
             _ => Err(CodecError::Mismatch {
                 path: self.path(),
@@ -132,5 +99,47 @@ impl Encoder {
                 found: v.kind_name().to_string(),
             }),
         }
+    }
+
+    /// `[…]` of each item with its type, at its index.
+    fn array<'a>(
+        &mut self,
+        items: impl IntoIterator<Item = (&'a TfValue, &'a Type)>,
+    ) -> Result<(), CodecError> {
+        self.out.push('[');
+        for (i, (item, ty)) in items.into_iter().enumerate() {
+            if i > 0 {
+                self.out.push(',');
+            }
+            self.path.push(PathStep::Index(i));
+            self.value(item, ty)?;
+            self.path.pop();
+        }
+        self.out.push(']');
+        Ok(())
+    }
+
+    /// `{…}` of each member: its key, its step in the path, its value (absent: `null`) and
+    /// its type.
+    fn members<'a>(
+        &mut self,
+        members: impl IntoIterator<Item = (&'a str, PathStep, Option<&'a TfValue>, &'a Type)>,
+    ) -> Result<(), CodecError> {
+        self.out.push('{');
+        for (i, (key, step, item, ty)) in members.into_iter().enumerate() {
+            if i > 0 {
+                self.out.push(',');
+            }
+            self.str(key);
+            self.out.push(':');
+            self.path.push(step);
+            match item {
+                Some(item) => self.value(item, ty)?,
+                None => self.out.push_str("null"),
+            }
+            self.path.pop();
+        }
+        self.out.push('}');
+        Ok(())
     }
 }

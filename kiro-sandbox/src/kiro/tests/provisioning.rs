@@ -5,6 +5,7 @@
 use serde_json::{Value, json};
 
 use super::{Q, start_kiro};
+use crate::sandbox_tests::{Resp, Server};
 
 const USER_ROLE: &str = "18d14569-c3bd-439b-9a66-3a2aee01d14f";
 
@@ -25,14 +26,7 @@ async fn a_configured_job_provisions_assigned_users_and_groups_into_kiro() {
     assert!(job.starts_with("scim."), "{job}");
     assert_eq!(created["schedule"]["interval"], "PT40M");
     assert_eq!(created["status"]["code"], "NotConfigured");
-    let again = s
-        .graph(
-            &token,
-            "POST",
-            &format!("{sync}/jobs"),
-            Some(json!({"templateId": "scim"})),
-        )
-        .await;
+    let again = post_scim_job(s, &token, &sync).await;
     assert_eq!(again.status, 409);
 
     let creds = |t: &str| json!({"useSavedCredentials": false, "credentials": [{"key": "BaseAddress", "value": base}, {"key": "SecretToken", "value": t}]});
@@ -268,6 +262,13 @@ async fn a_configured_job_provisions_assigned_users_and_groups_into_kiro() {
     assert!(job_json["status"]["quarantine"].is_null());
 }
 
+/// `POST {sync}/jobs` of a job from the `scim` template.
+async fn post_scim_job(s: &Server, token: &str, sync: &str) -> Resp {
+    let body = json!({"templateId": "scim"});
+    s.graph(token, "POST", &format!("{sync}/jobs"), Some(body))
+        .await
+}
+
 /// A new app's `scim` job, not yet configured, beside a new profile and a SCIM token of it.
 struct NewJob {
     token: String,
@@ -304,14 +305,7 @@ async fn new_job(k: &super::Kiro, profile_name: &str) -> NewJob {
     let profile_id = arn.rsplit('/').next().unwrap();
     let base = format!("http://{}/scim/us-east-1/{profile_id}/scim/v2", s.addr);
     let sync = format!("servicePrincipals/{sp_id}/synchronization");
-    let created = s
-        .graph(
-            &token,
-            "POST",
-            &format!("{sync}/jobs"),
-            Some(json!({"templateId": "scim"})),
-        )
-        .await;
+    let created = post_scim_job(s, &token, &sync).await;
     assert_eq!(created.status, 201, "{:?}", created.body);
     let job = created.body["id"].as_str().unwrap().to_string();
     NewJob {

@@ -71,6 +71,9 @@ enum Then {
     Gone(&'static str),
 }
 
+/// One example; what a case leaves out is the default: nothing given before it, no request
+/// body, no documented response, nothing to read afterwards.
+#[derive(Default)]
 struct Case {
     name: &'static str,
     given: Vec<Given>,
@@ -110,15 +113,12 @@ fn user_cases() -> Vec<Case> {
     vec![
         Case {
             name: "Create User",
-            given: vec![],
             method: "POST",
             path: "/Users",
             request: Some(CREATE_USER),
             status: 201,
             response: Some(tutorial!("01-create-user.response.json")),
-            subject: None,
-            deviations: &[],
-            then: None,
+            ..Case::default()
         },
         Case {
             name: "Get User",
@@ -128,27 +128,22 @@ fn user_cases() -> Vec<Case> {
             )],
             method: "GET",
             path: "/Users/5d48a0a8e9f04aa38008",
-            request: None,
             status: 200,
             response: Some(tutorial!("02-get-user.response.json")),
             subject: Some("5d48a0a8e9f04aa38008"),
-            deviations: &[],
-            then: None,
+            ..Case::default()
         },
         Case {
             name: "Get User (not found)",
-            given: vec![],
             method: "GET",
             path: "/Users/5171a35d82074e068ce2",
-            request: None,
             status: 404,
             response: Some(tutorial!("03-get-user-not-found.response.json")),
-            subject: None,
             deviations: &[(
                 "detail",
                 "the tutorial: \"The detail isn't required, only status\"",
             )],
-            then: None,
+            ..Case::default()
         },
         Case {
             name: "Get User by query",
@@ -158,24 +153,18 @@ fn user_cases() -> Vec<Case> {
             )],
             method: "GET",
             path: "/Users?filter=userName eq \"Test_User_00aa00aa-bb11-cc22-dd33-44ee44ee44ee\"",
-            request: None,
             status: 200,
             response: Some(tutorial!("04-get-user-by-query.response.json")),
             subject: Some("2441309d85324e7793ae"),
-            deviations: &[],
-            then: None,
+            ..Case::default()
         },
         Case {
             name: "Get User by query - Zero results",
-            given: vec![],
             method: "GET",
             path: "/Users?filter=userName eq \"non-existent user\"",
-            request: None,
             status: 200,
             response: Some(tutorial!("05-get-user-by-query-zero-results.response.json")),
-            subject: None,
-            deviations: &[],
-            then: None,
+            ..Case::default()
         },
         Case {
             name: "Update User [Multi-valued properties]",
@@ -189,8 +178,7 @@ fn user_cases() -> Vec<Case> {
             status: 200,
             response: Some(tutorial!("06-update-user-multi-valued.response.json")),
             subject: Some("6764549bef60420686bc"),
-            deviations: &[],
-            then: None,
+            ..Case::default()
         },
         Case {
             name: "Update User [Single-valued properties]",
@@ -204,8 +192,7 @@ fn user_cases() -> Vec<Case> {
             status: 200,
             response: Some(tutorial!("07-update-user-single-valued.response.json")),
             subject: Some("5171a35d82074e068ce2"),
-            deviations: &[],
-            then: None,
+            ..Case::default()
         },
         Case {
             name: "Disable User",
@@ -239,12 +226,9 @@ fn user_cases() -> Vec<Case> {
             }],
             method: "DELETE",
             path: "/Users/5171a35d82074e068ce2",
-            request: None,
             status: 204,
-            response: None,
-            subject: None,
-            deviations: &[],
             then: Some(Then::Gone("/Users/5171a35d82074e068ce2")),
+            ..Case::default()
         },
     ]
 }
@@ -258,15 +242,12 @@ fn group_cases() -> Vec<Case> {
     vec![
         Case {
             name: "Create Group",
-            given: vec![],
             method: "POST",
             path: "/Groups",
             request: Some(CREATE_GROUP),
             status: 201,
             response: Some(tutorial!("10-create-group.response.json")),
-            subject: None,
-            deviations: &[],
-            then: None,
+            ..Case::default()
         },
         Case {
             name: "Get Group",
@@ -281,12 +262,10 @@ fn group_cases() -> Vec<Case> {
             ],
             method: "GET",
             path: "/Groups/40734ae655284ad3abcc?excludedAttributes=members",
-            request: None,
             status: 200,
             response: Some(tutorial!("11-get-group.response.json")),
             subject: Some("40734ae655284ad3abcc"),
-            deviations: &[],
-            then: None,
+            ..Case::default()
         },
         Case {
             name: "Get Group by displayName",
@@ -301,12 +280,10 @@ fn group_cases() -> Vec<Case> {
             ],
             method: "GET",
             path: "/Groups?excludedAttributes=members&filter=displayName eq \"displayName\"",
-            request: None,
             status: 200,
             response: Some(tutorial!("12-get-group-by-displayname.response.json")),
             subject: Some("8c601452cc934a9ebef9"),
-            deviations: &[],
-            then: None,
+            ..Case::default()
         },
         Case {
             name: "Update Group [Non-member attributes]",
@@ -315,13 +292,11 @@ fn group_cases() -> Vec<Case> {
             path: "/Groups/fa2ce26709934589afc5",
             request: Some(tutorial!("13-update-group-non-member.request.json")),
             status: 204,
-            response: None,
-            subject: None,
-            deviations: &[],
             then: Some(Then::Shows(
                 "/Groups/fa2ce26709934589afc5",
                 json!({"displayName": "1879db59-3bdf-4490-ad68-ab880a269474updatedDisplayName"}),
             )),
+            ..Case::default()
         },
         Case {
             name: "Update Group [Add Members]",
@@ -330,13 +305,11 @@ fn group_cases() -> Vec<Case> {
             path: "/Groups/a99962b9f99d4c4fac67",
             request: Some(tutorial!("14-update-group-add-members.request.json")),
             status: 204,
-            response: None,
-            subject: None,
-            deviations: &[],
             then: Some(Then::Shows(
                 "/Groups/a99962b9f99d4c4fac67",
                 json!({"members": [{"value": MEMBER, "type": "User"}]}),
             )),
+            ..Case::default()
         },
         Case {
             name: "Update Group [Remove Members]",
@@ -345,25 +318,20 @@ fn group_cases() -> Vec<Case> {
             path: "/Groups/a99962b9f99d4c4fac67",
             request: Some(tutorial!("15-update-group-remove-members.request.json")),
             status: 204,
-            response: None,
-            subject: None,
-            deviations: &[],
             then: Some(Then::Shows(
                 "/Groups/a99962b9f99d4c4fac67",
                 json!({"members": []}),
             )),
+            ..Case::default()
         },
         Case {
             name: "Delete Group",
             given: vec![group("cdb1ce18f65944079d37", None, &[])],
             method: "DELETE",
             path: "/Groups/cdb1ce18f65944079d37",
-            request: None,
             status: 204,
-            response: None,
-            subject: None,
-            deviations: &[],
             then: Some(Then::Gone("/Groups/cdb1ce18f65944079d37")),
+            ..Case::default()
         },
     ]
 }
