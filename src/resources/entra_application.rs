@@ -309,9 +309,7 @@ impl ManagedResource<Clients> for EntraApplication {
             ..plan.clone()
         });
 
-        // The application and its service principal replicate each on its own: each side
-        // waits for its object and sets it up, side by side.
-        let application = async {
+        let finish = async {
             let app = graph
                 .confirm_write(
                     "the new application to become readable",
@@ -319,13 +317,12 @@ impl ManagedResource<Clients> for EntraApplication {
                     || graph.get_application(&app_id),
                 )
                 .await?;
-            converge(graph, &app, &plan, op).await
-        };
-        let service_principal = async {
             let sp = wait_for_service_principal(graph, &sp_id, op.remaining()).await?;
-            converge_service_principal(graph, sp, &plan, op).await
+            let sp = converge_service_principal(graph, sp, &plan, op).await?;
+            Ok::<_, GraphError>((converge(graph, &app, &plan, op).await?, sp))
         };
-        let (app, sp) = tokio::try_join!(application, service_principal)
+        let (app, sp) = finish
+            .await
             .map_err(|e| e.fail_at("finish setting up the new application", TARGETS))?;
         Ok(plan.observed(&app, Some(&sp), clients))
     }
