@@ -686,6 +686,7 @@ fn a_job_that_cannot_be_made_takes_back_the_token_minted_meanwhile() {
         "apply",
         "-auto-approve",
         "-no-color",
+        "-target=kiro_entra_application.kiro",
         "-target=kiro_profile.main",
     ]);
     let sp = ws.attr("kiro_entra_application.kiro", "service_principal_id");
