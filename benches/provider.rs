@@ -10,7 +10,9 @@
 //!
 //! Run: `cargo bench --bench provider`, or only some parts:
 //! `cargo bench --bench provider -- handshake plans tenants complete groups`
-//! (`KIRO_BENCH_TENANTS=1,5,25` sets the tenant counts). To measure another
+//! (`KIRO_BENCH_TENANTS=1,5,25` sets the tenant counts; `KIRO_BENCH_LAGS`,
+//! `KIRO_BENCH_WAIT_MODELS` and `KIRO_BENCH_RUNS`, the whole guide's lags, wait models and
+//! runs of each, whose median the table shows). To measure another
 //! build of the provider (say, an older commit's) with the same harness, set
 //! `KIRO_PROVIDER_BIN=/path/to/terraform-provider-kiro`.
 
@@ -375,6 +377,8 @@ struct GuideRequests {
     put: u64,
     delete: u64,
     kiro: u64,
+    scim: u64,
+    login: u64,
     application_gets: u64,
 }
 
@@ -386,6 +390,12 @@ impl GuideRequests {
             let n = n.as_u64().unwrap_or(0);
             if op.starts_with("kiro.") {
                 r.kiro += n;
+            }
+            if op.starts_with("scim.") {
+                r.scim += n;
+            }
+            if op.starts_with("login.") {
+                r.login += n;
             }
             let Some(graph) = op.strip_prefix("graph.") else {
                 continue;
@@ -480,30 +490,49 @@ fn complete_example(lag_ms: u64, model: &'static str) -> GuideRun {
     }
 }
 
-/// The whole guide at each lag, with this provider's waits and with azuread's, side by side.
-fn complete_examples(lags: &[u64], models: &[&'static str]) {
-    let mut runs = Vec::new();
+/// The whole guide at each lag, with this provider's waits and with azuread's, side by side,
+/// `runs` times each (the table shows the run of median wall time, and the range).
+fn complete_examples(lags: &[u64], models: &[&'static str], runs: usize) {
+    let mut medians = Vec::new();
     for &lag in lags {
         for &model in models {
-            runs.push(complete_example(lag, model));
+            let mut these: Vec<GuideRun> =
+                (0..runs).map(|_| complete_example(lag, model)).collect();
+            these.sort_by_key(|r| r.apply);
+            let range = (these[0].apply, these[these.len() - 1].apply);
+            medians.push((these.swap_remove(these.len() / 2), range));
         }
     }
-    println!("\nwhole guide (examples/complete), one apply:");
+    println!("\nwhole guide (examples/complete), one apply (median of {runs}):");
     println!(
-        "{:>8}  {:<8} {:>9} {:>7}  {:>9} {:>5} {:>5} {:>4} {:>5}  {:>8}",
-        "lag", "waits", "apply", "vs ours", "Graph GET", "PATCH", "POST", "PUT", "DEL", "Kiro"
+        "{:>8}  {:<8} {:>9} {:>15} {:>7}  {:>9} {:>5} {:>5} {:>4} {:>5}  {:>5} {:>5} {:>5}",
+        "lag",
+        "waits",
+        "apply",
+        "range",
+        "vs ours",
+        "Graph GET",
+        "PATCH",
+        "POST",
+        "PUT",
+        "DEL",
+        "Kiro",
+        "SCIM",
+        "login"
     );
-    for run in &runs {
-        let ours = runs
+    for (run, (low, high)) in &medians {
+        let ours = medians
             .iter()
-            .find(|r| r.lag_ms == run.lag_ms && r.model == "ours")
-            .map_or(run.apply, |r| r.apply);
+            .find(|(r, _)| r.lag_ms == run.lag_ms && r.model == "ours")
+            .map_or(run.apply, |(r, _)| r.apply);
         let r = run.requests;
         println!(
-            "{:>6} s  {:<8} {:>7.1} s {:>6.1}x  {:>9} {:>5} {:>5} {:>4} {:>5}  {:>8}   (application GETs {})",
+            "{:>6} s  {:<8} {:>7.2} s {:>6.2}-{:>6.2} s {:>6.1}x  {:>9} {:>5} {:>5} {:>4} {:>5}  {:>5} {:>5} {:>5}   (application GETs {})",
             run.lag_ms as f64 / 1000.0,
             run.model,
             run.apply.as_secs_f64(),
+            low.as_secs_f64(),
+            high.as_secs_f64(),
             run.apply.as_secs_f64() / ours.as_secs_f64(),
             r.get,
             r.patch,
@@ -511,6 +540,8 @@ fn complete_examples(lags: &[u64], models: &[&'static str]) {
             r.put,
             r.delete,
             r.kiro,
+            r.scim,
+            r.login,
             r.application_gets
         );
     }
@@ -651,21 +682,29 @@ fn main() {
         large_groups(&sizes);
     }
     if run("complete") {
-        if std::env::var_os("KIRO_PROVIDER_BIN").is_some() {
-            // An older build may lack the resources the example uses.
-            println!("examples/complete: measured only with this build's provider");
-        } else {
-            let lags = std::env::var("KIRO_BENCH_LAGS").unwrap_or_else(|_| "0,2000,5000".into());
-            let lags: Vec<u64> = lags
-                .split(',')
-                .filter_map(|l| l.trim().parse().ok())
-                .collect();
-            let models = match std::env::var("KIRO_BENCH_WAIT_MODELS").as_deref() {
-                Ok("ours") => vec!["ours"],
-                Ok("azuread") => vec!["azuread"],
-                _ => vec!["ours", "azuread"],
-            };
-            complete_examples(&lags, &models);
+        // Another build (`KIRO_PROVIDER_BIN`, e.g. a release build of an older commit) is
+        // measured too; one that lacks a resource the example uses fails the apply.
+        if let Some(bin) = std::env::var_os("KIRO_PROVIDER_BIN") {
+            println!(
+                "examples/complete with the provider at {}",
+                bin.to_string_lossy()
+            );
         }
+        let lags = std::env::var("KIRO_BENCH_LAGS").unwrap_or_else(|_| "0,2000,5000".into());
+        let lags: Vec<u64> = lags
+            .split(',')
+            .filter_map(|l| l.trim().parse().ok())
+            .collect();
+        let models = match std::env::var("KIRO_BENCH_WAIT_MODELS").as_deref() {
+            Ok("ours") => vec!["ours"],
+            Ok("azuread") => vec!["azuread"],
+            _ => vec!["ours", "azuread"],
+        };
+        let runs = std::env::var("KIRO_BENCH_RUNS")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(1usize)
+            .max(1);
+        complete_examples(&lags, &models, runs);
     }
 }

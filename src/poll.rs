@@ -7,11 +7,15 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-/// How often to look: `first` pause, ×1.5 each time, at most `max`.
+/// How often to look: `first` pause, ×1.5 each time, at most `max`; during the first `early`
+/// of a wait, at most `early_max` (for conditions that usually turn true within seconds, so
+/// one is seen soon after it does, not up to half the time waited later).
 #[derive(Clone, Copy, Debug)]
 pub struct Pace {
     pub first: Duration,
     pub max: Duration,
+    pub early: Duration,
+    pub early_max: Duration,
 }
 
 impl Pace {
@@ -19,12 +23,36 @@ impl Pace {
     pub const QUICK: Pace = Pace {
         first: Duration::from_millis(100),
         max: Duration::from_secs(5),
+        early: Duration::ZERO,
+        early_max: Duration::from_secs(5),
     };
     /// For things people wait minutes for (DNS, provisioning cycles).
     pub const PATIENT: Pace = Pace {
         first: Duration::from_millis(500),
         max: Duration::from_secs(15),
+        early: Duration::ZERO,
+        early_max: Duration::from_secs(15),
     };
+    /// For Graph's replication of a new or changed object (a GET or list showing it, a
+    /// service accepting it): usually a few seconds, so the first 15 s are looked at no more
+    /// than 250 ms apart (what turns true 2 s in is seen by 2.25 s, not 3.2 s as with a plain
+    /// ×1.5 backoff; 5 s in, by 5.25 s, not 7.5 s), then less and less often, up to every 5 s.
+    pub const REPLICATION: Pace = Pace {
+        first: Duration::from_millis(100),
+        max: Duration::from_secs(5),
+        early: Duration::from_secs(15),
+        early_max: Duration::from_millis(250),
+    };
+
+    /// The pause after `pause`, `waited` into the wait.
+    pub fn next(&self, pause: Duration, waited: Duration) -> Duration {
+        let cap = if waited < self.early {
+            self.early_max.min(self.max)
+        } else {
+            self.max
+        };
+        pause.mul_f64(1.5).min(cap)
+    }
 }
 
 /// How often progress is logged at INFO while waiting.
@@ -68,7 +96,7 @@ where
             tracing::debug!(what, now = %seen, "not yet");
         }
         tokio::time::sleep(pause.min(deadline - now)).await;
-        pause = pause.mul_f64(1.5).min(pace.max);
+        pause = pace.next(pause, started.elapsed());
     }
 }
 
@@ -100,5 +128,42 @@ mod tests {
         })
         .await;
         assert_eq!(failed, Err("boom"));
+    }
+
+    /// When each look happens (polls that take no time), up to `until`.
+    fn looks(pace: Pace, until: Duration) -> Vec<Duration> {
+        let (mut at, mut pause) = (Duration::ZERO, pace.first);
+        let mut looks = vec![at];
+        while at < until {
+            at += pause;
+            looks.push(at);
+            pause = pace.next(pause, at);
+        }
+        looks
+    }
+
+    /// How long after `ready` the first look at or after it happens, and how many looks.
+    fn seen(pace: Pace, ready: Duration) -> (Duration, usize) {
+        let looks = looks(pace, ready);
+        (*looks.last().unwrap() - ready, looks.len())
+    }
+
+    #[test]
+    fn replication_is_seen_soon_after_it_shows_and_long_waits_back_off() {
+        let pace = Pace::REPLICATION;
+        for ms in (100..15_000).step_by(37) {
+            let (late, _) = seen(pace, Duration::from_millis(ms));
+            assert!(late <= pace.early_max, "{ms} ms: seen {late:?} late");
+        }
+        // Few looks for the lags Graph usually has.
+        assert!(seen(pace, Duration::from_secs(2)).1 <= 11);
+        assert!(seen(pace, Duration::from_secs(5)).1 <= 23);
+        // After the early window the pauses grow again, up to `max`.
+        let long = looks(pace, Duration::from_secs(120));
+        let last_pause = long[long.len() - 1] - long[long.len() - 2];
+        assert_eq!(last_pause, pace.max);
+        assert!(long.len() < 100, "{} looks in 2 minutes", long.len());
+        // A plain backoff (QUICK) sees what shows 5 s in only 2.5 s later.
+        assert!(seen(Pace::QUICK, Duration::from_secs(5)).0 > Duration::from_secs(2));
     }
 }

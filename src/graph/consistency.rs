@@ -9,22 +9,25 @@ use super::applications::{Application, ServicePrincipal};
 use super::client::GraphClient;
 use super::error::GraphError;
 use super::synchronization::{ProvisionResult, Subject, SyncJob};
-
-/// First pause between polls.
-pub const FIRST_POLL: Duration = Duration::from_millis(100);
-/// Longest pause between polls.
-pub const MAX_POLL: Duration = Duration::from_secs(5);
-
-/// The pause after `previous`: ×1.5, capped at [`MAX_POLL`].
-pub fn next_poll_interval(previous: Duration) -> Duration {
-    previous.mul_f64(1.5).min(MAX_POLL)
-}
+use crate::poll::Pace;
 
 /// Polls until `poll` yields `Some`, an error, or `timeout` runs out
-/// ([`GraphError::Timeout`] naming `what`). Polls fast first (100 ms, ×1.5, up to 5 s).
-pub async fn wait_until<T, F, Fut>(
+/// ([`GraphError::Timeout`] naming `what`), at Graph's replication pace
+/// ([`Pace::REPLICATION`]: 100 ms, ×1.5, at most 250 ms apart for the first 15 s, then up to
+/// 5 s), so what shows after a few seconds of lag is seen within 250 ms of showing.
+pub async fn wait_until<T, F, Fut>(what: &str, timeout: Duration, poll: F) -> Result<T, GraphError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Option<T>, GraphError>>,
+{
+    wait_until_paced(what, timeout, Pace::REPLICATION, poll).await
+}
+
+/// [`wait_until`] at another pace.
+pub async fn wait_until_paced<T, F, Fut>(
     what: &str,
     timeout: Duration,
+    pace: Pace,
     mut poll: F,
 ) -> Result<T, GraphError>
 where
@@ -33,7 +36,7 @@ where
 {
     let started = Instant::now();
     let deadline = started + timeout;
-    let mut interval = FIRST_POLL;
+    let mut interval = pace.first;
     let mut polls = 0u32;
     let mut last_report = started;
     loop {
@@ -68,7 +71,7 @@ where
             tracing::debug!(what, polls, "not yet; polling again");
         }
         tokio::time::sleep(interval.min(deadline - now)).await;
-        interval = next_poll_interval(interval);
+        interval = pace.next(interval, started.elapsed());
     }
 }
 
@@ -161,7 +164,8 @@ where
 /// Provisions `subjects` on demand, calling again while Graph reads them as not assigned
 /// ([`ProvisionResult::is_not_assigned`]): a just-made assignment can take minutes to reach
 /// the provisioning service. Any other result, success or not, returns at once; on timeout
-/// the error quotes Graph's last reason.
+/// the error quotes Graph's last reason. Polled with a plain backoff ([`Pace::QUICK`]), not at
+/// the replication pace: every call spends one of Graph's 5 provision-on-demand calls per 10 s.
 pub async fn provision_on_demand_once_assigned(
     client: &GraphClient,
     sp_id: &str,
@@ -172,7 +176,7 @@ pub async fn provision_on_demand_once_assigned(
 ) -> Result<ProvisionResult, GraphError> {
     const WHAT: &str = "the assignment to reach provisioning";
     let last_reason = std::sync::Mutex::new(None::<String>);
-    let polls = wait_until(WHAT, timeout, || async {
+    let polls = wait_until_paced(WHAT, timeout, Pace::QUICK, || async {
         let result = client
             .provision_on_demand(sp_id, job_id, rule_id, subjects)
             .await?;
@@ -402,10 +406,17 @@ mod tests {
 
     use super::*;
 
-    #[test]
-    fn intervals_grow_and_cap() {
-        assert_eq!(next_poll_interval(FIRST_POLL), Duration::from_millis(150));
-        assert_eq!(next_poll_interval(Duration::from_secs(4)), MAX_POLL);
+    #[tokio::test]
+    async fn what_shows_after_seconds_of_lag_is_seen_soon_after() {
+        // A plain ×1.5 backoff would look at 2.475 s and next at 3.22 s (0.72 s late).
+        let lag = Duration::from_millis(2_500);
+        let started = Instant::now();
+        let seen = wait_until("replicated", Duration::from_secs(10), || async {
+            Ok((started.elapsed() >= lag).then(|| started.elapsed()))
+        })
+        .await
+        .unwrap();
+        assert!(seen - lag < Duration::from_millis(500), "seen {seen:?}");
     }
 
     #[tokio::test]

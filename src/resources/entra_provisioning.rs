@@ -17,7 +17,7 @@ use crate::framework::value::TfValue;
 use crate::{attr, tf_model};
 
 use super::entra_provisioning_job::{
-    edit_schema, find_or_create_job, observe_job, observe_rules, run_state, wanted,
+    edit_schema, job_and_token, observe_job, observe_rules, run_state, wanted,
 };
 use super::entra_provisioning_mappings as mappings;
 use super::entra_provisioning_secret::{self as secret, Minted};
@@ -203,7 +203,7 @@ impl ManagedResource<Clients> for EntraProvisioning {
         let graph = &clients.graph;
         let sp_id = plan.service_principal_id.clone();
         wanted(&plan)?;
-        let (job, made_here) = find_or_create_job(graph, &sp_id, op).await?;
+        let (job, made_here, minted) = job_and_token(clients, &plan, op).await?;
         let mut model = ProvisioningModel {
             id: Some(sp_id.clone()),
             job_id: Some(job.id.clone()),
@@ -230,24 +230,25 @@ impl ManagedResource<Clients> for EntraProvisioning {
             op.forget();
             Ok::<(), Diagnostics>(())
         };
-        let (token, minted) = match plan.kiro_scim_token.as_ref() {
-            Some(block) => match secret::mint(clients, block, &sp_id, None).await {
-                Ok(Minted {
+        let (token, minted) = match (plan.kiro_scim_token.as_ref(), minted) {
+            (
+                Some(block),
+                Some(Ok(Minted {
                     token_id,
                     token,
                     expires_at,
-                }) => {
-                    model.kiro_scim_token_id = Some(token_id.clone());
-                    model.kiro_scim_token_expires_at = Some(expires_at);
-                    op.exists(&model);
-                    (Some(token), Some((block.profile_arn.clone(), token_id)))
-                }
-                Err(failed) => {
-                    undo(None).await?;
-                    return Err(failed);
-                }
-            },
-            None => (secret::configured(&plan), None),
+                })),
+            ) => {
+                model.kiro_scim_token_id = Some(token_id.clone());
+                model.kiro_scim_token_expires_at = Some(expires_at);
+                op.exists(&model);
+                (Some(token), Some((block.profile_arn.clone(), token_id)))
+            }
+            (_, Some(Err(failed))) => {
+                undo(None).await?;
+                return Err(failed);
+            }
+            _ => (secret::configured(&plan), None),
         };
         let saved = match &token {
             Some(token) => secret::test_and_save(clients, &model, &job.id, token).await,

@@ -2,6 +2,7 @@
 //! managed mappings, started or paused, and its state read into the model.
 
 use crate::attr;
+use crate::clients::Clients;
 use crate::framework::diag::{AttrPath, Diagnostic, Diagnostics};
 use crate::framework::managed::Operation;
 use crate::graph::client::GraphClient;
@@ -11,6 +12,7 @@ use crate::graph::synchronization::{SyncJob, SyncObject, SyncSchema};
 use super::GraphFailure;
 use super::entra_provisioning::ProvisioningModel;
 use super::entra_provisioning_mappings as mappings;
+use super::entra_provisioning_secret::{self as secret, Minted};
 
 /// The configuration's mappings, or the error that validation reports first.
 pub fn wanted(model: &ProvisioningModel) -> Result<Vec<mappings::Wanted>, Diagnostics> {
@@ -118,4 +120,37 @@ pub async fn find_or_create_job(
         tracing::info!(%sp_id, job_id = %job.id, "adopting the service principal's existing provisioning job");
     }
     Ok((job, made_here))
+}
+
+/// The service principal's job ([`find_or_create_job`]: `true` when made here) and, with a
+/// `kiro_scim_token` block, a token minted for it, side by side: a new service principal's
+/// job waits out the provisioning service's lag (seconds after the application is made), and
+/// Kiro mints meanwhile instead of after. When the job cannot be had, a token minted for it is
+/// deleted again; a failed mint is returned with the job, for the caller to take the job back.
+pub async fn job_and_token(
+    clients: &Clients,
+    plan: &ProvisioningModel,
+    op: &Operation,
+) -> Result<(SyncJob, bool, Option<Result<Minted, Diagnostics>>), Diagnostics> {
+    let sp_id = plan.service_principal_id.as_str();
+    let block = plan.kiro_scim_token.as_ref();
+    let minting = async {
+        match block {
+            Some(block) => Some(secret::mint(clients, block, sp_id, None).await),
+            None => None,
+        }
+    };
+    let (job, minted) = tokio::join!(find_or_create_job(&clients.graph, sp_id, op), minting);
+    match (job, minted, block) {
+        (Ok((job, made_here)), minted, _) => Ok((job, made_here, minted)),
+        (Err(failed), Some(Ok(minted)), Some(block)) => {
+            secret::delete_minted(clients, &block.profile_arn, &minted.token_id).await?;
+            Err(failed)
+        }
+        (Err(mut failed), Some(Err(mint_failed)), _) => {
+            failed.extend(mint_failed);
+            Err(failed)
+        }
+        (Err(failed), _, _) => Err(failed),
+    }
 }

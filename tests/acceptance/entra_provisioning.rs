@@ -636,3 +636,68 @@ fn a_minted_token_near_expiry_warns_and_rotates_within_rotate_before() {
     ws.destroy();
     setup.assert_empty();
 }
+
+/// Kiro mints the token while the job waits for the provisioning service to catch up with the
+/// new service principal (side by side, not one after the other): the token exists before
+/// Graph accepts the job.
+#[test]
+fn the_token_is_minted_while_the_job_waits_for_the_provisioning_service() {
+    let setup = Setup::new();
+    let sandbox = &setup.sandbox;
+    sandbox.call(
+        "PUT",
+        "settings",
+        Some(serde_json::json!({"sync_lag_ms": 3000})),
+    );
+    let ws = setup.workspace(&minted("1", ""));
+    std::thread::scope(|s| {
+        let apply = s.spawn(|| ws.apply());
+        sandbox.wait_for_requests("kiro.CreateScimAccessToken", 1);
+        assert_eq!(
+            sandbox.count("graph.synchronization.jobs.post"),
+            0,
+            "the token was minted before the job was made: {}",
+            sandbox.counts()
+        );
+        apply.join().unwrap();
+    });
+    let token_id = ws.attr("kiro_entra_provisioning.kiro", "kiro_scim_token_id");
+    assert_eq!(setup.token_ids(), [token_id]);
+    ws.assert_no_changes();
+    ws.destroy();
+    setup.assert_empty();
+}
+
+/// When the job cannot be made (the service principal does not support provisioning), the
+/// token minted for it meanwhile is deleted again: nothing is left in Kiro or Entra.
+#[test]
+fn a_job_that_cannot_be_made_takes_back_the_token_minted_meanwhile() {
+    let setup = Setup::new();
+    let (sandbox, tenant) = (&setup.sandbox, &setup.tenant);
+    let ws = setup.workspace(&minted("1", ""));
+    ws.ok(&[
+        "apply",
+        "-auto-approve",
+        "-no-color",
+        "-target=kiro_entra_application.kiro",
+        "-target=kiro_profile.main",
+    ]);
+    let sp = ws.attr("kiro_entra_application.kiro", "service_principal_id");
+    sandbox.drift_service_principal(
+        tenant,
+        &sp,
+        serde_json::json!({"applicationTemplateId": "00000000-0000-0000-0000-0000000000aa"}),
+    );
+    let failed = ws.fails(&["apply", "-auto-approve", "-no-color"]).output();
+    assert!(failed.contains("does not support provisioning"), "{failed}");
+    assert_eq!(
+        sandbox.count("kiro.CreateScimAccessToken"),
+        1,
+        "{}",
+        sandbox.counts()
+    );
+    assert!(setup.token_ids().is_empty(), "the minted token was deleted");
+    assert!(sandbox.sync_job(tenant, &sp).is_none(), "no job");
+    ws.destroy();
+    setup.assert_empty();
+}
