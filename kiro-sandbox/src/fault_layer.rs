@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::faults::{self, Fault, Service};
-use crate::kill_point::{self, Admission};
+use crate::kill_point;
 use crate::state::Sandbox;
 use crate::{graph, login};
 
@@ -29,9 +29,8 @@ pub async fn fault_layer(State(sb): State<Arc<Sandbox>>, req: Request, next: Nex
         return next.run(req).await;
     };
     let op = operation(service, req.method(), req.uri().path(), req.headers());
-    let (req, matched) = match sb.kill_point.admit(&op, req).await {
-        Admission::Go(req, matched) => (req, matched),
-        Admission::Dropped => return held(op),
+    let Ok((req, matched)) = sb.kill_point.admit(&op, req).await else {
+        return held(op);
     };
     let fault = sb.faults.gate(service, &op).await;
     let mut lost = false;

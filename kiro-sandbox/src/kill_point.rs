@@ -114,19 +114,18 @@ impl Default for KillPoint {
     }
 }
 
-/// What the fault layer does with a request.
-pub enum Admission {
-    /// Serve it as usual; `Some` when it is the matched request.
-    Go(Request, Option<(Hold, Report)>),
-    /// Held until the kill point was cleared: answer with a dropped connection, do nothing.
-    Dropped,
-}
+/// A request to serve as usual, with `Some` when it is the matched one.
+pub type Go = (Request, Option<(Hold, Report)>);
+
+/// A request held until the kill point was cleared: answer with a dropped connection and
+/// do nothing.
+pub struct Held;
 
 impl KillPoint {
     /// Decides a service request's fate; waits while the services are frozen.
-    pub async fn admit(&self, op: &str, req: Request) -> Admission {
+    pub async fn admit(&self, op: &str, req: Request) -> Result<Go, Held> {
         let armed = match &*self.phase.borrow() {
-            Phase::Off | Phase::Matched => return Admission::Go(req, None),
+            Phase::Off | Phase::Matched => return Ok((req, None)),
             Phase::Holding { .. } => None,
             Phase::Armed { spec, .. } => Some(spec.clone()),
         };
@@ -137,15 +136,15 @@ impl KillPoint {
                 }
             });
             self.until_cleared().await;
-            return Admission::Dropped;
+            return Err(Held);
         };
         if !op.starts_with(&spec.operation) {
-            return Admission::Go(req, None);
+            return Ok((req, None));
         }
         let req = match &spec.body_contains {
             Some(needle) => match body_containing(req, needle).await {
                 (req, true) => req,
-                (req, false) => return Admission::Go(req, None),
+                (req, false) => return Ok((req, None)),
             },
             None => req,
         };
@@ -167,7 +166,7 @@ impl KillPoint {
             }
             _ => false,
         });
-        Admission::Go(req, matched.then_some((spec.hold, report)))
+        Ok((req, matched.then_some((spec.hold, report))))
     }
 
     async fn until_cleared(&self) {
