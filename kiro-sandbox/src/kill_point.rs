@@ -26,7 +26,7 @@ use std::task::Poll;
 use std::time::Duration;
 
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::{Query, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -218,6 +218,11 @@ pub async fn answer(sb: Arc<Sandbox>, (hold, report): (Hold, Report), resp: Resp
             parts.status = dropped.status;
             parts.headers = dropped.headers;
             Response::from_parts(parts, body)
+        }
+        Hold::AfterAnswer if resp.body().size_hint().exact() == Some(0) => {
+            // No body to wait for (a 204): the answer is out once its head is.
+            sb.kill_point.freeze(report);
+            resp
         }
         Hold::AfterAnswer => {
             let (parts, body) = resp.into_parts();

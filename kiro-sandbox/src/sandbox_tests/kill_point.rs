@@ -122,6 +122,38 @@ async fn after_answer_delivers_the_nth_match_then_freezes_at_the_next_request() 
 }
 
 #[tokio::test]
+async fn after_an_answer_without_a_body_the_next_request_is_held() {
+    let s = start().await;
+    let tok = s.token().await;
+    let (app, _) = s.instantiate(&tok, "Kiro").await;
+    let id = app["id"].as_str().unwrap();
+    let spec = json!({"operation": "graph.applications.patch", "hold": "after_answer"});
+    assert_eq!(
+        s.control("POST", "kill_point", Some(spec)).await.status,
+        204
+    );
+    let path = format!("applications/{id}");
+    let patched = s
+        .graph(&tok, "PATCH", &path, Some(json!({"notes": "n"})))
+        .await;
+    assert_eq!(patched.status, 204, "{:?}", patched.body);
+    let read = s.raw("GET", "/graph/v1.0/applications", &[], b"");
+    let kill = async {
+        let report = s
+            .control("GET", "kill_point/wait?timeout_ms=30000", None)
+            .await;
+        assert_eq!(
+            (report.status, report.body["held"].clone()),
+            (200, json!(1))
+        );
+        s.control("DELETE", "kill_point", None).await.status
+    };
+    let (read, cleared) = tokio::join!(read, kill);
+    assert_eq!(cleared, 204);
+    assert!(read.is_err(), "held, then dropped: {read:?}");
+}
+
+#[tokio::test]
 async fn a_kill_point_without_an_operation_or_with_nth_0_is_refused() {
     let s = start().await;
     for spec in [
