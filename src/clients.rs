@@ -15,6 +15,8 @@ pub struct Clients {
     pub graph: GraphClient,
     pub tenant_id: String,
     pub environment: Environment,
+    /// Natural keys claimed by creates in this process (see [`Claims`]).
+    pub claims: Claims,
     kiro_settings: KiroSettings,
     kiro: OnceCell<KiroClient>,
     http: reqwest::Client,
@@ -34,6 +36,7 @@ impl Clients {
             graph,
             tenant_id,
             environment,
+            claims: Claims::default(),
             kiro_settings,
             kiro: OnceCell::new(),
             http,
@@ -67,5 +70,20 @@ impl Clients {
                 ))
             })
             .await
+    }
+}
+
+/// The remote objects that resources of one provider block made or took over in this
+/// process, by natural key (a scope's value on its application, say). A create that
+/// would take over an object found by its key first claims the key: when another
+/// resource of the same configuration already holds it, one object would end up under
+/// two resources, and the create stops instead.
+#[derive(Default)]
+pub struct Claims(std::sync::Mutex<std::collections::HashSet<String>>);
+
+impl Claims {
+    /// `false` when the key was claimed already in this process.
+    pub fn claim(&self, key: String) -> bool {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).insert(key)
     }
 }

@@ -63,6 +63,7 @@ pub struct Operation {
     timeout: Duration,
     started: Instant,
     existing: Mutex<Option<TfValue>>,
+    warnings: Mutex<Diagnostics>,
 }
 
 /// Said of a create that failed after the remote object was made.
@@ -78,6 +79,7 @@ impl Operation {
             timeout,
             started: Instant::now(),
             existing: Mutex::new(None),
+            warnings: Mutex::new(Diagnostics::new()),
         }
     }
 
@@ -108,6 +110,20 @@ impl Operation {
     /// so there is nothing to keep.
     pub fn forget(&self) {
         *self.existing.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
+    /// Something the person running Terraform should know about an operation
+    /// that goes on (say, a create that took over an object it found): shown
+    /// as a warning whether the operation then succeeds or fails.
+    pub fn warn(&self, warning: Diagnostic) {
+        self.warnings
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(warning);
+    }
+
+    fn take_warnings(&self) -> Diagnostics {
+        std::mem::take(&mut *self.warnings.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     fn existing(&self) -> Option<TfValue> {
@@ -304,7 +320,7 @@ where
         let op = Operation::new(limit);
         let outcome = tokio::time::timeout(limit, self.0.create(client, model, &op)).await;
         let kept = op.existing().map(|v| with_timeouts(v, req.planned));
-        match outcome {
+        let mut applied = match outcome {
             Ok(Ok(made)) => Applied::ok(with_timeouts(
                 keep_spelling(&schema, made.to_value(), req.planned),
                 req.planned,
@@ -325,7 +341,9 @@ where
                     None => Applied::failed(diag),
                 }
             }
-        }
+        };
+        applied.diagnostics.extend(op.take_warnings());
+        applied
     }
 
     async fn read(&self, client: &C, state: &TfValue) -> Result<Option<TfValue>, Diagnostics> {
@@ -472,6 +490,10 @@ mod tests {
                     op.exists(&plan);
                     Err(Diagnostic::error("boom", "finishing failed").into())
                 }
+                "found" => {
+                    op.warn(Diagnostic::warning("Took over", "it was there"));
+                    Ok(plan)
+                }
                 "slow" => {
                     op.exists(&plan);
                     tokio::time::sleep(Duration::from_secs(3600)).await;
@@ -563,6 +585,16 @@ mod tests {
                 .and_then(|t| t.get_attr("create")),
             Some(&TfValue::string("2m"))
         );
+    }
+
+    #[tokio::test]
+    async fn a_create_s_warnings_reach_terraform_with_its_state() {
+        let applied = create("found", None).await;
+        assert!(!applied.diagnostics.has_errors());
+        assert_eq!(applied.diagnostics.0.len(), 1);
+        assert_eq!(applied.diagnostics.0[0].severity, Severity::Warning);
+        assert_eq!(applied.diagnostics.0[0].summary, "Took over");
+        assert!(applied.state.is_some());
     }
 
     #[tokio::test]

@@ -8,12 +8,14 @@ use async_trait::async_trait;
 use crate::clients::Clients;
 use crate::framework::diag::{AttrPath, Diagnostic, Diagnostics};
 use crate::framework::managed::{ManagedResource, Operation, Timeouts};
+use crate::framework::plan::PlanContext;
 use crate::framework::validators::{StringCheck, guid, is_guid, max_length, one_of, same_guid};
 use crate::framework::value::TfValue;
 use crate::graph::applications::PermissionScope;
 use crate::graph::edits::find_scope;
 use crate::{attr, tf_model};
 
+use super::take_over::NaturalKey;
 use super::{GraphFailure, Targets, application_missing, import_parts};
 
 const TARGETS: Targets = &[("api.oauth2PermissionScopes", "value")];
@@ -105,6 +107,16 @@ impl ApiScopeModel {
 
 pub struct EntraApiScope;
 
+/// A scope's value is unique on its application.
+fn scope_key(application_id: &str, value: &str) -> NaturalKey {
+    NaturalKey {
+        type_name: EntraApiScope::TYPE_NAME,
+        key: format!("{application_id}/{value}"),
+        described: format!("the scope {value:?} of application {application_id}"),
+        at: AttrPath::attr(attr!(ApiScopeModel, value)),
+    }
+}
+
 #[async_trait]
 impl ManagedResource<Clients> for EntraApiScope {
     type Model = ApiScopeModel;
@@ -113,6 +125,27 @@ impl ManagedResource<Clients> for EntraApiScope {
         an application. Several scopes of one application can be managed in parallel: each edit \
         re-reads the application under a per-application lock and writes the whole list.";
     const TIMEOUTS: Timeouts = Timeouts::minutes(5, 5, 5);
+
+    async fn modify_plan(&self, client: Option<&Clients>, plan: &mut PlanContext<'_>) {
+        let (Some(clients), true) = (client, plan.is_create()) else {
+            return;
+        };
+        let (Some(app_id), Some(value)) = (
+            plan.config(attr!(ApiScopeModel, application_id)).as_str(),
+            plan.config(attr!(ApiScopeModel, value)).as_str(),
+        ) else {
+            return;
+        };
+        // A read that fails here is left to the apply, which reports it.
+        if let Ok(Some(app)) = clients.graph.get_application_shared(app_id).await
+            && let Some(found) = app
+                .scopes()
+                .iter()
+                .find(|s| s.value.as_deref() == Some(value))
+        {
+            scope_key(app_id, value).will_take_over(&found.id, &mut plan.diagnostics);
+        }
+    }
 
     async fn create(
         &self,
@@ -130,28 +163,23 @@ impl ManagedResource<Clients> for EntraApiScope {
             .ok_or_else(|| {
                 application_missing(&plan.application_id, attr!(ApiScopeModel, application_id))
             })?;
-        if let Some(existing) = app
+        let key = scope_key(&plan.application_id, &plan.value);
+        key.claim(clients)?;
+        // A scope with this value is unique on the application: one found is taken over
+        // (made by an interrupted apply) and set as configured, keeping its id.
+        let existing = app
             .scopes()
             .iter()
-            .find(|s| s.value.as_deref() == Some(plan.value.as_str()))
-        {
-            return Err(Diagnostic::error(
-                "This scope already exists",
-                format!(
-                    "Application {} already has a scope {:?} (id {}). To manage it with Terraform, \
-                     import it: terraform import <resource address> {}",
-                    plan.application_id,
-                    plan.value,
-                    existing.id,
-                    scope_id_path(&plan.application_id, &existing.id)
-                ),
-            )
-            .at(AttrPath::attr(attr!(ApiScopeModel, value)))
-            .into());
-        }
-        let scope_id = uuid::Uuid::new_v4().to_string();
-        // The id is ours: if the write is accepted but the wait for Graph to
-        // show it runs out, the state still knows which scope it made.
+            .find(|s| s.value.as_deref() == Some(plan.value.as_str()));
+        let scope_id = match existing {
+            Some(found) => {
+                key.took_over(op, &found.id);
+                found.id.clone()
+            }
+            None => uuid::Uuid::new_v4().to_string(),
+        };
+        // The id is known before the write: if the write is accepted but the wait for
+        // Graph to show it runs out, the state still knows which scope it made.
         op.exists(&ApiScopeModel {
             id: Some(scope_id_path(&plan.application_id, &scope_id)),
             scope_id: Some(scope_id.clone()),

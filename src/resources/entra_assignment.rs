@@ -22,6 +22,7 @@ use crate::graph::consistency::wait_until;
 use crate::graph::error::GraphError;
 use crate::{attr, tf_model};
 
+use super::take_over::NaturalKey;
 use super::{GraphFailure, bad_import_id, import_parts};
 
 /// The `User` app role of the non-gallery template.
@@ -101,6 +102,94 @@ async fn find(
     }
 }
 
+/// A principal holds an app role on a service principal once.
+fn natural_key(plan: &AssignmentModel) -> NaturalKey {
+    key_of(
+        &plan.service_principal_id,
+        &plan.principal_id,
+        &plan.app_role_id,
+    )
+}
+
+fn key_of(sp_id: &str, principal_id: &str, app_role_id: &str) -> NaturalKey {
+    NaturalKey {
+        type_name: EntraAssignment::TYPE_NAME,
+        key: format!(
+            "{}/{}/{}",
+            sp_id.to_ascii_lowercase(),
+            principal_id.to_ascii_lowercase(),
+            app_role_id.to_ascii_lowercase()
+        ),
+        described: format!(
+            "the assignment of principal {principal_id} to app role {app_role_id} of service \
+             principal {sp_id}"
+        ),
+        at: AttrPath::attr(attr!(AssignmentModel, principal_id)),
+    }
+}
+
+/// Warns when a planned create will take over an assignment that exists (see
+/// [`NaturalKey::will_take_over`]). A list that fails is left to the apply.
+async fn warn_of_take_over(graph: &GraphClient, plan: &mut PlanContext<'_>) {
+    if !plan.is_create() {
+        return;
+    }
+    let known = |name: &str| plan.planned(name).as_str().map(str::to_string);
+    let (Some(sp_id), Some(principal_id), Some(role)) = (
+        known(attr!(AssignmentModel, service_principal_id)),
+        known(attr!(AssignmentModel, principal_id)),
+        known(attr!(AssignmentModel, app_role_id)),
+    ) else {
+        return;
+    };
+    let Ok(all) = graph.list_app_role_assignments_shared(&sp_id).await else {
+        return;
+    };
+    if let Some(found) = all
+        .iter()
+        .find(|a| same_guid(&a.principal_id, &principal_id) && same_guid(&a.app_role_id, &role))
+    {
+        key_of(&sp_id, &principal_id, &role).will_take_over(&found.id, &mut plan.diagnostics);
+    }
+}
+
+/// The assignment Graph refused to make twice (one an interrupted apply made): read
+/// fresh, and waited for while the list lags behind the write that made it.
+async fn existing(
+    graph: &GraphClient,
+    plan: &AssignmentModel,
+    timeout: Duration,
+) -> Result<AppRoleAssignment, Diagnostics> {
+    let lag = timeout.min(PRINCIPAL_LAG);
+    wait_until("the existing assignment to be listed", lag, || async {
+        let all = graph
+            .list_app_role_assignments(&plan.service_principal_id)
+            .await?;
+        Ok(all.into_iter().find(|a| {
+            same_guid(&a.principal_id, &plan.principal_id)
+                && same_guid(&a.app_role_id, &plan.app_role_id)
+        }))
+    })
+    .await
+    .map_err(|e| match e {
+        GraphError::Timeout { .. } => Diagnostic::error(
+            "This assignment already exists",
+            format!(
+                "Graph says principal {} already has app role {} on service principal {}, \
+                 but does not list that assignment (waited {lag:?}). Import it once it shows: \
+                 terraform import <resource address> {}/<assignment id>",
+                plan.principal_id,
+                plan.app_role_id,
+                plan.service_principal_id,
+                plan.service_principal_id
+            ),
+        )
+        .at(AttrPath::attr(attr!(AssignmentModel, principal_id)))
+        .into(),
+        e => e.fail("list the service principal's assignments"),
+    })
+}
+
 /// `on_demand_member_limit` as a count (validated to be at least 1).
 fn member_limit(limit: &i64) -> usize {
     usize::try_from(*limit).unwrap_or(1)
@@ -123,6 +212,7 @@ impl ManagedResource<Clients> for EntraAssignment {
         provisioning::plan_result(plan);
         if let Some(clients) = client {
             provisioning::warn_of_group_cost(&clients.graph, plan).await;
+            warn_of_take_over(&clients.graph, plan).await;
         }
         if !plan.is_create() {
             // An in-place update does not change the principal; only a refresh does.
@@ -139,6 +229,8 @@ impl ManagedResource<Clients> for EntraAssignment {
         op: &Operation,
     ) -> Result<AssignmentModel, Diagnostics> {
         let graph = &clients.graph;
+        let key = natural_key(&plan);
+        key.claim(clients)?;
         // A principal Graph does not show may be new (lag) or gone: wait a
         // little, then say which it is instead of retrying for the whole
         // create timeout.
@@ -179,66 +271,43 @@ impl ManagedResource<Clients> for EntraAssignment {
                 op.remaining(),
             )
             .await;
-        match made {
-            Ok(a) => {
-                let mut assigned = plan.observed(&a);
-                if let Some((object, target)) = on_demand {
-                    // The assignment exists: if provisioning fails, it is kept (tainted).
-                    op.exists(&assigned);
-                    let result = provisioning::provision(
-                        graph,
-                        &assigned.service_principal_id,
-                        &target,
-                        &assigned.principal_id,
-                        object,
-                        op.remaining(),
-                        member_limit(&assigned.on_demand_member_limit),
-                    )
-                    .await?;
-                    assigned.provisioning_result = Some(result);
-                }
-                Ok(assigned)
-            }
+        let assignment = match made {
+            Ok(a) => a,
             Err(e) if e.is_duplicate_assignment() => {
-                let existing = graph
-                    .list_app_role_assignments(&plan.service_principal_id)
-                    .await
-                    .ok()
-                    .and_then(|all| {
-                        all.into_iter().find(|a| {
-                            a.principal_id == plan.principal_id && a.app_role_id == plan.app_role_id
-                        })
-                    });
-                let import = existing
-                    .map(|a| {
-                        format!(
-                            " To manage it with Terraform, import it: terraform import <resource \
-                             address> {}/{}",
-                            plan.service_principal_id, a.id
-                        )
-                    })
-                    .unwrap_or_default();
-                Err(Diagnostic::error(
-                    "This assignment already exists",
+                let found = existing(graph, &plan, op.remaining()).await?;
+                key.took_over(op, &found.id);
+                found
+            }
+            Err(e) if e.is_unknown_app_role() => {
+                return Err(Diagnostic::error(
+                    "Unknown app role",
                     format!(
-                        "Principal {} already has app role {} on service principal {}.{import}",
-                        plan.principal_id, plan.app_role_id, plan.service_principal_id
+                        "The enterprise application has no app role {} ({e}).",
+                        plan.app_role_id
                     ),
                 )
-                .at(AttrPath::attr(attr!(AssignmentModel, principal_id)))
-                .into())
+                .at(AttrPath::attr(attr!(AssignmentModel, app_role_id)))
+                .into());
             }
-            Err(e) if e.is_unknown_app_role() => Err(Diagnostic::error(
-                "Unknown app role",
-                format!(
-                    "The enterprise application has no app role {} ({e}).",
-                    plan.app_role_id
-                ),
+            Err(e) => return Err(e.fail("assign the principal")),
+        };
+        let mut assigned = plan.observed(&assignment);
+        if let Some((object, target)) = on_demand {
+            // The assignment exists: if provisioning fails, it is kept (tainted).
+            op.exists(&assigned);
+            let result = provisioning::provision(
+                graph,
+                &assigned.service_principal_id,
+                &target,
+                &assigned.principal_id,
+                object,
+                op.remaining(),
+                member_limit(&assigned.on_demand_member_limit),
             )
-            .at(AttrPath::attr(attr!(AssignmentModel, app_role_id)))
-            .into()),
-            Err(e) => Err(e.fail("assign the principal")),
+            .await?;
+            assigned.provisioning_result = Some(result);
         }
+        Ok(assigned)
     }
 
     async fn read(

@@ -8,11 +8,13 @@ use async_trait::async_trait;
 use crate::clients::Clients;
 use crate::framework::diag::{AttrPath, Diagnostic, Diagnostics};
 use crate::framework::managed::{ManagedResource, Operation, Timeouts};
+use crate::framework::plan::PlanContext;
 use crate::framework::validators::{guid, is_guid, one_of, same_guid};
 use crate::framework::value::TfValue;
 use crate::graph::applications::Platform;
 use crate::{attr, tf_model};
 
+use super::take_over::NaturalKey;
 use super::uri_rules::check_redirect_uri;
 use super::{GraphFailure, Targets, application_missing, bad_import_id, import_parts};
 
@@ -56,6 +58,19 @@ impl RedirectUriModel {
 
 pub struct EntraRedirectUri;
 
+/// A URI is on a platform's list of an application once.
+fn uri_key(application_id: &str, platform: Platform, uri: &str) -> NaturalKey {
+    NaturalKey {
+        type_name: EntraRedirectUri::TYPE_NAME,
+        key: id_of(application_id, platform, uri),
+        described: format!(
+            "the {} redirect URI {uri:?} of application {application_id}",
+            platform.as_str()
+        ),
+        at: AttrPath::attr(attr!(RedirectUriModel, uri)),
+    }
+}
+
 #[async_trait]
 impl ManagedResource<Clients> for EntraRedirectUri {
     type Model = RedirectUriModel;
@@ -82,6 +97,32 @@ impl ManagedResource<Clients> for EntraRedirectUri {
         }
     }
 
+    async fn modify_plan(&self, client: Option<&Clients>, plan: &mut PlanContext<'_>) {
+        let (Some(clients), true) = (client, plan.is_create()) else {
+            return;
+        };
+        let (Some(app_id), Some(uri)) = (
+            plan.config(attr!(RedirectUriModel, application_id))
+                .as_str(),
+            plan.config(attr!(RedirectUriModel, uri)).as_str(),
+        ) else {
+            return;
+        };
+        let Some(platform) = plan
+            .planned(attr!(RedirectUriModel, platform))
+            .as_str()
+            .and_then(Platform::from_name)
+        else {
+            return;
+        };
+        if let Ok(Some(app)) = clients.graph.get_application_shared(app_id).await
+            && app.redirect_uris(platform).iter().any(|u| u == uri)
+        {
+            uri_key(app_id, platform, uri)
+                .will_take_over(&id_of(app_id, platform, uri), &mut plan.diagnostics);
+        }
+    }
+
     async fn create(
         &self,
         clients: &Clients,
@@ -101,20 +142,14 @@ impl ManagedResource<Clients> for EntraRedirectUri {
                     attr!(RedirectUriModel, application_id),
                 )
             })?;
+        let id = id_of(&plan.application_id, platform, &plan.uri);
+        let key = uri_key(&plan.application_id, platform, &plan.uri);
+        key.claim(clients)?;
+        // A URI is on a platform's list once: one found (added by an interrupted apply)
+        // is taken over as it is.
         if app.redirect_uris(platform).iter().any(|u| u == &plan.uri) {
-            return Err(Diagnostic::error(
-                "This redirect URI already exists",
-                format!(
-                    "Application {} already has the {} redirect URI {:?}. To manage it with \
-                     Terraform, import it: terraform import <resource address> '{}'",
-                    plan.application_id,
-                    platform.as_str(),
-                    plan.uri,
-                    id_of(&plan.application_id, platform, &plan.uri)
-                ),
-            )
-            .at(AttrPath::attr(attr!(RedirectUriModel, uri)))
-            .into());
+            key.took_over(op, &id);
+            return Ok(plan.with_id());
         }
         graph
             .add_redirect_uri(&plan.application_id, platform, &plan.uri, op.remaining())

@@ -13,6 +13,7 @@ use crate::kiro::wire::{LoginDomain, ProfileArn};
 use crate::{attr, tf_model};
 
 use super::input_rules::profile_arn;
+use super::take_over::NaturalKey;
 use super::{KiroFailure, kiro};
 
 tf_model! {
@@ -137,37 +138,39 @@ impl ManagedResource<Clients> for KiroDomain {
         let kiro = kiro(clients).await?;
         let arn = ProfileArn::from(plan.profile_arn.as_str());
         let domain = plan.normalized();
-        match kiro.associate_login_domain(&arn, &domain).await {
-            Ok(d) => {
-                op.exists(&plan.clone().observed(&d));
-                Ok(plan.observed(&d))
-            }
+        let key = NaturalKey {
+            type_name: Self::TYPE_NAME,
+            key: domain_id(&plan.profile_arn, &domain),
+            described: format!("the domain {domain} of profile {}", plan.profile_arn),
+            at: AttrPath::attr(attr!(DomainModel, domain_name)),
+        };
+        key.claim(clients)?;
+        let made = match kiro.associate_login_domain(&arn, &domain).await {
+            Ok(d) => d,
             Err(e) if e.is_conflict() => {
-                let ours = kiro
+                // On this profile already (an interrupted apply added it): taken over.
+                // On another profile: that profile's, never ours to take.
+                let on_this_profile = kiro
                     .get_login_domain(&arn, &domain)
                     .await
-                    .ok()
-                    .flatten()
-                    .is_some();
-                let hint = if ours {
-                    format!(
-                        "This profile already has {domain}. To manage it with Terraform, import it: \
-                         terraform import <resource address> '{}'",
-                        domain_id(&plan.profile_arn, &domain)
+                    .map_err(|e| e.fail("read the domain"))?;
+                let Some(found) = on_this_profile else {
+                    return Err(Diagnostic::error(
+                        "Domain already claimed",
+                        format!(
+                            "{e}\n{domain} is claimed by another Kiro profile; a domain \
+                             belongs to one profile only."
+                        ),
                     )
-                } else {
-                    format!(
-                        "{domain} is claimed by another Kiro profile; a domain belongs to one profile only."
-                    )
+                    .at(AttrPath::attr(attr!(DomainModel, domain_name)))
+                    .into());
                 };
-                Err(
-                    Diagnostic::error("Domain already claimed", format!("{e}\n{hint}"))
-                        .at(AttrPath::attr(attr!(DomainModel, domain_name)))
-                        .into(),
-                )
+                key.took_over(op, &key.key);
+                found
             }
-            Err(e) => Err(e.fail("add the domain")),
-        }
+            Err(e) => return Err(e.fail("add the domain")),
+        };
+        Ok(plan.observed(&made))
     }
 
     async fn read(

@@ -9,6 +9,7 @@ use crate::clients::Clients;
 use crate::framework::diag::{AttrPath, Diagnostic, Diagnostics};
 use crate::framework::managed::{ManagedResource, Operation, Timeouts};
 use crate::framework::validators::{StringCheck, guid, max_length, same_guid};
+use crate::kiro::KiroClient;
 use crate::kiro::wire::{
     CreateProfile, IdentitySource, Profile, ProfileArn, ProfileStatus, Tag, UpdateProfile,
 };
@@ -16,6 +17,7 @@ use crate::poll::{self, Pace};
 use crate::{attr, tf_model};
 
 use super::input_rules::aws_tags;
+use super::take_over::NaturalKey;
 use super::{KiroFailure, kiro};
 
 tf_model! {
@@ -156,6 +158,52 @@ async fn wait_active(
 
 pub struct KiroProfile;
 
+/// The profile named as `plan` names it whose identity source is `plan`'s application
+/// and tenant: an application this configuration holds, so a profile found connected to
+/// it was made for it (by an apply killed before it saved state), not by someone else.
+async fn connected_to_our_application(
+    kiro: &KiroClient,
+    plan: &ProfileModel,
+) -> Result<Option<Profile>, Diagnostics> {
+    let profiles = kiro
+        .list_profiles()
+        .await
+        .map_err(|e| e.fail("list the profiles"))?;
+    Ok(profiles.into_iter().find(|p| {
+        let idp = &p.identity_details.external_identity_provider_details;
+        p.profile_name == plan.name
+            && same_guid(&idp.client_id, &plan.client_id)
+            && same_issuer(&idp.issuer_url, &plan.issuer_url)
+    }))
+}
+
+impl KiroProfile {
+    /// Takes over `found` (see [`connected_to_our_application`]), with a warning, and
+    /// gives it the configured description and tags.
+    async fn take_over(
+        &self,
+        clients: &Clients,
+        found: Profile,
+        plan: ProfileModel,
+        op: &Operation,
+    ) -> Result<ProfileModel, Diagnostics> {
+        let key = NaturalKey {
+            type_name: Self::TYPE_NAME,
+            key: format!("{}|{}", plan.client_id, plan.name),
+            described: format!(
+                "the profile {:?} connected to application {}",
+                plan.name, plan.client_id
+            ),
+            at: AttrPath::attr(attr!(ProfileModel, name)),
+        };
+        key.claim(clients)?;
+        key.took_over(op, found.arn.as_str());
+        let prior = plan.clone().observed(&found);
+        op.exists(&prior);
+        self.update(clients, prior, plan, op).await
+    }
+}
+
 #[async_trait]
 impl ManagedResource<Clients> for KiroProfile {
     type Model = ProfileModel;
@@ -184,21 +232,25 @@ impl ManagedResource<Clients> for KiroProfile {
         if let Some(d) = &plan.description {
             request = request.description(d.clone());
         }
-        let arn = kiro.create_profile(&request).await.map_err(|e| {
-            if e.is_conflict() {
-                Diagnostic::error(
-                    "A profile with this name exists",
-                    format!(
-                        "{e}\nProfile names are unique in a region. Choose another name, or import the \
-                         existing profile: terraform import <resource address> <profile arn>."
-                    ),
-                )
-                .at(AttrPath::attr(attr!(ProfileModel, name)))
-                .into()
-            } else {
-                e.fail("create the profile")
+        let arn = match kiro.create_profile(&request).await {
+            Ok(arn) => arn,
+            Err(e) if e.is_conflict() => {
+                let Some(ours) = connected_to_our_application(kiro, &plan).await? else {
+                    return Err(Diagnostic::error(
+                        "A profile with this name exists",
+                        format!(
+                            "{e}\nProfile names are unique in a region. Choose another name, or \
+                             import the existing profile: terraform import <resource address> \
+                             <profile arn>."
+                        ),
+                    )
+                    .at(AttrPath::attr(attr!(ProfileModel, name)))
+                    .into());
+                };
+                return self.take_over(clients, ours, plan, op).await;
             }
-        })?;
+            Err(e) => return Err(e.fail("create the profile")),
+        };
         op.exists(&ProfileModel {
             id: Some(arn.to_string()),
             arn: Some(arn.to_string()),

@@ -17,6 +17,7 @@ use crate::poll::{self, Pace};
 use crate::{attr, tf_model};
 
 use super::input_rules::{kiro_principal_id, profile_arn};
+use super::take_over::NaturalKey;
 use super::{KiroFailure, bad_import_id, kiro};
 
 const PLANS: &[&str] = &["KIRO_PRO", "KIRO_PRO_PLUS", "KIRO_POWER"];
@@ -161,6 +162,80 @@ async fn find_any(
     }
 }
 
+/// Subscribes `principal_id` as `plan` says. A principal has one subscription per
+/// profile: a cancelled one gives way to the new one, and one in force (made by an
+/// interrupted apply) is taken over and given the configured plan.
+async fn subscribe(
+    kiro: &KiroClient,
+    plan: &SubscriptionModel,
+    principal_id: &str,
+    key: &NaturalKey,
+    op: &Operation,
+) -> Result<Assignment, Diagnostics> {
+    let arn = ProfileArn::from(plan.profile_arn.as_str());
+    match find_any(kiro, plan, principal_id).await? {
+        Some(old) if old.status == AssignmentStatus::Canceled => {
+            kiro.delete_assignment(&arn, principal_id, &plan.kind())
+                .await
+                .map_err(|e| e.fail("remove the cancelled subscription"))?;
+        }
+        Some(in_force) => {
+            key.took_over(op, principal_id);
+            return set_plan(kiro, plan, principal_id, in_force).await;
+        }
+        None => {}
+    }
+    match kiro.create_assignment(&plan.spec(principal_id)).await {
+        Ok(()) => read_back(kiro, plan, principal_id).await,
+        // Made meanwhile (a look-before-repeat found it, or a racing apply).
+        Err(e) if e.is_conflict() => {
+            key.took_over(op, principal_id);
+            let in_force = read_back(kiro, plan, principal_id).await?;
+            set_plan(kiro, plan, principal_id, in_force).await
+        }
+        Err(e) if e.is_not_found() => Err(Diagnostic::error(
+            "Principal not found in Kiro",
+            format!(
+                "{e}\nOnly users and groups synced into the profile by SCIM can be subscribed."
+            ),
+        )
+        .at(AttrPath::attr(attr!(SubscriptionModel, principal_id)))
+        .into()),
+        Err(e) => Err(e.fail("subscribe the principal")),
+    }
+}
+
+/// Gives a subscription found in force the configured plan, when it has another.
+async fn set_plan(
+    kiro: &KiroClient,
+    plan: &SubscriptionModel,
+    principal_id: &str,
+    in_force: Assignment,
+) -> Result<Assignment, Diagnostics> {
+    if in_force.subscription_type == SubscriptionType::from_wire(&plan.plan) {
+        return Ok(in_force);
+    }
+    kiro.update_assignment(&plan.spec(principal_id))
+        .await
+        .map_err(|e| e.fail("change the subscription's plan"))?;
+    read_back(kiro, plan, principal_id).await
+}
+
+/// The subscription just written, as Kiro lists it.
+async fn read_back(
+    kiro: &KiroClient,
+    plan: &SubscriptionModel,
+    principal_id: &str,
+) -> Result<Assignment, Diagnostics> {
+    find(kiro, plan, principal_id).await?.ok_or_else(|| {
+        Diagnostic::error(
+            "Subscription not found",
+            format!("The subscription of {principal_id} did not read back."),
+        )
+        .into()
+    })
+}
+
 pub struct KiroSubscription;
 
 #[async_trait]
@@ -237,43 +312,20 @@ impl ManagedResource<Clients> for KiroSubscription {
                 .into());
             }
         };
-        // A cancelled subscription of the same principal gives way to the new one.
-        if let Some(old) = find_any(kiro, &plan, &principal_id).await?
-            && old.status == AssignmentStatus::Canceled
-        {
-            kiro.delete_assignment(&arn, &principal_id, &plan.kind())
-                .await
-                .map_err(|e| e.fail("remove the cancelled subscription"))?;
-        }
-        match kiro.create_assignment(&plan.spec(&principal_id)).await {
-            Ok(()) => {}
-            Err(e) if e.is_conflict() => {
-                return Err(Diagnostic::error(
-                    "This principal is already subscribed",
-                    format!(
-                        "{e}\nTo manage the subscription with Terraform, import it: terraform import \
-                         <resource address> '{}|{}|{principal_id}'",
-                        plan.profile_arn, plan.principal_type
-                    ),
-                )
-                .into());
-            }
-            Err(e) if e.is_not_found() => {
-                return Err(Diagnostic::error(
-                    "Principal not found in Kiro",
-                    format!("{e}\nOnly users and groups synced into the profile by SCIM can be subscribed."),
-                )
-                .at(AttrPath::attr(attr!(SubscriptionModel, principal_id)))
-                .into());
-            }
-            Err(e) => return Err(e.fail("subscribe the principal")),
-        }
-        let made = find(kiro, &plan, &principal_id).await?.ok_or_else(|| {
-            Diagnostic::error(
-                "Subscription not found",
-                format!("The subscription of {principal_id} did not read back."),
-            )
-        })?;
+        let key = NaturalKey {
+            type_name: Self::TYPE_NAME,
+            key: format!(
+                "{}|{}|{principal_id}",
+                plan.profile_arn, plan.principal_type
+            ),
+            described: format!(
+                "the subscription of {} {principal_id} in profile {}",
+                plan.principal_type, plan.profile_arn
+            ),
+            at: AttrPath::attr(attr!(SubscriptionModel, principal_id)),
+        };
+        key.claim(clients)?;
+        let made = subscribe(kiro, &plan, &principal_id, &key, op).await?;
         Ok(plan.observed(&made))
     }
 

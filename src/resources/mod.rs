@@ -21,6 +21,7 @@ pub mod kiro_domain;
 pub mod kiro_domain_verification;
 pub mod kiro_profile;
 pub mod kiro_subscription;
+mod take_over;
 mod token_expiry;
 pub mod uri_rules;
 

@@ -90,6 +90,33 @@ pub fn reimport(ws: &Workspace, address: &str, id: &str) {
     ws.assert_no_changes();
 }
 
+/// `address`'s object is in no state (an apply killed after making it, or state lost):
+/// the next apply finds it by its natural key and takes it over with a warning, keeping
+/// its id, and the plan after that is clean.
+pub fn assert_taken_over(ws: &Workspace, address: &str) {
+    let id = ws.attr(address, "id");
+    ws.ok(&["state", "rm", address]);
+    let out = ws.apply().flat_stdout();
+    assert!(
+        out.contains("Took over an object that already existed"),
+        "{out}"
+    );
+    assert_eq!(ws.attr(address, "id"), id, "{out}");
+    ws.assert_no_changes();
+}
+
+/// The plan warns, before anyone approves it, that a create will take over an object
+/// that exists; returns the plan's output on one line.
+pub fn assert_plan_warns_of_take_over(ws: &Workspace) -> String {
+    let (_, plan) = ws.plan_exit_code();
+    let planned = plan.flat_stdout();
+    assert!(
+        planned.contains("This create will take over an object that exists"),
+        "{planned}"
+    );
+    planned
+}
+
 /// The plan wants to create `address` again (after an out-of-band delete).
 pub fn assert_plans_create(ws: &Workspace, address: &str) {
     let (code, plan) = ws.plan_exit_code();

@@ -3,8 +3,8 @@
 use serde_json::{Value, json};
 
 use crate::configs::{
-    adopt_with_import_block, application, assert_plans_change, assert_plans_create, reimport,
-    with_provider, workspace,
+    adopt_with_import_block, application, assert_plan_warns_of_take_over, assert_plans_change,
+    assert_plans_create, reimport, with_provider, workspace,
 };
 use crate::sandbox::{Sandbox, Tenant};
 
@@ -146,8 +146,11 @@ fn api_scope_lifecycle() {
     sandbox.assert_empty(&tenant);
 }
 
+/// A scope that exists on the application but in no state (an apply killed after the
+/// PATCH, or state lost) is found by its value and taken over, with a warning: set as
+/// configured, its id kept, and never a second scope with the same value.
 #[test]
-fn an_existing_scope_value_is_refused_with_an_import_hint() {
+fn a_scope_missing_from_state_is_taken_over_by_its_value() {
     let sandbox = Sandbox::start();
     let tenant = sandbox.new_tenant();
     let one = scope("one", "codewhisperer:conversations", "Chat", "");
@@ -159,24 +162,32 @@ fn an_existing_scope_value_is_refused_with_an_import_hint() {
     ws.apply();
     let app_id = ws.attr("kiro_entra_application.kiro", "object_id");
     let scope_id = ws.attr("kiro_entra_api_scope.one", "scope_id");
-    let two = scope("two", "codewhisperer:conversations", "Chat again", "");
+    ws.ok(&["state", "rm", "kiro_entra_api_scope.one"]);
+    let again = scope("again", "codewhisperer:conversations", "Chat with Kiro", "");
     ws.write_main(&with_provider(
         &sandbox,
         &tenant,
-        &format!("{}\n{one}\n{two}", application("Kiro")),
+        &format!("{}\n{again}", application("Kiro")),
     ));
-    let out = ws.fails(&["apply", "-auto-approve", "-no-color"]).output();
-    assert!(out.contains("already exists"), "{out}");
+    let planned = assert_plan_warns_of_take_over(&ws);
+    assert!(planned.contains(&scope_id), "{planned}");
+    let out = ws.apply().flat_stdout();
     assert!(
-        out.contains(&format!("{app_id}/scopes/{scope_id}")),
+        out.contains("Took over an object that already existed"),
         "{out}"
     );
+    assert!(
+        out.contains(&scope_id),
+        "the warning names the scope: {out}"
+    );
+    assert_eq!(ws.attr("kiro_entra_api_scope.again", "scope_id"), scope_id);
     assert_eq!(remote_scopes(&sandbox, &tenant, &app_id).len(), 1);
-    ws.write_main(&with_provider(
-        &sandbox,
-        &tenant,
-        &format!("{}\n{one}", application("Kiro")),
-    ));
+    let remote = remote_scope(&sandbox, &tenant, &app_id, "codewhisperer:conversations");
+    assert_eq!(
+        remote["adminConsentDescription"], "Chat with Kiro",
+        "{remote}"
+    );
+    ws.assert_no_changes();
     ws.destroy();
     sandbox.assert_empty(&tenant);
 }

@@ -5,7 +5,8 @@
 use serde_json::{Value, json};
 
 use crate::configs::{
-    adopt_with_import_block, application, assert_plans_create, reimport, with_provider, workspace,
+    adopt_with_import_block, application, assert_plan_warns_of_take_over, assert_plans_create,
+    reimport, with_provider, workspace,
 };
 use crate::harness::Workspace;
 use crate::sandbox::{Sandbox, Tenant};
@@ -47,16 +48,8 @@ fn assignments_of(sandbox: &Sandbox, tenant: &Tenant, sp_id: &str) -> Vec<Value>
 fn assignment_lifecycle_with_lookups() {
     let sandbox = Sandbox::start();
     let tenant = sandbox.new_tenant();
-    let dave = sandbox
-        .users(&tenant)
-        .into_iter()
-        .find(|u| {
-            u["displayName"]
-                .as_str()
-                .is_some_and(|n| n.starts_with("Dave"))
-        })
-        .expect("seeded user dave");
-    let dave_id = dave["id"].as_str().unwrap().to_string();
+    let dave_id = seeded_user(&sandbox, &tenant, "Dave");
+    let carol = seeded_user(&sandbox, &tenant, "Carol");
     let body = |extra: &str| {
         format!(
             "{}\ndata \"kiro_entra_user\" \"by_id\" {{\n  object_id = \"{dave_id}\"\n}}\n{}\n{}\n{}\n{extra}",
@@ -109,15 +102,34 @@ fn assignment_lifecycle_with_lookups() {
     assert_eq!(assignments_of(&sandbox, &tenant, &sp_id).len(), 2);
     ws.assert_no_changes();
 
-    // An assignment in the portal already exists: refused with an import hint.
+    // An assignment in no state (an apply killed after Graph made it, or state lost) is
+    // found by principal and role and taken over: no second assignment.
+    let id = ws.attr("kiro_entra_assignment.dave", "id");
+    ws.ok(&["state", "rm", "kiro_entra_assignment.dave"]);
+    assert_plan_warns_of_take_over(&ws);
+    let out = ws.apply().flat_stdout();
+    assert!(
+        out.contains("Took over an object that already existed"),
+        "{out}"
+    );
+    assert_eq!(ws.attr("kiro_entra_assignment.dave", "id"), id);
+    assert_eq!(assignments_of(&sandbox, &tenant, &sp_id).len(), 2);
+    ws.assert_no_changes();
+
+    // Two resources for one assignment in one apply: the second is refused before any
+    // request, and nothing of it is kept.
     ws.write_main(&with_provider(
         &sandbox,
         &tenant,
-        &body(&assign("again", &format!("\"{dave_id}\""))),
+        &body(&format!(
+            "{}\n{}",
+            assign("again", &format!("\"{carol}\"")),
+            assign("carol", &format!("\"{carol}\""))
+        )),
     ));
     let out = ws.fails(&["apply", "-auto-approve", "-no-color"]).output();
-    assert!(out.contains("already exists"), "{out}");
-    assert!(out.contains("terraform import"), "{out}");
+    assert!(out.contains("Two resources name the same object"), "{out}");
+    assert_eq!(assignments_of(&sandbox, &tenant, &sp_id).len(), 3);
 
     ws.write_main(&with_provider(&sandbox, &tenant, &body("")));
     ws.destroy();

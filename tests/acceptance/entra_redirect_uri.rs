@@ -4,7 +4,8 @@
 use serde_json::{Value, json};
 
 use crate::configs::{
-    adopt_with_import_block, application, assert_plans_create, reimport, with_provider, workspace,
+    adopt_with_import_block, application, assert_plan_warns_of_take_over, assert_plans_create,
+    assert_taken_over, reimport, with_provider, workspace,
 };
 use crate::sandbox::{Sandbox, Tenant};
 
@@ -99,6 +100,18 @@ fn redirect_uri_lifecycle() {
     reimport(&ws, "kiro_entra_redirect_uri.kiro", &id);
     let generated = adopt_with_import_block(&sandbox, &tenant, "kiro_entra_redirect_uri", &id);
     assert!(generated.contains(KIRO_URI), "{generated}");
+
+    // In no state: the plan warns that it will be taken over; taken over, never listed twice.
+    ws.ok(&["state", "rm", "kiro_entra_redirect_uri.kiro"]);
+    assert_plan_warns_of_take_over(&ws);
+    ws.ok(&["import", "-no-color", "kiro_entra_redirect_uri.kiro", &id]);
+    assert_taken_over(&ws, "kiro_entra_redirect_uri.kiro");
+    let uris = remote_uris(&sandbox, &tenant, &app_id, "publicClient");
+    assert_eq!(
+        uris.iter().filter(|u| *u == KIRO_URI).count(),
+        1,
+        "{uris:?}"
+    );
 
     // Removed out of band: planned again and re-added.
     sandbox.drift_application(

@@ -83,6 +83,14 @@ fn domain_lifecycle() {
         &id,
     );
 
+    // In no state: Kiro associates a domain with the profile that has it as a no-op,
+    // so the create simply finds it again (kiro-api.md: only another profile conflicts).
+    let id = ws.attr("kiro_domain.corp", "id");
+    ws.ok(&["state", "rm", "kiro_domain.corp"]);
+    ws.apply();
+    assert_eq!(ws.attr("kiro_domain.corp", "id"), id);
+    ws.assert_no_changes();
+
     // Removed out of band: planned again.
     sandbox.delete_domain_out_of_band(&arn, "corp.example.com");
     assert_plans_create(&ws, "kiro_domain.corp");

@@ -4,7 +4,8 @@
 use serde_json::json;
 
 use crate::configs::{
-    adopt_in, assert_form_only_update, assert_plans_change, assert_plans_create, reimport,
+    adopt_in, assert_form_only_update, assert_plans_change, assert_plans_create, assert_taken_over,
+    reimport,
 };
 use crate::kiro_fixtures::{CLIENT_ID, REGION, issuer, kiro_config, kiro_workspace, profile};
 use crate::sandbox::Sandbox;
@@ -84,6 +85,26 @@ fn profile_lifecycle() {
         &arn,
     );
     assert!(generated.contains("kiro-renamed"), "{generated}");
+
+    // In no state, and connected to this configuration's application: taken over. A
+    // profile of that name connected to another application is never ours to take.
+    assert_taken_over(&ws, address);
+    ws.ok(&["state", "rm", address]);
+    let renamed = body(
+        "kiro-renamed",
+        "  description = \"Kiro, renamed\"\n  tags = { team = \"dev\" }\n",
+    );
+    ws.write_main(&kiro_config(
+        &sandbox,
+        &tenant,
+        &renamed.replace(CLIENT_ID, "99999999-2222-3333-4444-555555555555"),
+    ));
+    let out = ws.fails(&["apply", "-auto-approve", "-no-color"]).output();
+    assert!(out.contains("A profile with this name exists"), "{out}");
+    assert!(out.contains("terraform import"), "{out}");
+    ws.write_main(&kiro_config(&sandbox, &tenant, &renamed));
+    ws.apply();
+    assert_eq!(ws.attr(address, "arn"), arn);
 
     // A new identity provider means a new profile.
     ws.write_main(&kiro_config(

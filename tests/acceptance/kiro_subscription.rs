@@ -1,7 +1,9 @@
 //! `kiro_subscription` and the `kiro_user` / `kiro_group` data sources, on
 //! identities placed in the profile's SCIM directory as provisioning would.
 
-use crate::configs::{adopt_in, assert_form_only_update, assert_plans_create, reimport};
+use crate::configs::{
+    adopt_in, assert_form_only_update, assert_plans_create, assert_taken_over, reimport,
+};
 use crate::kiro_fixtures::{REGION, kiro_config, kiro_workspace, profile};
 use crate::sandbox::Sandbox;
 
@@ -114,6 +116,9 @@ fn subscription_lifecycle_by_external_id_and_principal_id() {
         "kiro_subscription",
         &id,
     );
+
+    // In no state: taken over, not subscribed twice.
+    assert_taken_over(&ws, "kiro_subscription.devs");
 
     // Cancelled in the console: planned again.
     sandbox.delete_assignment_out_of_band(&arn, &group_id);
