@@ -254,6 +254,8 @@ struct Row {
     duplicates: Vec<String>,
     /// What Entra and Kiro still hold of the tenant and account after the clean-up.
     left: Vec<String>,
+    /// What the killed apply left in terraform.tfstate.
+    state_after_kill: String,
     elapsed: Duration,
 }
 
@@ -272,6 +274,7 @@ fn run_row(init: &Workspace, point: &Point, variant: Variant) -> Row {
     let started = Instant::now();
     let guide = Guide::new(init);
     let killed = apply_killed_at(&guide, point, variant);
+    let state_after_kill = state_summary(&guide.ws);
     let outcome = match killed {
         Err(why) => Outcome::Failed(why),
         Ok(()) => second_apply(&guide, point),
@@ -298,6 +301,7 @@ fn run_row(init: &Workspace, point: &Point, variant: Variant) -> Row {
         outcome,
         duplicates,
         left: left_over(&guide),
+        state_after_kill,
         elapsed: started.elapsed(),
     }
 }
@@ -374,6 +378,22 @@ fn parent_of(pid: u32) -> Option<u32> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let after_comm = &stat[stat.rfind(')')? + 1..];
     after_comm.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// How many resources terraform.tfstate holds, or that it is missing or empty (a kill while
+/// Terraform rewrote it).
+fn state_summary(ws: &Workspace) -> String {
+    match std::fs::read_to_string(ws.dir.join("terraform.tfstate")) {
+        Err(_) => "no state file".into(),
+        Ok(text) if text.trim().is_empty() => "EMPTY state file".into(),
+        Ok(text) => match serde_json::from_str::<Value>(&text) {
+            Ok(state) => {
+                let n = state["resources"].as_array().map_or(0, Vec::len);
+                format!("{n} resources")
+            }
+            Err(_) => "UNREADABLE state file".into(),
+        },
+    }
 }
 
 /// The apply after the kill: converged (and the next plan empty), stopped naming the
@@ -525,14 +545,20 @@ fn print_table(rows: &[Row]) {
         }
     };
     eprintln!(
-        "\n{:<20} | {:<12} | {:<40} | {:<12} | {:<12} | time",
-        "kill point (after)", "variant", "second apply", "duplicates", "left after destroy"
+        "\n{:<20} | {:<12} | {:<16} | {:<40} | {:<12} | {:<12} | time",
+        "kill point (after)",
+        "variant",
+        "state after kill",
+        "second apply",
+        "duplicates",
+        "left after destroy"
     );
     for row in rows {
         eprintln!(
-            "{:<20} | {:<12} | {:<40} | {:<12} | {:<12} | {:.1} s",
+            "{:<20} | {:<12} | {:<16} | {:<40} | {:<12} | {:<12} | {:.1} s",
             row.create,
             row.variant.name(),
+            row.state_after_kill,
             row.outcome.describe(),
             list(&row.duplicates),
             list(&row.left),
