@@ -12,6 +12,8 @@
 //!   once the counts whose operation starts with `prefix` add up to `at_least` → 200
 //!   `{"total": n}`, or 408 `{"error", "total"}` when `timeout_ms` (default 60 s) passes first:
 //!   how a test acts "while the provider waits" without sleeping
+//! - `POST|DELETE /_sandbox/kill_point`, `GET /_sandbox/kill_point/wait`: freeze the services
+//!   at one chosen request so a test can kill its client there (see `kill_point.rs`)
 //! - `GET /_sandbox/tenants/{t}/objects` → applications, service_principals, deleted_items,
 //!   users, groups (with `members`), assignments (ignoring lag)
 //! - `PATCH /_sandbox/tenants/{t}/applications/{id}` raw merge (drift) → 200 object;
@@ -165,6 +167,7 @@ pub fn router() -> Router<Arc<Sandbox>> {
         .merge(kiro::router())
         .merge(sts::router())
         .merge(crate::provisioning::control::router())
+        .merge(crate::kill_point::router())
 }
 
 /// A control API failure, answered as `{"error":"…"}`.

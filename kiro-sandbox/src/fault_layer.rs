@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::faults::{self, Fault, Service};
+use crate::kill_point;
 use crate::state::Sandbox;
 use crate::{graph, login};
 
@@ -28,6 +29,9 @@ pub async fn fault_layer(State(sb): State<Arc<Sandbox>>, req: Request, next: Nex
         return next.run(req).await;
     };
     let op = operation(service, req.method(), req.uri().path(), req.headers());
+    let Ok((req, matched)) = sb.kill_point.admit(&op, req).await else {
+        return held(op);
+    };
     let fault = sb.faults.gate(service, &op).await;
     let mut lost = false;
     let mut resp = match &fault {
@@ -48,6 +52,19 @@ pub async fn fault_layer(State(sb): State<Arc<Sandbox>>, req: Request, next: Nex
         } else {
             fault.as_ref().map(kind)
         },
+    });
+    match matched {
+        Some(matched) => kill_point::answer(sb, matched, resp).await,
+        None => resp,
+    }
+}
+
+/// A request held by the kill point and released when it was cleared: never carried out.
+fn held(operation: String) -> Response {
+    let mut resp = faults::dropped_response();
+    resp.extensions_mut().insert(Handled {
+        operation,
+        fault: Some("held"),
     });
     resp
 }

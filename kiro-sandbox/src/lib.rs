@@ -13,6 +13,7 @@ mod fault_layer;
 mod faults;
 mod graph;
 mod identity;
+mod kill_point;
 mod kiro;
 mod login;
 mod provisioning;

@@ -177,6 +177,8 @@ pub struct Sandbox {
     pub sts: Arc<Sts>,
     /// The emulated OIDC issuers and managed identity endpoints.
     pub identity: crate::identity::IdentityState,
+    /// Where the services freeze so a test can kill its client there (`kill_point.rs`).
+    pub kill_point: crate::kill_point::KillPoint,
 }
 
 impl Sandbox {
@@ -193,6 +195,7 @@ impl Sandbox {
             kiro: kiro.clone(),
             sts: Arc::new(Sts::new(seed, kiro)),
             identity: Default::default(),
+            kill_point: Default::default(),
         }
     }
 

@@ -11,6 +11,22 @@ use crate::sandbox_kiro::AwsAccount;
 
 pub fn complete_example(sandbox: &Sandbox, tenant: &Tenant, account: &AwsAccount) -> Workspace {
     let mut ws = Workspace::new();
+    configure_for_sandbox(&mut ws, sandbox, tenant, account);
+    ws.add_aws_mirror();
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/complete/main.tf");
+    std::fs::copy(example, ws.dir.join("main.tf")).expect("examples/complete/main.tf");
+    ws
+}
+
+/// The environment the README's first command sets, here for a sandbox tenant and AWS
+/// account: credentials, endpoints, the DNS stub, and the seeded group and a domain as
+/// `TF_VAR_*`.
+pub fn configure_for_sandbox(
+    ws: &mut Workspace,
+    sandbox: &Sandbox,
+    tenant: &Tenant,
+    account: &AwsAccount,
+) {
     ws.env("ARM_TENANT_ID", &tenant.tenant_id)
         .env("ARM_CLIENT_ID", &tenant.client_id)
         .env("ARM_CLIENT_SECRET", &tenant.client_secret)
@@ -24,8 +40,4 @@ pub fn complete_example(sandbox: &Sandbox, tenant: &Tenant, account: &AwsAccount
         .env("KIRO_DNS_RESOLVER", &sandbox.dns_addr())
         .env("TF_VAR_kiro_group", "Kiro Developers")
         .env("TF_VAR_company_domain", "kirosandbox.example");
-    ws.add_aws_mirror();
-    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/complete/main.tf");
-    std::fs::copy(example, ws.dir.join("main.tf")).expect("examples/complete/main.tf");
-    ws
 }

@@ -194,8 +194,32 @@ impl Workspace {
         std::fs::read_to_string(self.dir.join(name)).unwrap_or_default()
     }
 
-    /// Runs `terraform <args>` in the workspace.
-    pub fn run(&self, args: &[&str]) -> Run {
+    /// Starts `terraform <args>` in the workspace without waiting for it, its stdout and
+    /// stderr going to the file `output`: for tests that act while it runs, e.g. kill it.
+    pub fn spawn(&self, args: &[&str], output: &Path) -> std::process::Child {
+        let out = std::fs::File::create(output).expect("terraform's output file");
+        let err = out.try_clone().expect("terraform's output file");
+        self.command(args)
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .expect("start terraform (is it on PATH?)")
+    }
+
+    /// Uses `other`'s `terraform init` (its `.terraform` directory and lock file) for this
+    /// workspace of the same configuration: the same providers, without running init again.
+    pub fn reuse_init_of(&self, other: &Workspace) {
+        let status = Command::new("cp")
+            .arg("-a")
+            .arg(other.dir.join(".terraform"))
+            .arg(other.dir.join(".terraform.lock.hcl"))
+            .arg(&self.dir)
+            .status()
+            .expect("cp");
+        assert!(status.success(), "copying {}'s init", other.dir.display());
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new("terraform");
         cmd.args(args)
             .current_dir(&self.dir)
@@ -209,6 +233,12 @@ impl Workspace {
         for (k, v) in &self.extra_env {
             cmd.env(k, v);
         }
+        cmd
+    }
+
+    /// Runs `terraform <args>` in the workspace.
+    pub fn run(&self, args: &[&str]) -> Run {
+        let mut cmd = self.command(args);
         let started = Instant::now();
         let Output {
             status,

@@ -15,6 +15,7 @@ mod entra_provisioning;
 mod entra_redirect_uri;
 mod example_workspace;
 mod harness;
+mod kill_points;
 mod kiro_access_token;
 mod kiro_domain;
 mod kiro_fixtures;

@@ -42,6 +42,13 @@ impl Sandbox {
 
     /// One control API call; panics unless it answers 2xx. Returns the JSON body (or null).
     pub(crate) fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let (status, value) = self.call_any(method, path, body);
+        assert!(status < 300, "{method} {path} answered {status}: {value}");
+        value
+    }
+
+    /// One control API call, whatever it answers: the status and the JSON body (or null).
+    pub(crate) fn call_any(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
         let url = self.control(path);
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
@@ -58,12 +65,34 @@ impl Sandbox {
         .unwrap_or_else(|e| panic!("{method} {url}: {e}"));
         let status = response.status().as_u16();
         let text = response.body_mut().read_to_string().unwrap_or_default();
-        assert!(status < 300, "{method} {url} answered {status}: {text}");
-        if text.is_empty() {
+        let value = if text.is_empty() {
             Value::Null
         } else {
             serde_json::from_str(&text).unwrap_or_else(|e| panic!("{method} {url}: {e}: {text}"))
+        };
+        (status, value)
+    }
+
+    /// Arms the kill point (kiro-sandbox's `kill_point.rs`): the services freeze at the
+    /// request `spec` names (`{operation, body_contains?, nth?, hold}`).
+    pub fn set_kill_point(&self, spec: Value) {
+        self.call("POST", "kill_point", Some(spec));
+    }
+
+    /// The request the services froze at (`{operation, method, path, hold, held}`), or
+    /// `None` when they are not frozen within `timeout`.
+    pub fn kill_point_frozen(&self, timeout: std::time::Duration) -> Option<Value> {
+        let path = format!("kill_point/wait?timeout_ms={}", timeout.as_millis());
+        match self.call_any("GET", &path, None) {
+            (200, report) => Some(report),
+            (408, _) => None,
+            (status, body) => panic!("GET {path} answered {status}: {body}"),
         }
+    }
+
+    /// Unfreezes the services; the requests held so far end without being carried out.
+    pub fn clear_kill_point(&self) {
+        self.call("DELETE", "kill_point", None);
     }
 
     pub fn new_tenant(&self) -> Tenant {

@@ -8,6 +8,7 @@ mod assignments;
 mod control;
 mod control_entra;
 mod faults;
+mod kill_point;
 mod lag;
 mod login;
 mod paging;
