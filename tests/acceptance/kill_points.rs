@@ -330,6 +330,9 @@ fn apply_killed_at(guide: &Guide, point: &Point, variant: Variant) -> Result<(),
             ));
         }
     };
+    if frozen.is_ok() {
+        state_file_settled(&guide.ws);
+    }
     let providers = kill_with_providers(terraform);
     guide.sandbox.clear_kill_point();
     let report = frozen?;
@@ -338,6 +341,34 @@ fn apply_killed_at(guide: &Guide, point: &Point, variant: Variant) -> Result<(),
         n => Err(format!(
             "{n} provider processes under terraform at {report}"
         )),
+    }
+}
+
+/// Waits (at most 3 s) until terraform.tfstate is missing or whole and has not changed for
+/// 300 ms. Terraform's local backend rewrites the file in place (truncate, then write), so
+/// a kill inside that window empties the state: a loss of the local backend, not of the
+/// provider, which this test is not about. Once the services are frozen, every create
+/// waits on them and Terraform writes the state only for what finished just before.
+fn state_file_settled(ws: &Workspace) {
+    let path = ws.dir.join("terraform.tfstate");
+    let look = || {
+        let text = std::fs::read_to_string(&path).ok();
+        let whole = text
+            .as_deref()
+            .is_none_or(|t| serde_json::from_str::<Value>(t).is_ok());
+        (whole, text)
+    };
+    let deadline = Instant::now() + Duration::from_secs(3);
+    let mut last = look();
+    let mut since = Instant::now();
+    while Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+        let now = look();
+        if now != last {
+            (last, since) = (now, Instant::now());
+        } else if last.0 && since.elapsed() >= Duration::from_millis(300) {
+            return;
+        }
     }
 }
 
@@ -400,7 +431,11 @@ fn state_summary(ws: &Workspace) -> String {
 /// application and its import command (allowed only where the application is found only by
 /// its name), or failed.
 fn second_apply(guide: &Guide, point: &Point) -> Outcome {
-    let apply = guide.ws.run(&["apply", "-auto-approve", "-no-color"]);
+    // The kernel releases the killed Terraform's lock on the state; a lock timeout covers
+    // the moment until it has.
+    let apply = guide
+        .ws
+        .run(&["apply", "-auto-approve", "-no-color", "-lock-timeout=10s"]);
     if apply.status != Some(0) {
         return stopped_or_failed(guide, point, &apply);
     }
