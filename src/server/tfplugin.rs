@@ -472,10 +472,14 @@ impl Provider for PluginProvider {
     }
 }
 
+/// `get_provider_schema_optional`: the provider builds its schemas itself and needs no
+/// GetProviderSchema call to be set up, so Terraform may answer it from the schema it already
+/// read in this command. Without it Terraform asks every provider process it starts (twice
+/// per aliased provider per plan) for the whole schema again.
 fn capabilities() -> pb::ServerCapabilities {
     pb::ServerCapabilities {
         plan_destroy: false,
-        get_provider_schema_optional: false,
+        get_provider_schema_optional: true,
         move_resource_state: false,
     }
 }

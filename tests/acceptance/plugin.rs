@@ -213,3 +213,27 @@ fn terraform_sees_every_provider_process_exit_gracefully() {
         assert_eq!(count(trouble), 0, "{trouble}\n{log}");
     }
 }
+
+/// Terraform reads the provider's schema from one process and answers the
+/// others from its cache (`get_provider_schema_optional`): a plan with two
+/// aliased providers starts five processes and asks for the schema once.
+#[test]
+fn terraform_reads_the_schema_once_per_command() {
+    let sandbox = crate::sandbox::Sandbox::start();
+    let (a, b) = (sandbox.new_tenant(), sandbox.new_tenant());
+    let mut ws = Workspace::new();
+    ws.write_main(&format!(
+        "{}{}\nresource \"kiro_entra_application\" \"a\" {{\n  provider     = kiro.a\n  display_name = \"Kiro\"\n}}\n",
+        sandbox.provider_block(&a, Some("a")),
+        sandbox.provider_block(&b, Some("b")),
+    ));
+    ws.init();
+    ws.env("TF_LOG", "trace");
+    let plan = ws.ok(&["plan", "-no-color"]);
+    let log = &plan.stderr;
+    let count = |needle: &str| log.lines().filter(|l| l.contains(needle)).count();
+    assert!(count("provider: starting plugin") >= 3, "{log}");
+    // Terraform logs this line once per GetProviderSchema answer it decodes.
+    assert_eq!(count("No provider meta schema returned"), 1, "{log}");
+    assert!(count("returning cached schema") >= 2, "{log}");
+}
