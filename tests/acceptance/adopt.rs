@@ -97,25 +97,22 @@ fn kiro_ok(sandbox: &Sandbox, account: &AwsAccount, target: &str, body: Value) -
     answer
 }
 
-/// The guide's Kiro steps in the console: the profile trusting the application, a SCIM token
-/// saved in the portal's provisioning job, a cycle run, a verified domain, the group
-/// subscribed.
-fn kiro_by_hand(
+/// In the console: the profile `create_profile` asks for, a SCIM token minted in it, and the
+/// provisioning job made in the portal with that token and `mappings`; returns the profile's
+/// ARN and the job's id.
+fn profile_and_portal_job(
     sandbox: &Sandbox,
     tenant: &Tenant,
     account: &AwsAccount,
-    entra: (String, String, String, String),
-) -> HandMade {
-    let (object_id, client_id, sp_id, group_id) = entra;
+    create_profile: Value,
+    sp_id: &str,
+    mappings: Mappings,
+) -> (String, String) {
     let created = kiro_ok(
         sandbox,
         account,
         "AWSCodeWhispererService.CreateProfile",
-        json!({
-            "profileName": "kiro-by-hand",
-            "description": "Made in the console",
-            "identitySource": {"externalIdentityProvider": {"issuerUrl": issuer(tenant), "clientId": client_id}},
-        }),
+        create_profile,
     );
     let arn = created["profileArn"].as_str().unwrap().to_string();
     let profile = sandbox.kiro_objects(account, REGION)["profiles"][0].clone();
@@ -130,11 +127,31 @@ fn kiro_by_hand(
     );
     let job_id = sandbox.portal_job(
         tenant,
-        &sp_id,
+        sp_id,
         endpoint,
         token["token"].as_str().unwrap(),
-        Mappings::ForKiro,
+        mappings,
     );
+    (arn, job_id)
+}
+
+/// The guide's Kiro steps in the console: the profile trusting the application, a SCIM token
+/// saved in the portal's provisioning job, a cycle run, a verified domain, the group
+/// subscribed.
+fn kiro_by_hand(
+    sandbox: &Sandbox,
+    tenant: &Tenant,
+    account: &AwsAccount,
+    entra: (String, String, String, String),
+) -> HandMade {
+    let (object_id, client_id, sp_id, group_id) = entra;
+    let profile = json!({
+        "profileName": "kiro-by-hand",
+        "description": "Made in the console",
+        "identitySource": {"externalIdentityProvider": {"issuerUrl": issuer(tenant), "clientId": client_id}},
+    });
+    let (arn, job_id) =
+        profile_and_portal_job(sandbox, tenant, account, profile, &sp_id, Mappings::ForKiro);
     let graph_token = sandbox.graph_token(tenant);
     let start = format!("servicePrincipals/{sp_id}/synchronization/jobs/{job_id}/start");
     sandbox.graph(&graph_token, "POST", &start, Some(json!({})));
@@ -406,33 +423,12 @@ fn stray_kiro(
     entra: &(String, String, Value),
 ) {
     let (client_id, sp_id, dave) = entra;
-    let created = kiro_ok(
-        sandbox,
-        account,
-        "AWSCodeWhispererService.CreateProfile",
-        json!({
-            "profileName": "kiro-eu", "tags": [{"key": "cost center", "value": "42"}],
-            "identitySource": {"externalIdentityProvider": {"issuerUrl": issuer(tenant), "clientId": client_id}},
-        }),
-    );
-    let arn = created["profileArn"].as_str().unwrap().to_string();
-    let profile = sandbox.kiro_objects(account, REGION)["profiles"][0].clone();
-    let endpoint = profile["identityDetails"]["externalIdentityProviderDetails"]["scimEndpoint"]
-        .as_str()
-        .unwrap();
-    let scim = kiro_ok(
-        sandbox,
-        account,
-        "AmazonQDeveloperService.CreateScimAccessToken",
-        json!({"profileArn": arn}),
-    );
-    sandbox.portal_job(
-        tenant,
-        sp_id,
-        endpoint,
-        scim["token"].as_str().unwrap(),
-        Mappings::Template,
-    );
+    let profile = json!({
+        "profileName": "kiro-eu", "tags": [{"key": "cost center", "value": "42"}],
+        "identitySource": {"externalIdentityProvider": {"issuerUrl": issuer(tenant), "clientId": client_id}},
+    });
+    let (arn, _) =
+        profile_and_portal_job(sandbox, tenant, account, profile, sp_id, Mappings::Template);
     let kiro_dave = sandbox.kiro_user(
         &arn,
         dave["userPrincipalName"].as_str().unwrap(),

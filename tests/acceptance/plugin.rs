@@ -184,10 +184,9 @@ fn shutdown_is_answered_and_then_the_process_exits() {
     });
 }
 
-/// The same through Terraform: every provider process a plan starts is shut
-/// down and exits on its own; none is killed, no Shutdown fails.
-#[test]
-fn terraform_sees_every_provider_process_exit_gracefully() {
+/// Terraform's TRACE log of a plan with two aliased providers (two sandbox tenants) and one
+/// application.
+fn traced_plan_of_two_tenants() -> String {
     let sandbox = crate::sandbox::Sandbox::start();
     let (a, b) = (sandbox.new_tenant(), sandbox.new_tenant());
     let mut ws = Workspace::new();
@@ -199,7 +198,14 @@ fn terraform_sees_every_provider_process_exit_gracefully() {
     ws.init();
     ws.env("TF_LOG", "trace");
     let plan = ws.ok(&["plan", "-no-color"]);
-    let log = &plan.stderr;
+    plan.stderr
+}
+
+/// The same through Terraform: every provider process a plan starts is shut
+/// down and exits on its own; none is killed, no Shutdown fails.
+#[test]
+fn terraform_sees_every_provider_process_exit_gracefully() {
+    let log = &traced_plan_of_two_tenants();
     let count = |needle: &str| log.lines().filter(|l| l.contains(needle)).count();
     let started = count("provider: starting plugin");
     assert!(started >= 2, "{started} provider starts\n{log}");
@@ -219,18 +225,7 @@ fn terraform_sees_every_provider_process_exit_gracefully() {
 /// aliased providers starts five processes and asks for the schema once.
 #[test]
 fn terraform_reads_the_schema_once_per_command() {
-    let sandbox = crate::sandbox::Sandbox::start();
-    let (a, b) = (sandbox.new_tenant(), sandbox.new_tenant());
-    let mut ws = Workspace::new();
-    ws.write_main(&format!(
-        "{}{}\nresource \"kiro_entra_application\" \"a\" {{\n  provider     = kiro.a\n  display_name = \"Kiro\"\n}}\n",
-        sandbox.provider_block(&a, Some("a")),
-        sandbox.provider_block(&b, Some("b")),
-    ));
-    ws.init();
-    ws.env("TF_LOG", "trace");
-    let plan = ws.ok(&["plan", "-no-color"]);
-    let log = &plan.stderr;
+    let log = &traced_plan_of_two_tenants();
     let count = |needle: &str| log.lines().filter(|l| l.contains(needle)).count();
     assert!(count("provider: starting plugin") >= 3, "{log}");
     // Terraform logs this line once per GetProviderSchema answer it decodes.
