@@ -41,21 +41,35 @@ fn scope(value: &str, name: &str) -> Value {
 /// The guide's Entra steps in the portal: the application from the non-gallery template, its
 /// default scope disabled then replaced by the two Kiro scopes, token version 2, the
 /// identifier URI, two redirect URIs; a user and a group assigned.
+/// "New application" in the portal: the non-gallery template instantiated as
+/// `display_name`, replicated; `(object id, client id, service principal id)`.
+fn instantiate_by_hand(
+    sandbox: &Sandbox,
+    token: &str,
+    display_name: &str,
+) -> (String, String, String) {
+    let made = sandbox.graph(
+        token,
+        "POST",
+        &format!("applicationTemplates/{NON_GALLERY}/instantiate"),
+        Some(json!({ "displayName": display_name })),
+    );
+    sandbox.flush_replication();
+    let id = |object: &str, field: &str| made[object][field].as_str().unwrap().to_string();
+    (
+        id("application", "id"),
+        id("application", "appId"),
+        id("servicePrincipal", "id"),
+    )
+}
+
 fn entra_by_hand(
     sandbox: &Sandbox,
     tenant: &Tenant,
     token: &str,
 ) -> (String, String, String, String) {
-    let made = sandbox.graph(
-        token,
-        "POST",
-        &format!("applicationTemplates/{NON_GALLERY}/instantiate"),
-        Some(json!({"displayName": "Kiro \"by hand\" ${tenant}"})),
-    );
-    let object_id = made["application"]["id"].as_str().unwrap().to_string();
-    let client_id = made["application"]["appId"].as_str().unwrap().to_string();
-    let sp_id = made["servicePrincipal"]["id"].as_str().unwrap().to_string();
-    sandbox.flush_replication();
+    let (object_id, client_id, sp_id) =
+        instantiate_by_hand(sandbox, token, "Kiro \"by hand\" ${tenant}");
     let path = format!("applications/{object_id}");
     let app = sandbox.graph(token, "GET", &path, None);
     let mut default = app["api"]["oauth2PermissionScopes"][0].clone();
@@ -375,16 +389,7 @@ fn minting_a_scim_token_on_adoption_is_the_one_in_place_update() {
 /// `(client id, service principal id, the assigned user)`.
 fn stray_entra(sandbox: &Sandbox, tenant: &Tenant) -> (String, String, Value) {
     let token = sandbox.graph_token(tenant);
-    let made = sandbox.graph(
-        &token,
-        "POST",
-        &format!("applicationTemplates/{NON_GALLERY}/instantiate"),
-        Some(json!({"displayName": "Kiro EU"})),
-    );
-    let object_id = made["application"]["id"].as_str().unwrap().to_string();
-    let client_id = made["application"]["appId"].as_str().unwrap().to_string();
-    let sp_id = made["servicePrincipal"]["id"].as_str().unwrap().to_string();
-    sandbox.flush_replication();
+    let (object_id, client_id, sp_id) = instantiate_by_hand(sandbox, &token, "Kiro EU");
     let path = format!("applications/{object_id}");
     let app = sandbox.graph(&token, "GET", &path, None);
     let mut admin = scope("codewhisperer:completions", "Completions");
