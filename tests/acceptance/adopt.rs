@@ -268,14 +268,20 @@ fn plan(ws: &Workspace) -> (String, Vec<String>) {
     (summary.to_string(), actions)
 }
 
-#[test]
-fn a_setup_made_by_hand_is_adopted_with_only_imports() {
+/// A fresh sandbox tenant and AWS account in which the whole guide was done by hand.
+fn guide_made_by_hand() -> (Sandbox, Tenant, AwsAccount, HandMade) {
     let sandbox = Sandbox::start();
     let tenant = sandbox.new_tenant();
     let account = sandbox.aws_account();
     let token = sandbox.graph_token(&tenant);
     let entra = entra_by_hand(&sandbox, &tenant, &token);
     let made = kiro_by_hand(&sandbox, &tenant, &account, entra);
+    (sandbox, tenant, account, made)
+}
+
+#[test]
+fn a_setup_made_by_hand_is_adopted_with_only_imports() {
+    let (sandbox, tenant, account, made) = guide_made_by_hand();
 
     let ws = adoption_workspace(&sandbox, &tenant, &account);
     let said = kiro_adopt(
@@ -333,12 +339,7 @@ fn a_setup_made_by_hand_is_adopted_with_only_imports() {
 
 #[test]
 fn minting_a_scim_token_on_adoption_is_the_one_in_place_update() {
-    let sandbox = Sandbox::start();
-    let tenant = sandbox.new_tenant();
-    let account = sandbox.aws_account();
-    let token = sandbox.graph_token(&tenant);
-    let entra = entra_by_hand(&sandbox, &tenant, &token);
-    let made = kiro_by_hand(&sandbox, &tenant, &account, entra);
+    let (sandbox, tenant, account, made) = guide_made_by_hand();
     let saved_before = sandbox.saved_scim_token(&tenant, &made.sp_id);
 
     let ws = adoption_workspace(&sandbox, &tenant, &account);
