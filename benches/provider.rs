@@ -260,17 +260,6 @@ fn terraform_waits(ws: &Workspace) {
     );
 }
 
-/// A process's parent, from /proc/<pid>/stat (`pid (comm) state ppid ...`).
-fn parent(pid: u32) -> Option<u32> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    stat.rsplit_once(')')?
-        .1
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()
-}
-
 /// The highest peak RSS (VmHWM) of any provider process seen while `run`
 /// runs, sampling /proc every millisecond (a process lives ~10-100 ms).
 fn peak_provider_rss_kib(run: impl FnOnce()) -> u64 {
@@ -292,7 +281,8 @@ fn peak_provider_rss_kib(run: impl FnOnce()) -> u64 {
                     let comm =
                         std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
                     if comm.starts_with("terraform-provi")
-                        && parent(pid).and_then(parent) == Some(std::process::id())
+                        && harness::parent_pid(pid).and_then(harness::parent_pid)
+                            == Some(std::process::id())
                     {
                         peak.fetch_max(vm_hwm_kib(pid).unwrap_or(0), Ordering::Relaxed);
                     }

@@ -330,3 +330,15 @@ impl Workspace {
             .unwrap_or_else(|| panic!("{address} is not in the state: {state:#}"))
     }
 }
+
+/// A process's parent, from `/proc/<pid>/stat` (`pid (comm) state ppid ...`; the command
+/// name may hold spaces and parentheses, so the fields are read after its last `)`).
+pub fn parent_pid(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit_once(')')?
+        .1
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}

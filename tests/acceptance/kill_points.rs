@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::example_workspace::configure_for_sandbox;
-use crate::harness::{Run, Workspace};
+use crate::harness::{Run, Workspace, parent_pid};
 use crate::kiro_fixtures::REGION;
 use crate::sandbox::{Sandbox, Tenant};
 use crate::sandbox_kiro::AwsAccount;
@@ -393,7 +393,7 @@ fn provider_children(parent: u32) -> Vec<u32> {
     entries
         .flatten()
         .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| parent_of(*pid) == Some(parent))
+        .filter(|pid| parent_pid(*pid) == Some(parent))
         .filter(|pid| {
             std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|exe| {
                 exe.file_name()
@@ -402,13 +402,6 @@ fn provider_children(parent: u32) -> Vec<u32> {
             })
         })
         .collect()
-}
-
-/// A process's parent, from /proc/<pid>/stat (`pid (comm) state ppid ...`).
-fn parent_of(pid: u32) -> Option<u32> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let after_comm = &stat[stat.rfind(')')? + 1..];
-    after_comm.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// How many resources terraform.tfstate holds, or that it is missing or empty (a kill while
