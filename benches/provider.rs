@@ -152,6 +152,11 @@ fn log_ms(line: &str) -> Option<f64> {
 /// in milliseconds (the log's resolution is 1 ms).
 #[derive(Default)]
 struct ProcessTimes {
+    /// "configuring client automatic mTLS" -> "starting plugin": Terraform making its
+    /// client certificate for the process (its own work, before our binary runs).
+    client_certificate: Vec<f64>,
+    /// "starting plugin" -> "plugin started": Terraform forking and executing the binary.
+    spawn: Vec<f64>,
     /// "starting plugin" -> "using plugin" (the handshake line was read).
     start: Vec<f64>,
     /// "using plugin" -> Terraform's first call (dial, TLS, its own work).
@@ -169,10 +174,20 @@ impl ProcessTimes {
         let lines: Vec<&str> = stderr.lines().filter(|l| log_ms(l).is_some()).collect();
         let mut times = ProcessTimes::default();
         let (mut started, mut handshake, mut closing) = (None, None, None);
+        let mut certifying = None;
         for (i, line) in lines.iter().enumerate() {
             let at = log_ms(line);
-            if line.contains("provider: starting plugin") {
+            if line.contains("provider: configuring client automatic mTLS") {
+                certifying = at;
+            } else if line.contains("provider: starting plugin") {
+                if let (Some(a), Some(b)) = (certifying.take(), at) {
+                    times.client_certificate.push(b - a);
+                }
                 started = at;
+            } else if line.contains("provider: plugin started") {
+                if let (Some(a), Some(b)) = (started, at) {
+                    times.spawn.push(b - a);
+                }
             } else if line.contains("provider: using plugin") {
                 if let (Some(a), Some(b)) = (started.take(), at) {
                     times.start.push(b - a);
@@ -205,6 +220,8 @@ impl ProcessTimes {
     }
 
     fn extend(&mut self, other: ProcessTimes) {
+        self.client_certificate.extend(other.client_certificate);
+        self.spawn.extend(other.spawn);
         self.start.extend(other.start);
         self.first_call.extend(other.first_call);
         self.exit.extend(other.exit);
@@ -347,7 +364,67 @@ fn tenants(n: usize) {
         summary(&times.first_call),
         summary(&times.exit),
     );
+    println!(
+        "{n} tenants: Terraform's own steps per process (one after another): making its \
+         client certificate {}; fork and exec {}",
+        summary(&times.client_certificate),
+        summary(&times.spawn),
+    );
     ws.destroy();
+    reattached(n);
+}
+
+/// Terraform's floor without provider processes: `n` aliases of one tenant, planned
+/// once by processes Terraform starts and once attached (TF_REATTACH_PROVIDERS) to
+/// one provider started with `--debug`, so Terraform starts, certifies and stops
+/// no process. What the attached plan takes per tenant is Terraform's own graph work.
+fn reattached(n: usize) {
+    let sandbox = Sandbox::start();
+    let tenant = sandbox.new_tenant();
+    let mut main = String::new();
+    for i in 0..n {
+        let alias = format!("t{i}");
+        main.push_str(&sandbox.provider_block(&tenant, Some(&alias)));
+        main.push_str(&format!(
+            "resource \"kiro_entra_application\" \"{alias}\" {{\n  provider     = kiro.{alias}\n  display_name = \"Kiro {i}\"\n}}\n\n"
+        ));
+    }
+    let mut ws = Workspace::new();
+    ws.write_main(&main);
+    ws.init();
+    ws.apply();
+    let runs = if n >= 25 { 5 } else { 7 };
+    let plan = |ws: &Workspace| {
+        let (code, run) = ws.plan_exit_code();
+        assert_eq!(code, 0, "{}", run.describe());
+        run.elapsed
+    };
+    let started: Vec<Duration> = (0..runs).map(|_| plan(&ws)).collect();
+    let mut debug = Command::new(harness::provider_binary())
+        .arg("--debug")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let reattach = BufReader::new(debug.stdout.take().unwrap())
+        .lines()
+        .map_while(Result::ok)
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("TF_REATTACH_PROVIDERS='")
+                .map(|v| v.trim_end_matches('\'').to_string())
+        })
+        .expect("the provider prints TF_REATTACH_PROVIDERS in debug mode");
+    ws.env("TF_REATTACH_PROVIDERS", &reattach);
+    let attached: Vec<Duration> = (0..runs).map(|_| plan(&ws)).collect();
+    let _ = debug.kill();
+    let _ = debug.wait();
+    println!(
+        "{n} aliases of one tenant: no-change plan median {:?} with a process per alias, \
+         {:?} attached to one provider process (Terraform's graph work alone), over {runs} runs",
+        median(started),
+        median(attached),
+    );
 }
 
 /// Requests per service since the last reset, e.g. `graph 41, kiro 12, scim 9, login 3`.
