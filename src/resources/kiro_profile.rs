@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use crate::clients::Clients;
 use crate::framework::diag::{AttrPath, Diagnostic, Diagnostics};
 use crate::framework::managed::{ManagedResource, Operation, Timeouts};
+use crate::framework::plan::PlanContext;
 use crate::framework::validators::{StringCheck, guid, max_length, same_guid};
 use crate::kiro::KiroClient;
 use crate::kiro::wire::{
@@ -163,7 +164,9 @@ pub struct KiroProfile;
 /// it was made for it (by an apply killed before it saved state), not by someone else.
 async fn connected_to_our_application(
     kiro: &KiroClient,
-    plan: &ProfileModel,
+    name: &str,
+    client_id: &str,
+    issuer_url: &str,
 ) -> Result<Option<Profile>, Diagnostics> {
     let profiles = kiro
         .list_profiles()
@@ -171,10 +174,20 @@ async fn connected_to_our_application(
         .map_err(|e| e.fail("list the profiles"))?;
     Ok(profiles.into_iter().find(|p| {
         let idp = &p.identity_details.external_identity_provider_details;
-        p.profile_name == plan.name
-            && same_guid(&idp.client_id, &plan.client_id)
-            && same_issuer(&idp.issuer_url, &plan.issuer_url)
+        p.profile_name == name
+            && same_guid(&idp.client_id, client_id)
+            && same_issuer(&idp.issuer_url, issuer_url)
     }))
+}
+
+/// A profile is taken over by its name and the application it is connected to.
+fn profile_key(name: &str, client_id: &str) -> NaturalKey {
+    NaturalKey {
+        type_name: KiroProfile::TYPE_NAME,
+        key: format!("{client_id}|{name}"),
+        described: format!("the profile {name:?} connected to application {client_id}"),
+        at: AttrPath::attr(attr!(ProfileModel, name)),
+    }
 }
 
 impl KiroProfile {
@@ -187,15 +200,7 @@ impl KiroProfile {
         plan: ProfileModel,
         op: &Operation,
     ) -> Result<ProfileModel, Diagnostics> {
-        let key = NaturalKey {
-            type_name: Self::TYPE_NAME,
-            key: format!("{}|{}", plan.client_id, plan.name),
-            described: format!(
-                "the profile {:?} connected to application {}",
-                plan.name, plan.client_id
-            ),
-            at: AttrPath::attr(attr!(ProfileModel, name)),
-        };
+        let key = profile_key(&plan.name, &plan.client_id);
         key.claim(clients)?;
         key.took_over(op, found.arn.as_str());
         let prior = plan.clone().observed(&found);
@@ -212,6 +217,31 @@ impl ManagedResource<Clients> for KiroProfile {
         provider (Entra ID): its issuer and application client id. Name, description and tags \
         change in place; a different identity provider makes a new profile.";
     const TIMEOUTS: Timeouts = Timeouts::minutes(10, 10, 10);
+
+    /// Warns before the apply when the create will take over a profile (see
+    /// [`connected_to_our_application`]). A list that fails is left to the apply.
+    async fn modify_plan(&self, client: Option<&Clients>, plan: &mut PlanContext<'_>) {
+        let (Some(clients), true) = (client, plan.is_create()) else {
+            return;
+        };
+        let config = |name| plan.config(name).as_str().map(str::to_string);
+        let (Some(name), Some(client_id), Some(issuer_url)) = (
+            config(attr!(ProfileModel, name)),
+            config(attr!(ProfileModel, client_id)),
+            config(attr!(ProfileModel, issuer_url)),
+        ) else {
+            return;
+        };
+        let Ok(kiro) = kiro(clients).await else {
+            return;
+        };
+        if let Ok(Some(found)) =
+            connected_to_our_application(kiro, &name, &client_id, &issuer_url).await
+        {
+            profile_key(&name, &client_id)
+                .will_take_over(found.arn.as_str(), &mut plan.diagnostics);
+        }
+    }
 
     async fn create(
         &self,
@@ -235,7 +265,14 @@ impl ManagedResource<Clients> for KiroProfile {
         let arn = match kiro.create_profile(&request).await {
             Ok(arn) => arn,
             Err(e) if e.is_conflict() => {
-                let Some(ours) = connected_to_our_application(kiro, &plan).await? else {
+                let Some(ours) = connected_to_our_application(
+                    kiro,
+                    &plan.name,
+                    &plan.client_id,
+                    &plan.issuer_url,
+                )
+                .await?
+                else {
                     return Err(Diagnostic::error(
                         "A profile with this name exists",
                         format!(

@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use crate::clients::Clients;
 use crate::framework::diag::{AttrPath, Diagnostic, Diagnostics};
 use crate::framework::managed::{ManagedResource, Operation, Timeouts};
+use crate::framework::plan::PlanContext;
 use crate::framework::validators::{guid, one_of};
 use crate::kiro::KiroClient;
 use crate::kiro::wire::{
@@ -140,23 +141,31 @@ async fn find(
     m: &SubscriptionModel,
     principal_id: &str,
 ) -> Result<Option<Assignment>, Diagnostics> {
-    Ok(find_any(kiro, m, principal_id)
+    let profile = ProfileArn::from(m.profile_arn.as_str());
+    find_in_force(kiro, &profile, &m.kind(), principal_id).await
+}
+
+async fn find_in_force(
+    kiro: &KiroClient,
+    profile: &ProfileArn,
+    kind: &PrincipalType,
+    principal_id: &str,
+) -> Result<Option<Assignment>, Diagnostics> {
+    Ok(find_any(kiro, profile, kind, principal_id)
         .await?
         .filter(|a| a.status != AssignmentStatus::Canceled))
 }
 
 async fn find_any(
     kiro: &KiroClient,
-    m: &SubscriptionModel,
+    profile: &ProfileArn,
+    kind: &PrincipalType,
     principal_id: &str,
 ) -> Result<Option<Assignment>, Diagnostics> {
-    match kiro
-        .list_assignments(&ProfileArn::from(m.profile_arn.as_str()))
-        .await
-    {
+    match kiro.list_assignments(profile).await {
         Ok(all) => Ok(all
             .into_iter()
-            .find(|a| a.principal_id == principal_id && a.principal_type == m.kind())),
+            .find(|a| a.principal_id == principal_id && a.principal_type == *kind)),
         Err(e) if e.is_not_found() => Ok(None),
         Err(e) => Err(e.fail("read the subscriptions")),
     }
@@ -173,7 +182,7 @@ async fn subscribe(
     op: &Operation,
 ) -> Result<Assignment, Diagnostics> {
     let arn = ProfileArn::from(plan.profile_arn.as_str());
-    match find_any(kiro, plan, principal_id).await? {
+    match find_any(kiro, &arn, &plan.kind(), principal_id).await? {
         Some(old) if old.status == AssignmentStatus::Canceled => {
             kiro.delete_assignment(&arn, principal_id, &plan.kind())
                 .await
@@ -236,6 +245,52 @@ async fn read_back(
     })
 }
 
+/// A principal has one subscription per profile: its natural key.
+fn subscription_key(profile_arn: &str, principal_type: &str, principal_id: &str) -> NaturalKey {
+    NaturalKey {
+        type_name: KiroSubscription::TYPE_NAME,
+        key: format!("{profile_arn}|{principal_type}|{principal_id}"),
+        described: format!(
+            "the subscription of {principal_type} {principal_id} in profile {profile_arn}"
+        ),
+        at: AttrPath::attr(attr!(SubscriptionModel, principal_id)),
+    }
+}
+
+/// Warns at plan time when a planned subscription will take over one in force (see
+/// [`NaturalKey::will_take_over`]): the principal is named by a known `principal_id`, or by
+/// a known `external_id` that SCIM has delivered. Reads that fail are left to the apply.
+async fn warn_of_take_over(clients: &Clients, plan: &mut PlanContext<'_>) {
+    let config = |name| plan.config(name).as_str().map(str::to_string);
+    let (Some(arn), Some(principal_type)) = (
+        config(attr!(SubscriptionModel, profile_arn)),
+        config(attr!(SubscriptionModel, principal_type)),
+    ) else {
+        return;
+    };
+    let principal_id = config(attr!(SubscriptionModel, principal_id));
+    let external_id = config(attr!(SubscriptionModel, external_id));
+    let Ok(kiro) = kiro(clients).await else {
+        return;
+    };
+    let (profile, kind) = (
+        ProfileArn::from(arn.as_str()),
+        PrincipalType::from_wire(&principal_type),
+    );
+    let principal_id = match (principal_id, external_id) {
+        (Some(id), _) => id,
+        (None, Some(external)) => match by_external_id(kiro, &profile, &kind, &external).await {
+            Ok(Some(id)) => id,
+            _ => return,
+        },
+        (None, None) => return,
+    };
+    if let Ok(Some(_)) = find_in_force(kiro, &profile, &kind, &principal_id).await {
+        subscription_key(&arn, &principal_type, &principal_id)
+            .will_take_over(&principal_id, &mut plan.diagnostics);
+    }
+}
+
 pub struct KiroSubscription;
 
 #[async_trait]
@@ -249,6 +304,12 @@ impl ManagedResource<Clients> for KiroSubscription {
     // A subscription by external_id waits for SCIM to deliver the principal: at most one
     // provisioning cycle (Entra runs one every 40 minutes) after it was assigned.
     const TIMEOUTS: Timeouts = Timeouts::minutes(45, 5, 5);
+
+    async fn modify_plan(&self, client: Option<&Clients>, plan: &mut PlanContext<'_>) {
+        if let (Some(clients), true) = (client, plan.is_create()) {
+            warn_of_take_over(clients, plan).await;
+        }
+    }
 
     async fn create(
         &self,
@@ -312,18 +373,7 @@ impl ManagedResource<Clients> for KiroSubscription {
                 .into());
             }
         };
-        let key = NaturalKey {
-            type_name: Self::TYPE_NAME,
-            key: format!(
-                "{}|{}|{principal_id}",
-                plan.profile_arn, plan.principal_type
-            ),
-            described: format!(
-                "the subscription of {} {principal_id} in profile {}",
-                plan.principal_type, plan.profile_arn
-            ),
-            at: AttrPath::attr(attr!(SubscriptionModel, principal_id)),
-        };
+        let key = subscription_key(&plan.profile_arn, &plan.principal_type, &principal_id);
         key.claim(clients)?;
         let made = subscribe(kiro, &plan, &principal_id, &key, op).await?;
         Ok(plan.observed(&made))

@@ -4,8 +4,8 @@
 use serde_json::json;
 
 use crate::configs::{
-    adopt_in, assert_form_only_update, assert_plans_change, assert_plans_create, assert_taken_over,
-    reimport,
+    adopt_in, assert_form_only_update, assert_plan_warns_of_take_over, assert_plans_change,
+    assert_plans_create, assert_taken_over, reimport,
 };
 use crate::kiro_fixtures::{CLIENT_ID, REGION, issuer, kiro_config, kiro_workspace, profile};
 use crate::sandbox::Sandbox;
@@ -86,8 +86,13 @@ fn profile_lifecycle() {
     );
     assert!(generated.contains("kiro-renamed"), "{generated}");
 
-    // In no state, and connected to this configuration's application: taken over. A
-    // profile of that name connected to another application is never ours to take.
+    // In no state, and connected to this configuration's application: the plan warns that
+    // it will be taken over, and it is. A profile of that name connected to another
+    // application is never ours to take.
+    ws.ok(&["state", "rm", address]);
+    let planned = assert_plan_warns_of_take_over(&ws);
+    assert!(planned.contains(&arn), "{planned}");
+    ws.ok(&["import", "-no-color", address, &arn]);
     assert_taken_over(&ws, address);
     ws.ok(&["state", "rm", address]);
     let renamed = body(
@@ -99,6 +104,8 @@ fn profile_lifecycle() {
         &tenant,
         &renamed.replace(CLIENT_ID, "99999999-2222-3333-4444-555555555555"),
     ));
+    let planned = ws.plan_exit_code().1.flat_stdout();
+    assert!(!planned.contains("will take over"), "{planned}");
     let out = ws.fails(&["apply", "-auto-approve", "-no-color"]).output();
     assert!(out.contains("A profile with this name exists"), "{out}");
     assert!(out.contains("terraform import"), "{out}");

@@ -2,7 +2,8 @@
 //! identities placed in the profile's SCIM directory as provisioning would.
 
 use crate::configs::{
-    adopt_in, assert_form_only_update, assert_plans_create, assert_taken_over, reimport,
+    adopt_in, assert_form_only_update, assert_plan_warns_of_take_over, assert_plans_create,
+    assert_taken_over, reimport,
 };
 use crate::kiro_fixtures::{REGION, kiro_config, kiro_workspace, profile};
 use crate::sandbox::Sandbox;
@@ -117,7 +118,35 @@ fn subscription_lifecycle_by_external_id_and_principal_id() {
         &id,
     );
 
-    // In no state: taken over, not subscribed twice.
+    // In no state: the plan warns that both will be taken over, whether named by Kiro's
+    // id (the group) or by the external id SCIM delivered (Alice); taken over, not
+    // subscribed twice.
+    let alice_import = format!("{arn}|USER|{alice_id}");
+    ws.ok(&[
+        "state",
+        "rm",
+        "kiro_subscription.devs",
+        "kiro_subscription.alice",
+    ]);
+    assert_plan_warns_of_take_over(&ws);
+    // The human plan shows one of two warnings that share a summary; the JSON one has both.
+    let planned = ws.ok(&["plan", "-json", "-no-color"]).stdout;
+    for principal in [format!("GROUP {group_id}"), format!("USER {alice_id}")] {
+        assert!(
+            planned
+                .lines()
+                .any(|line| line.contains("\"type\":\"diagnostic\"")
+                    && line.contains(&format!("subscription of {principal} "))),
+            "{planned}"
+        );
+    }
+    ws.ok(&["import", "-no-color", "kiro_subscription.devs", &id]);
+    ws.ok(&[
+        "import",
+        "-no-color",
+        "kiro_subscription.alice",
+        &alice_import,
+    ]);
     assert_taken_over(&ws, "kiro_subscription.devs");
 
     // Cancelled in the console: planned again.
