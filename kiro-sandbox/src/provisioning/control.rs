@@ -10,12 +10,28 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, patch, post};
 use serde_json::{Value, json};
+use tokio::sync::Mutex;
 
 use crate::graph::sync::{configured, schema};
 use crate::state::{Sandbox, Tenant};
 
 fn fail(status: StatusCode, message: impl Into<String>) -> Response {
     (status, axum::Json(json!({"error": message.into()}))).into_response()
+}
+
+/// The tenant of a control path, or the 404 that names the key.
+async fn tenant_of(sb: &Sandbox, key: &str) -> Result<Arc<Mutex<Tenant>>, Response> {
+    sb.tenant(key)
+        .await
+        .ok_or_else(|| fail(StatusCode::NOT_FOUND, format!("unknown tenant '{key}'")))
+}
+
+/// The 404 of a service principal without a synchronization job.
+fn no_job(sp: &str) -> Response {
+    fail(
+        StatusCode::NOT_FOUND,
+        format!("service principal '{sp}' has no synchronization job"),
+    )
 }
 
 fn parse(bytes: &[u8]) -> Result<Value, Box<Response>> {
@@ -49,8 +65,9 @@ async fn delete_job(
     State(sb): State<Arc<Sandbox>>,
     Path((key, sp)): Path<(String, String)>,
 ) -> Response {
-    let Some(tenant) = sb.tenant(&key).await else {
-        return fail(StatusCode::NOT_FOUND, format!("unknown tenant '{key}'"));
+    let tenant = match tenant_of(&sb, &key).await {
+        Ok(t) => t,
+        Err(r) => return r,
     };
     let mut t = tenant.lock().await;
     match t
@@ -59,10 +76,7 @@ async fn delete_job(
         .and_then(|s| s.job.take())
     {
         Some(_) => StatusCode::NO_CONTENT.into_response(),
-        None => fail(
-            StatusCode::NOT_FOUND,
-            format!("service principal '{sp}' has no synchronization job"),
-        ),
+        None => no_job(&sp),
     }
 }
 
@@ -78,22 +92,17 @@ async fn set_job_status(
         Ok(b) => b,
         Err(r) => return *r,
     };
-    let Some(tenant) = sb.tenant(&key).await else {
-        return fail(StatusCode::NOT_FOUND, format!("unknown tenant '{key}'"));
+    let tenant = match tenant_of(&sb, &key).await {
+        Ok(t) => t,
+        Err(r) => return r,
     };
     let mut t = tenant.lock().await;
     let Some(s) = t.sync.get_mut(&sp.to_ascii_lowercase()) else {
-        return fail(
-            StatusCode::NOT_FOUND,
-            format!("service principal '{sp}' has no synchronization job"),
-        );
+        return no_job(&sp);
     };
     let configured = configured(s);
     let Some(job) = s.job.as_mut() else {
-        return fail(
-            StatusCode::NOT_FOUND,
-            format!("service principal '{sp}' has no synchronization job"),
-        );
+        return no_job(&sp);
     };
     let given = |v: &Value| (!v.is_null()).then(|| v.clone());
     if let Some(q) = body.get("quarantine") {
@@ -111,8 +120,9 @@ async fn secret_token(
     State(sb): State<Arc<Sandbox>>,
     Path((key, sp)): Path<(String, String)>,
 ) -> Response {
-    let Some(tenant) = sb.tenant(&key).await else {
-        return fail(StatusCode::NOT_FOUND, format!("unknown tenant '{key}'"));
+    let tenant = match tenant_of(&sb, &key).await {
+        Ok(t) => t,
+        Err(r) => return r,
     };
     let t = tenant.lock().await;
     match t
@@ -163,8 +173,9 @@ async fn run(State(sb): State<Arc<Sandbox>>, Path(key): Path<String>, bytes: Byt
             "body must be {\"service_principal_id\": \"…\"}",
         );
     };
-    let Some(tenant) = sb.tenant(&key).await else {
-        return fail(StatusCode::NOT_FOUND, format!("unknown tenant '{key}'"));
+    let tenant = match tenant_of(&sb, &key).await {
+        Ok(t) => t,
+        Err(r) => return r,
     };
     match super::run_cycle(tenant, sp.to_ascii_lowercase()).await {
         Ok(summary) => axum::Json(summary).into_response(),
@@ -183,16 +194,14 @@ async fn edit_schema(
         Ok(b) => b,
         Err(r) => return *r,
     };
-    let Some(tenant) = sb.tenant(&key).await else {
-        return fail(StatusCode::NOT_FOUND, format!("unknown tenant '{key}'"));
+    let tenant = match tenant_of(&sb, &key).await {
+        Ok(t) => t,
+        Err(r) => return r,
     };
     let mut t = tenant.lock().await;
     let sp = sp.to_ascii_lowercase();
     let Some(job) = t.sync.get_mut(&sp).and_then(|s| s.job.as_mut()) else {
-        return fail(
-            StatusCode::NOT_FOUND,
-            format!("service principal '{sp}' has no synchronization job"),
-        );
+        return no_job(&sp);
     };
     if let Some(whole) = body.get("schema") {
         let mut whole = whole.clone();
