@@ -7,9 +7,14 @@
 use super::errors::GraphError;
 use super::query::{FilterSpec, Object};
 
-/// `GET …/$count` without the header (documented: 400 `Request_BadRequest`).
+/// `GET …/$count` without the header. Microsoft's advanced-query page tabulates an older
+/// answer (`Request_BadRequest`, "$count is not currently supported."); Graph answers this one
+/// today (seen in a 2025 HTTP trace of `GET /beta/applications/$count`, ScEntra issue #17).
 pub fn count_segment_needs_header() -> GraphError {
-    GraphError::bad_request("Request_BadRequest", "$count is not currently supported.")
+    GraphError::bad_request(
+        "Request_UnsupportedQuery",
+        "Raw count (/$count) is not supported because the 'ConsistencyLevel:eventual' header is missing. Refer to https://aka.ms/graph-docs/advanced-queries for more information",
+    )
 }
 
 /// `$search` without the header (documented message).
