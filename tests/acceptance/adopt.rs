@@ -386,6 +386,62 @@ fn minting_a_scim_token_on_adoption_is_the_one_in_place_update() {
     let _ = made.client_id;
 }
 
+#[test]
+fn a_scim_token_from_a_variable_is_sent_once_and_never_stored() {
+    let (sandbox, tenant, account, made) = guide_made_by_hand();
+    // A second token from Kiro's console, as a person rotating by hand would make it.
+    let given = kiro_ok(
+        &sandbox,
+        &account,
+        "AmazonQDeveloperService.CreateScimAccessToken",
+        json!({"profileArn": made.arn}),
+    )["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_ne!(sandbox.saved_scim_token(&tenant, &made.sp_id), given);
+
+    let mut ws = adoption_workspace(&sandbox, &tenant, &account);
+    kiro_adopt(
+        &sandbox,
+        &tenant,
+        &account,
+        &ws,
+        &["--application", &made.client_id, "--scim-token", "variable"],
+    );
+    let written = ws.read("adopted.tf");
+    for expected in [
+        "variable \"scim_token\"",
+        "secret_token_wo         = var.scim_token",
+        "secret_token_wo_version = 1",
+    ] {
+        assert!(written.contains(expected), "{expected:?} in\n{written}");
+    }
+    ws.env("TF_VAR_scim_token", &given);
+    ws.init();
+    let (summary, actions) = plan(&ws);
+    assert_eq!(
+        summary, "Plan: 11 to import, 0 to add, 1 to change, 0 to destroy.",
+        "{actions:#?}"
+    );
+    assert!(
+        actions.contains(&"# kiro_entra_provisioning.this will be updated in-place".to_string()),
+        "{actions:#?}"
+    );
+    let apply = ws.apply();
+    assert!(!apply.output().contains(&given), "the token was shown");
+    assert_eq!(
+        sandbox.saved_scim_token(&tenant, &made.sp_id),
+        given,
+        "Entra uses the token given"
+    );
+    assert!(
+        !ws.read("terraform.tfstate").contains(&given),
+        "the token was stored"
+    );
+    ws.assert_no_changes();
+}
+
 /// The Entra side of [`a_setup_that_strays_from_the_guide_is_adopted_with_only_imports`]:
 /// `(client id, service principal id, the assigned user)`.
 fn stray_entra(sandbox: &Sandbox, tenant: &Tenant) -> (String, String, Value) {
