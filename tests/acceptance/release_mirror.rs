@@ -34,14 +34,18 @@ struct Release {
 }
 
 impl Release {
-    /// Runs `.ci/release --binary <binary>` into a fresh directory, with a fixed
-    /// `SOURCE_DATE_EPOCH` and no signing key in the environment (so a throwaway key).
-    fn package(binary: &Path) -> Release {
+    /// Runs `.ci/release --binary <binary> [--adopt-binary <adopt>]` into a fresh directory,
+    /// with a fixed `SOURCE_DATE_EPOCH` and no signing key in the environment (so a
+    /// throwaway key).
+    fn package(binary: &Path, adopt: Option<&Path>) -> Release {
         let root = tempfile::tempdir().expect("temp dir");
         let out = root.path().join("dist");
-        let run = Command::new(release_script())
-            .arg("--binary")
-            .arg(binary)
+        let mut release = Command::new(release_script());
+        release.arg("--binary").arg(binary);
+        if let Some(adopt) = adopt {
+            release.arg("--adopt-binary").arg(adopt);
+        }
+        let run = release
             .arg("--out")
             .arg(&out)
             .env("SOURCE_DATE_EPOCH", "1767225600")
@@ -91,7 +95,29 @@ impl Release {
 /// The debug build the other tests install, packaged once for every test here.
 fn packaged_build() -> &'static Release {
     static RELEASE: OnceLock<Release> = OnceLock::new();
-    RELEASE.get_or_init(|| Release::package(&provider_binary()))
+    RELEASE.get_or_init(|| Release::package(&provider_binary(), None))
+}
+
+/// Each entry of a zip as `(name, sha256 of its bytes)`, read by Python's zipfile (the
+/// release script's own language, but not its code).
+fn zip_entries(zip: &Path) -> Vec<(String, String)> {
+    let listing = Command::new("python3")
+        .arg("-c")
+        .arg(
+            "import hashlib, sys, zipfile\n\
+             z = zipfile.ZipFile(sys.argv[1])\n\
+             for n in z.namelist(): print(n, hashlib.sha256(z.read(n)).hexdigest())",
+        )
+        .arg(zip)
+        .output()
+        .expect("python3");
+    assert!(listing.status.success(), "{listing:?}");
+    String::from_utf8(listing.stdout)
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.split_once(' '))
+        .map(|(name, hash)| (name.to_string(), hash.to_string()))
+        .collect()
 }
 
 fn sha256_hex(path: &Path) -> String {
@@ -162,7 +188,10 @@ fn release_layout_is_what_the_registry_ingests_and_the_zip_is_reproducible() {
     let binary = root.path().join("provider");
     let bytes: Vec<u8> = (0..50_000u32).map(|i| (i * 7 % 251) as u8).collect();
     std::fs::write(&binary, &bytes).unwrap();
-    let first = Release::package(&binary);
+    let adopt = root.path().join("adopt");
+    let adopt_bytes: Vec<u8> = (0..20_000u32).map(|i| (i * 13 % 241) as u8).collect();
+    std::fs::write(&adopt, &adopt_bytes).unwrap();
+    let first = Release::package(&binary, Some(&adopt));
     // The same bytes under another mode and mtime: the zip must not change.
     std::fs::write(&binary, &bytes).unwrap();
     std::fs::set_permissions(&binary, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
@@ -171,7 +200,7 @@ fn release_layout_is_what_the_registry_ingests_and_the_zip_is_reproducible() {
         .arg(&binary)
         .status()
         .unwrap();
-    let second = Release::package(&binary);
+    let second = Release::package(&binary, Some(&adopt));
     assert_eq!(
         std::fs::read(first.zip()).unwrap(),
         std::fs::read(second.zip()).unwrap(),
@@ -186,15 +215,28 @@ fn release_layout_is_what_the_registry_ingests_and_the_zip_is_reproducible() {
         manifest,
         serde_json::json!({"version": 1, "metadata": {"protocol_versions": ["5.0"]}})
     );
+    // kiro-adopt ships beside the provider: its own one-entry zip, reproducible too.
+    let adopt_zip = first
+        .out
+        .join(format!("kiro-adopt_{PROVIDER_VERSION}_linux_amd64.zip"));
+    assert_eq!(
+        zip_entries(&adopt_zip),
+        [("kiro-adopt".to_string(), sha256_hex_of(&adopt_bytes))]
+    );
+    assert_eq!(
+        std::fs::read(&adopt_zip).unwrap(),
+        std::fs::read(second.out.join(adopt_zip.file_name().unwrap())).unwrap(),
+        "same kiro-adopt, same zip bytes"
+    );
     let sums = std::fs::read_to_string(first.file("SHA256SUMS")).unwrap();
-    for listed in [first.zip(), first.file("manifest.json")] {
+    for listed in [first.zip(), adopt_zip.clone(), first.file("manifest.json")] {
         let name = listed.file_name().unwrap().to_string_lossy().into_owned();
         assert!(
             sums.contains(&format!("{}  {name}\n", sha256_hex(&listed))),
             "{name} in SHA256SUMS:\n{sums}"
         );
     }
-    assert_eq!(sums.lines().count(), 2, "{sums}");
+    assert_eq!(sums.lines().count(), 3, "{sums}");
     let verified = verify_signature(&first);
     assert!(verified.contains("Good signature"), "{verified}");
 
