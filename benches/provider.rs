@@ -314,21 +314,31 @@ fn peak_provider_rss_kib(run: impl FnOnce()) -> u64 {
     peak.load(Ordering::Relaxed)
 }
 
+/// `n` aliased providers `kiro.t<i>`, each signed in to `tenant_of(i)`, and one
+/// application under each: the module's smallest form.
+fn application_per_alias(
+    sandbox: &Sandbox,
+    n: usize,
+    tenant_of: impl Fn(usize) -> sandbox::Tenant,
+) -> String {
+    let mut main = String::new();
+    for i in 0..n {
+        let alias = format!("t{i}");
+        main.push_str(&sandbox.provider_block(&tenant_of(i), Some(&alias)));
+        main.push_str(&format!(
+            "resource \"kiro_entra_application\" \"{alias}\" {{\n  provider     = kiro.{alias}\n  display_name = \"Kiro {i}\"\n}}\n\n"
+        ));
+    }
+    main
+}
+
 /// The module's smallest form, `n` times: one sandbox tenant, one aliased
 /// provider and one application per tenant. Prints apply and no-change plan
 /// wall time, requests per service, the provider's peak memory, and each
 /// provider process's start and exit as Terraform's trace log shows them.
 fn tenants(n: usize) {
     let sandbox = Sandbox::start();
-    let mut main = String::new();
-    for i in 0..n {
-        let tenant = sandbox.new_tenant();
-        let alias = format!("t{i}");
-        main.push_str(&sandbox.provider_block(&tenant, Some(&alias)));
-        main.push_str(&format!(
-            "resource \"kiro_entra_application\" \"{alias}\" {{\n  provider     = kiro.{alias}\n  display_name = \"Kiro {i}\"\n}}\n\n"
-        ));
-    }
+    let main = application_per_alias(&sandbox, n, |_| sandbox.new_tenant());
     let ws = Workspace::new();
     ws.write_main(&main);
     ws.init();
@@ -381,14 +391,7 @@ fn tenants(n: usize) {
 fn reattached(n: usize) {
     let sandbox = Sandbox::start();
     let tenant = sandbox.new_tenant();
-    let mut main = String::new();
-    for i in 0..n {
-        let alias = format!("t{i}");
-        main.push_str(&sandbox.provider_block(&tenant, Some(&alias)));
-        main.push_str(&format!(
-            "resource \"kiro_entra_application\" \"{alias}\" {{\n  provider     = kiro.{alias}\n  display_name = \"Kiro {i}\"\n}}\n\n"
-        ));
-    }
+    let main = application_per_alias(&sandbox, n, |_| tenant.clone());
     let mut ws = Workspace::new();
     ws.write_main(&main);
     ws.init();
@@ -494,10 +497,6 @@ struct GuideRun {
     requests: GuideRequests,
 }
 
-/// `examples/complete` (the whole guide) as the README runs it, against a sandbox tenant
-/// whose Graph replication and provisioning-service lag is `lag_ms`, with the provider's
-/// Graph writes confirmed as `model` says (`ours`, or `azuread`: the reference provider's
-/// wait model, `KIRO_GRAPH_WAIT_MODEL=azuread`). The plan right after must be empty.
 /// `examples/complete` without hashicorp/aws: its provider, its Route 53 record (optional
 /// there, and off against the sandbox) and the references to it. Terraform then loads only
 /// this provider, so the apply measures the guide itself, as the bench did before the example
@@ -525,6 +524,15 @@ fn without_hashicorp_aws(main_tf: &str) -> String {
     kept.join("\n") + "\n"
 }
 
+/// `KIRO_BENCH_WITHOUT_AWS` is set: the guide is measured without hashicorp/aws.
+fn bench_without_aws() -> bool {
+    std::env::var_os("KIRO_BENCH_WITHOUT_AWS").is_some()
+}
+
+/// `examples/complete` (the whole guide) as the README runs it, against a sandbox tenant
+/// whose Graph replication and provisioning-service lag is `lag_ms`, with the provider's
+/// Graph writes confirmed as `model` says (`ours`, or `azuread`: the reference provider's
+/// wait model, `KIRO_GRAPH_WAIT_MODEL=azuread`). The plan right after must be empty.
 fn complete_example(lag_ms: u64, model: &'static str) -> GuideRun {
     let sandbox = Sandbox::start();
     let tenant = sandbox.new_tenant();
@@ -540,7 +548,7 @@ fn complete_example(lag_ms: u64, model: &'static str) -> GuideRun {
         .and_then(|users| users.iter().find(|u| u["givenName"] == "Dave").cloned())
         .expect("the seeded user Dave");
     let mut ws = example_workspace::complete_example(&sandbox, &tenant, &account);
-    if std::env::var_os("KIRO_BENCH_WITHOUT_AWS").is_some() {
+    if bench_without_aws() {
         let main_tf = ws.read("main.tf");
         ws.write("main.tf", &without_hashicorp_aws(&main_tf));
     }
@@ -603,7 +611,7 @@ fn complete_examples(lags: &[u64], models: &[&'static str], runs: usize) {
             medians.push((these.swap_remove(these.len() / 2), range));
         }
     }
-    let form = if std::env::var_os("KIRO_BENCH_WITHOUT_AWS").is_some() {
+    let form = if bench_without_aws() {
         "examples/complete without hashicorp/aws"
     } else {
         "examples/complete"
