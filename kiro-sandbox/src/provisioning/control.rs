@@ -10,7 +10,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, patch, post};
 use serde_json::{Value, json};
-use tokio::sync::Mutex;
 
 use crate::graph::sync::{configured, schema};
 use crate::state::{Sandbox, Tenant};
@@ -19,11 +18,9 @@ fn fail(status: StatusCode, message: impl Into<String>) -> Response {
     (status, axum::Json(json!({"error": message.into()}))).into_response()
 }
 
-/// The tenant of a control path, or the 404 that names the key.
-async fn tenant_of(sb: &Sandbox, key: &str) -> Result<Arc<Mutex<Tenant>>, Response> {
-    sb.tenant(key)
-        .await
-        .ok_or_else(|| fail(StatusCode::NOT_FOUND, format!("unknown tenant '{key}'")))
+/// The 404 of a control path whose tenant the sandbox does not have.
+fn unknown_tenant(key: &str) -> Response {
+    fail(StatusCode::NOT_FOUND, format!("unknown tenant '{key}'"))
 }
 
 /// The 404 of a service principal without a synchronization job.
@@ -65,9 +62,8 @@ async fn delete_job(
     State(sb): State<Arc<Sandbox>>,
     Path((key, sp)): Path<(String, String)>,
 ) -> Response {
-    let tenant = match tenant_of(&sb, &key).await {
-        Ok(t) => t,
-        Err(r) => return r,
+    let Some(tenant) = sb.tenant(&key).await else {
+        return unknown_tenant(&key);
     };
     let mut t = tenant.lock().await;
     match t
@@ -92,9 +88,8 @@ async fn set_job_status(
         Ok(b) => b,
         Err(r) => return *r,
     };
-    let tenant = match tenant_of(&sb, &key).await {
-        Ok(t) => t,
-        Err(r) => return r,
+    let Some(tenant) = sb.tenant(&key).await else {
+        return unknown_tenant(&key);
     };
     let mut t = tenant.lock().await;
     let Some(s) = t.sync.get_mut(&sp.to_ascii_lowercase()) else {
@@ -120,9 +115,8 @@ async fn secret_token(
     State(sb): State<Arc<Sandbox>>,
     Path((key, sp)): Path<(String, String)>,
 ) -> Response {
-    let tenant = match tenant_of(&sb, &key).await {
-        Ok(t) => t,
-        Err(r) => return r,
+    let Some(tenant) = sb.tenant(&key).await else {
+        return unknown_tenant(&key);
     };
     let t = tenant.lock().await;
     match t
@@ -173,9 +167,8 @@ async fn run(State(sb): State<Arc<Sandbox>>, Path(key): Path<String>, bytes: Byt
             "body must be {\"service_principal_id\": \"…\"}",
         );
     };
-    let tenant = match tenant_of(&sb, &key).await {
-        Ok(t) => t,
-        Err(r) => return r,
+    let Some(tenant) = sb.tenant(&key).await else {
+        return unknown_tenant(&key);
     };
     match super::run_cycle(tenant, sp.to_ascii_lowercase()).await {
         Ok(summary) => axum::Json(summary).into_response(),
@@ -194,9 +187,8 @@ async fn edit_schema(
         Ok(b) => b,
         Err(r) => return *r,
     };
-    let tenant = match tenant_of(&sb, &key).await {
-        Ok(t) => t,
-        Err(r) => return r,
+    let Some(tenant) = sb.tenant(&key).await else {
+        return unknown_tenant(&key);
     };
     let mut t = tenant.lock().await;
     let sp = sp.to_ascii_lowercase();
